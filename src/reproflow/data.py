@@ -1,0 +1,59 @@
+"""Provenance of the data a run used."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reproflow.errors import ReproflowError
+
+CARD_COLUMNS = ["dataset", "file", "bytes", "sha256", "checksum_source", "licence", "citation", "url"]
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def datasets_card(
+    entries: Mapping[str, Mapping[str, Any]], lockfile: str | Path, out_csv: str | Path,
+    resources: str | Path = "resources",
+) -> list[dict[str, Any]]:
+    """Re-hash every downloaded file and write one row per file.
+
+    The checksum comes from the registry ("registry") or, for files whose
+    checksum is not published, from the record made on first download
+    ("recorded"); a file that no longer matches stops the run.
+    """
+    recorded = json.loads(Path(lockfile).read_text()) if Path(lockfile).exists() else {}
+    rows = []
+    for dataset, entry in entries.items():
+        for name, spec in entry["files"].items():
+            path = Path(resources) / dataset / name
+            actual = sha256_file(path)
+            expected = spec["sha256"] or recorded.get(f"{dataset}/{name}", {}).get("sha256")
+            if expected and actual != expected:
+                raise ReproflowError(
+                    f"{path}: SHA-256 {actual} does not match the expected {expected}; "
+                    "delete the file and run again to download it anew"
+                )
+            rows.append({
+                "dataset": dataset, "file": name, "bytes": path.stat().st_size,
+                "sha256": actual,
+                "checksum_source": "registry" if spec["sha256"] else "recorded",
+                "licence": entry["licence"], "citation": entry["citation"],
+                "url": spec["urls"][0],
+            })
+    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+    with open(out_csv, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CARD_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows

@@ -1,0 +1,30 @@
+"""Glue for scripts run by Snakemake's `script:` directive."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from reproflow.errors import ReproflowError
+
+
+def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
+    """Run `main` with logging to the rule's log file and to stderr.
+
+    A ReproflowError ends the job with its message only (no traceback): the
+    message already says which file or key is wrong and what was expected.
+    """
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[logging.FileHandler(log_path), logging.StreamHandler(sys.stderr)],
+        force=True,
+    )
+    try:
+        main()
+    except ReproflowError as error:
+        logging.getLogger("reproflow").error("%s", error)
+        raise SystemExit(f"error: {error}") from None

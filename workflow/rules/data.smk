@@ -1,0 +1,22 @@
+# Provenance of the downloaded data: one row per file, shown in the report.
+
+
+rule datasets_card:
+    input:
+        lambda wildcards: [path for ds in run_datasets() for path in dataset_files(ds)],
+    output:
+        report(
+            "results/data/datasets.csv",
+            caption="../report/datasets.rst",
+            category="Data",
+        ),
+    params:
+        entries=lambda wildcards: {ds: REGISTRY[ds] for ds in run_datasets()},
+    log:
+        "logs/data/datasets_card.log",
+    benchmark:
+        "results/benchmarks/data/datasets_card.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/datasets_card.py"

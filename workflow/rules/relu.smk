@@ -1,0 +1,2 @@
+# placeholder until the relu study lands
+STUDY_TARGETS["relu"] = lambda: []
