@@ -18,6 +18,12 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset="|".join(map(re.escape, REGISTRY)),
+
+
 include: "workflow/rules/download.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/data.smk"
@@ -28,3 +34,15 @@ rule all:
     input:
         all_targets(),
     default_target: True
+    localrule: True
+
+
+# One target per study (`snakemake relu_all`): what each DVC stage runs.
+for study in config["studies"]:
+
+    rule:
+        name:
+            f"{study}_all"
+        input:
+            STUDY_TARGETS[study](),
+        localrule: True

@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: no rules here.
+# Helpers shared by the other .smk files (functions and constants only).
 import re
 
 from reproflow.config import config_hash, load_registry
@@ -9,10 +9,6 @@ REGISTRY = load_registry(
 CONFIG_HASH = config_hash(config)
 ENV = "../../envs/reproflow.yaml"
 TF_ENV = "../../envs/tensorflow.yaml"
-
-
-wildcard_constraints:
-    dataset="|".join(map(re.escape, REGISTRY)),
 
 
 def file_spec(dataset, name):
@@ -72,7 +68,7 @@ STUDY_TARGETS = {}
 
 
 def all_targets():
-    targets = ["results/data/datasets.csv"] if run_datasets() else []
+    targets = ["results/data/datasets.csv"]
     for study in config["studies"]:
         targets += STUDY_TARGETS[study]()
     return targets

@@ -1,0 +1,87 @@
+"""The real workflow: lint, dry runs, and a micro run end to end."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from workflow_utils import REPO, copy_workflow, git_init, serve_fixture_dataset, snakemake
+
+
+def test_lint_is_clean():
+    result = snakemake(REPO, "--lint")
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_default_config_dry_run_is_offline(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    result = snakemake(workdir, "-n", "--quiet", "rules")
+    assert "relu" in result.stdout
+    assert "download" not in result.stdout
+
+
+def test_paper_config_dry_run_plans_the_downloads(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    result = snakemake(
+        workdir, "-n", "--configfile", "config/paper.yaml",
+        "--config", f"download={{mirror: {tmp_path}}}",
+    )
+    for dataset in ("mnist", "fashion-mnist"):
+        assert f"resources/{dataset}/train-images-idx3-ubyte.gz" in result.stdout
+
+
+@pytest.mark.slow
+def test_micro_run_end_to_end(tmp_path, http_server):
+    workdir = copy_workflow(tmp_path / "wf")
+    files = serve_fixture_dataset(http_server, workdir)
+    # a first transfer cut short must resume, not restart
+    http_server.truncate_once("/fixture/sample.csv", 1000)
+    commit = git_init(workdir)
+    configs = ["--configfile", "config/micro.yaml", "config/test.yaml"]
+
+    snakemake(workdir, "--cores", "2", *configs)
+
+    # downloads: verified, resumed, extracted, unknown checksum recorded
+    assert (workdir / "resources/fixture/sample.csv").read_bytes() == files["sample.csv"]
+    assert ("/fixture/sample.csv", "bytes=1000-", 206) in http_server.requests
+    assert (workdir / "resources/fixture/bundle/sub/b.txt").read_text() == "beta\n"
+    lock = json.loads((workdir / "config/checksums.lock.json").read_text())
+    assert lock["fixture/bundle.tar.gz"]["sha256"] == hashlib.sha256(files["bundle.tar.gz"]).hexdigest()
+    with open(workdir / "results/data/datasets.csv") as handle:
+        card = {row["file"]: row for row in csv.DictReader(handle)}
+    assert card["sample.csv"]["checksum_source"] == "registry"
+    assert card["bundle.tar.gz"]["checksum_source"] == "recorded"
+
+    # MLflow: one parent run per study, every job's run nested and tagged
+    client = MlflowClient(f"sqlite:///{workdir}/results/mlflow/mlflow.db")
+    experiment = client.get_experiment_by_name("relu")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert children, "no job logged a run"
+    for run in children:
+        assert run.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+        assert run.data.tags["git_commit"] == commit
+        assert run.data.tags["config_hash"] == parents[0].data.tags["config_hash"]
+        assert run.data.tags["snakemake_rule"].startswith("relu")
+        assert any(tag.startswith("dataset.") for tag in run.data.tags)
+    trained = [run for run in children if run.data.metrics]
+    assert trained, "no run logged metrics"
+    history = client.get_metric_history(trained[0].info.run_id, sorted(trained[0].data.metrics)[0])
+    assert len(history) >= 1
+    metrics = json.loads((workdir / "results/relu/metrics.json").read_text())
+    assert metrics, "empty metrics.json"
+
+    # the HTML report
+    snakemake(workdir, *configs, "--report", "results/report.html")
+    report = workdir / "results/report.html"
+    assert report.stat().st_size > 10_000
+
+    # a second run has nothing to do
+    again = snakemake(workdir, "--cores", "2", *configs, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr

@@ -1,0 +1,106 @@
+"""Run the real workflow in a scratch copy of the checkout."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+WORKFLOW_PARTS = ["Snakefile", "workflow", "scripts", "config", "envs", "dvc.yaml", ".dvcignore"]
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh checkout-like folder: the workflow without results or resources."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, dest / part)
+    return dest
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The test's environment with the venv first on PATH and no outside MLflow."""
+    environ = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    environ["PATH"] = f"{BIN}{os.pathsep}{environ.get('PATH', '')}"
+    environ.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1", TF_CPP_MIN_LOG_LEVEL="2")
+    environ.update(extra)
+    return environ
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1200):
+    """Run the real snakemake CLI in `workdir`; output captured (text)."""
+    result = subprocess.run(
+        [str(BIN / "snakemake"), *args], cwd=workdir, env=env(),
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+        )
+    return result
+
+
+def serve_fixture_dataset(server, workdir: Path) -> dict[str, bytes]:
+    """Put a small dataset on the local server and register it in the copy.
+
+    One plain file with a published checksum, one tar.gz archive without
+    (recorded on first download, then extracted).
+    """
+    sample = b"id,value\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(2000))
+    bundle = io.BytesIO()
+    with tarfile.open(fileobj=bundle, mode="w:gz") as archive:
+        for name, data in {"a.txt": b"alpha\n", "sub/b.txt": b"beta\n"}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    files = {"sample.csv": sample, "bundle.tar.gz": bundle.getvalue()}
+    (server.root / "fixture").mkdir()
+    for name, data in files.items():
+        (server.root / "fixture" / name).write_bytes(data)
+
+    registry = yaml.safe_load((workdir / "config/datasets.yaml").read_text())
+    registry["datasets"]["fixture"] = {
+        "description": "test fixture", "licence": "CC0", "citation": "reproflow tests",
+        "files": {
+            "sample.csv": {
+                "urls": [f"{server.url}/fixture/sample.csv"],
+                "sha256": hashlib.sha256(sample).hexdigest(), "size": len(sample),
+            },
+            "bundle.tar.gz": {
+                "urls": [f"{server.url}/fixture/bundle.tar.gz"],
+                "sha256": None, "size": None, "extract": True,
+            },
+        },
+    }
+    (workdir / "config/test-registry.yaml").write_text(yaml.safe_dump(registry))
+    (workdir / "config/test.yaml").write_text(yaml.safe_dump({
+        "registry": "config/test-registry.yaml",
+        "download": {"datasets": ["fixture"], "backoff_s": 0.05},
+    }))
+    return files
+
+
+def git_init(workdir: Path) -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=workdir, check=True, capture_output=True, text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "fixture")
+    return git("rev-parse", "HEAD")
