@@ -27,6 +27,7 @@ wildcard_constraints:
 include: "workflow/rules/download.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/ids.smk"
 include: "workflow/rules/relu.smk"
 
 

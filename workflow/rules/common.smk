@@ -22,15 +22,14 @@ def file_spec(dataset, name):
     }
 
 
-def dataset_files(dataset):
-    """Local paths of a dataset's files; archives stand for their folder."""
-    paths = []
-    for name, spec in REGISTRY[dataset]["files"].items():
-        if spec.get("extract"):
-            paths.append(f"resources/{dataset}/{archive_stem(name)}")
-        else:
-            paths.append(f"resources/{dataset}/{name}")
-    return paths
+def dataset_files(dataset, names=None):
+    """Local paths of a dataset's files (all, or `names`); an archive stands
+    for the folder it is extracted to."""
+    files = REGISTRY[dataset]["files"]
+    return [
+        f"resources/{dataset}/{archive_stem(name) if files[name].get('extract') else name}"
+        for name in names or files
+    ]
 
 
 def archive_stem(name):
@@ -47,22 +46,28 @@ def archive_names():
     }
 
 
-def run_datasets():
-    """Registry datasets this run needs: the studies' plus download.datasets."""
-    needed = list(config["download"]["datasets"])
+def run_files():
+    """{dataset: [file names]} this run downloads: what the studies need plus
+    download.datasets. An item is a dataset name (all its files) or
+    "dataset/file" (one file, e.g. one month of an archive series)."""
+    items = list(config["download"]["datasets"])
     for study in config["studies"]:
-        needed += STUDY_DATASETS.get(study, lambda: [])()
-    unknown = sorted(set(needed) - set(REGISTRY))
-    if unknown:
-        raise ValueError(
-            f"config: dataset(s) {unknown} are not in the registry {config['registry']} "
-            f"(known: {sorted(REGISTRY)})"
-        )
-    return list(dict.fromkeys(needed))
+        items += STUDY_DATASETS.get(study, lambda: [])()
+    wanted = {}
+    for item in items:
+        dataset, _, name = item.partition("/")
+        if dataset not in REGISTRY or (name and name not in REGISTRY[dataset]["files"]):
+            raise ValueError(
+                f"config: {item!r} is not in the data registry {config['registry']} "
+                f"(datasets: {sorted(REGISTRY)})"
+            )
+        names = wanted.setdefault(dataset, [])
+        names += [n for n in ([name] if name else REGISTRY[dataset]["files"]) if n not in names]
+    return wanted
 
 
-# Each study's rule file registers a function listing the registry datasets
-# it needs, and its final targets.
+# Each study's rule file registers a function listing the registry items it
+# needs (see run_files), and one returning its final targets.
 STUDY_DATASETS = {}
 STUDY_TARGETS = {}
 

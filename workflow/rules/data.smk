@@ -3,7 +3,9 @@
 
 rule datasets_card:
     input:
-        lambda wildcards: [path for ds in run_datasets() for path in dataset_files(ds)],
+        lambda wildcards: [
+            path for ds, names in run_files().items() for path in dataset_files(ds, names)
+        ],
     output:
         report(
             "results/data/datasets.csv",
@@ -11,7 +13,10 @@ rule datasets_card:
             category="Data",
         ),
     params:
-        entries=lambda wildcards: {ds: REGISTRY[ds] for ds in run_datasets()},
+        entries=lambda wildcards: {
+            ds: {**REGISTRY[ds], "files": {n: REGISTRY[ds]["files"][n] for n in names}}
+            for ds, names in run_files().items()
+        },
     log:
         "logs/data/datasets_card.log",
     benchmark:

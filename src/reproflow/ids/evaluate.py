@@ -1,0 +1,64 @@
+"""Binary classification measures (positive class = attack = 1), as in the
+paper's Tables 3-5, plus F1, balanced accuracy and ROC-AUC."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+
+def counts(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, int]:
+    truth, guess = np.asarray(y_true) == 1, np.asarray(y_pred) == 1
+    return {"tp": int(np.sum(truth & guess)), "fp": int(np.sum(~truth & guess)),
+            "tn": int(np.sum(~truth & ~guess)), "fn": int(np.sum(truth & ~guess))}
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b else float("nan")
+
+
+def rates(c: Mapping[str, float]) -> dict[str, float]:
+    """Accuracy, TPR/TNR/FPR/FNR, precision, F1 and balanced accuracy from counts."""
+    tp, fp, tn, fn = (float(c[k]) for k in ("tp", "fp", "tn", "fn"))
+    tpr, tnr = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
+    precision = _ratio(tp, tp + fp)
+    return {
+        "accuracy": _ratio(tp + tn, tp + fp + tn + fn), "tpr": tpr, "tnr": tnr,
+        "fpr": _ratio(fp, fp + tn), "fnr": _ratio(fn, fn + tp), "precision": precision,
+        "f1": _ratio(2 * precision * tpr, precision + tpr) if tp else 0.0,
+        "balanced_accuracy": (tpr + tnr) / 2,
+    }
+
+
+def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC of a real-valued attack score; NaN when only one class is present."""
+    if len(np.unique(y_true)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y_true, scores))
+
+
+def classification(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None = None) -> dict[str, Any]:
+    c = counts(y_true, y_pred)
+    result: dict[str, Any] = {"n": int(len(y_true)), **c, **rates(c)}
+    result["roc_auc"] = roc_auc(y_true, scores) if scores is not None else float("nan")
+    return result
+
+
+def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path, fields: Sequence[str] | None = None) -> None:
+    rows = list(rows)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fields = list(fields or dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

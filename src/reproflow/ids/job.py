@@ -1,0 +1,158 @@
+"""One training job with MLflow tracking and its files (scripts/ids_train.py).
+
+Call `reproflow.ids.threads.limit_threads` before importing this module.
+`purpose="search"`: clean protocol's learning-rate search (fit on the train
+days before the validation days, score the validation days). `"final"`: the
+model that is tested; in `clean` its learning rate is the search's best
+(validation balanced accuracy), the same grid for both arms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import mlflow
+import numpy as np
+
+matplotlib.use("Agg")
+
+from reproflow import tracking  # noqa: E402
+from reproflow.errors import ReproflowError  # noqa: E402
+from reproflow.ids.evaluate import rates, write_rows  # noqa: E402
+from reproflow.ids.train import evaluate_set, train_arm  # noqa: E402
+
+log = logging.getLogger(__name__)
+STUDY = "ids"
+
+
+def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def validation_split(arrays: Mapping[str, np.ndarray], val_days: int) -> tuple[tuple, tuple]:
+    """Train rows of the last `val_days` train days are the validation set."""
+    days = np.unique(arrays["day_train"])
+    if len(days) <= val_days:
+        raise ReproflowError(f"ids.clean.val_days = {val_days} leaves no training day (train has {len(days)} days)")
+    val = np.isin(arrays["day_train"], days[-val_days:])
+    x, y = arrays["x_train"], arrays["y_train"]
+    return (x[~val], y[~val]), (x[val], y[val])
+
+
+def best_learning_rate(search_files: Sequence[str | Path]) -> tuple[float, list[dict[str, Any]]]:
+    results = [json.loads(Path(path).read_text()) for path in search_files]
+    if not results:
+        raise ReproflowError("ids: no learning-rate search results for the clean protocol")
+    best = max(results, key=lambda r: (r["val"]["balanced_accuracy"], -r["learning_rate"]))
+    return float(best["learning_rate"]), [{"learning_rate": r["learning_rate"], **{
+        f"val_{k}": r["val"][k] for k in ("accuracy", "balanced_accuracy", "f1", "roc_auc")}} for r in results]
+
+
+def hyperparameters(options: Mapping[str, Any], protocol: str, arm: str) -> dict[str, Any]:
+    """Shared and per-protocol settings of one arm."""
+    if protocol == "paper":
+        keep_prob = options["paper"]["keep_prob"][arm]
+        learning_rate = options["paper"]["learning_rate"][arm]
+    else:
+        keep_prob, learning_rate = options["clean"]["keep_prob"], None
+    return {"units": options["units"], "epochs": options["epochs"], "batch_size": options["batch_size"],
+            "svm_c": options["svm_c"], "keep_prob": keep_prob, "learning_rate": learning_rate}
+
+
+def _summary_of_training(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The paper's training figures: accuracy as the running mean over all training
+    steps, and confusion counts summed over all epochs."""
+    counts = {k: int(round(sum(row[f"train_{k}"] for row in history))) for k in ("tp", "fp", "tn", "fn")}
+    return {"accuracy_running": float(np.mean([row["train_accuracy"] for row in history])),
+            "loss": float(np.mean([row["train_loss"] for row in history])),
+            **counts, **{f"{k}": v for k, v in rates(counts).items() if k != "accuracy"},
+            "seconds": float(sum(row["train_seconds"] for row in history))}
+
+
+def _summed_test(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Test confusion counts summed over the per-epoch test passes (the paper's 5x counts)."""
+    counts = {k: int(sum(row[f"test_{k}"] for row in history)) for k in ("tp", "fp", "tn", "fn")}
+    return {**counts, **rates(counts), "passes": len(history)}
+
+
+def train_job(
+    *, data: str, info: str, parent: str, out: Mapping[str, str], protocol: str, feature_set: str,
+    arm: str, seed: int, purpose: str, options: Mapping[str, Any], config_hash: str, rule: str,
+    backup_dir: str, learning_rate: float | None = None, search_files: Sequence[str] = (),
+    transform: str | None = None,
+) -> dict[str, Any]:
+    """Train and score one (protocol, feature set, arm, seed[, learning rate]); write its files."""
+    meta = json.loads(Path(info).read_text())
+    arrays = load_dataset(data)
+    hp = hyperparameters(options, protocol, arm)
+    search_table: list[dict[str, Any]] = []
+    if purpose == "search":
+        (x_fit, y_fit), (x_val, y_val) = validation_split(arrays, options["clean"]["val_days"])
+        hp["learning_rate"] = float(learning_rate)
+        eval_sets = {"val": (x_val, y_val)}
+    else:
+        x_fit, y_fit = arrays["x_train"], arrays["y_train"]
+        if protocol == "clean":
+            hp["learning_rate"], search_table = best_learning_rate(search_files)
+        eval_sets = {"test": (arrays["x_test"], arrays["y_test"])}
+    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets={meta["source"]: meta["data_sha256"]},
+                             protocol=protocol)
+    tags.update({"arm": arm, "feature_set": feature_set, "seed": str(seed), "purpose": purpose,
+                 "data_source": meta["source_label"]})
+    run_name = f"{protocol}/{feature_set}/{arm}/seed{seed}" + (f"/lr{hp['learning_rate']:g}" if purpose == "search" else "")
+    with tracking.child_run(STUDY, tracking.read_parent_id(parent), run_name, tags):
+        tracking.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
+                             "purpose": purpose, **hp, "n_train": len(y_fit), "data_source": meta["source_label"],
+                             **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
+        model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
+                                      backup_dir=backup_dir, sink=mlflow.log_metrics, **hp)
+        name, (x_eval, y_eval) = next(iter(eval_sets.items()))
+        started = time.perf_counter()
+        final = evaluate_set(model, x_eval, y_eval, arm, hp["svm_c"], hp["batch_size"])
+        eval_seconds = time.perf_counter() - started
+        summary: dict[str, Any] = {
+            "protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed, "purpose": purpose,
+            **hp, "n_train": int(len(y_fit)), f"n_{name}": int(len(y_eval)), "source": meta["source"],
+            "source_label": meta["source_label"], "train": _summary_of_training(history), name: final,
+            f"{name}_seconds": eval_seconds, "history": history,
+        }
+        if purpose == "final":
+            summary["test_summed_over_epochs"] = _summed_test(history)
+            summary["learning_rate_search"] = search_table
+            _save_model_dir(model, out["model_dir"], transform, {
+                "arm": arm, "protocol": protocol, "feature_set": feature_set, "features": meta["features"],
+                "seed": seed, "source_label": meta["source_label"], "learning_rate": hp["learning_rate"]})
+            mlflow.log_artifacts(out["model_dir"], "model")
+        write_rows(history, out["history"])
+        Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
+        mlflow.log_metrics({f"final_{name}_{k}": float(final[k]) for k in
+                            ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss") if np.isfinite(final[k])})
+        mlflow.log_artifact(out["history"])
+        mlflow.log_artifact(out["metrics"])
+    shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh
+    log.info("%s: %s accuracy %.4f, balanced %.4f (lr %g)", run_name, name, final["accuracy"],
+             final["balanced_accuracy"], hp["learning_rate"])
+    return summary
+
+
+def _save_model_dir(model, model_dir: str | Path, transform: str | None, info: Mapping[str, Any]) -> None:
+    """model.keras + the fitted transform + a description: all `ids predict` needs."""
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    model.save(model_dir / "model.keras")
+    if transform is not None:
+        fitted = json.loads(Path(transform).read_text())
+        # new files are transformed like the training split (in `paper` the test
+        # split had its own, leaky transform: not usable on new data)
+        spec = fitted["transforms"]["train"]
+        (model_dir / "transform.json").write_text(json.dumps(
+            {"protocol": fitted["protocol"], "features": fitted["features"], "spec": spec}, indent=1))
+    (model_dir / "model.json").write_text(json.dumps(dict(info), indent=2))

@@ -1,0 +1,319 @@
+"""Preprocessing in three parallel-friendly steps, for both protocols.
+
+1. per day: `partial_stats` (value counts per column, per split group);
+2. once: `fit` merges the days' counts into a transform (scaler, label
+   encoders, decile bin edges) saved as JSON;
+3. per day: `transform` applies it (uint8 bin indices);
+then `assemble` concatenates the days, deduplicates and splits.
+
+`paper` (the authors, REFERENCE.md study 1): records split 80/20 at random
+within the same period; scaler, encoders and bins fitted separately on the
+train and on the test split; drop_duplicates after binning inside each split;
+both splits trimmed to a multiple of the batch size.
+`clean`: split by day (train days strictly before test days), everything fitted
+on train only and applied to test (unseen categories and out-of-range values
+counted), train deduplicated, test rows that also occur in train removed.
+
+Bin edges come from exact linear-interpolation quantiles of the merged value
+counts, which is what `pandas.qcut(col, 10, labels=False, duplicates="drop")`
+computes, so the days never have to be in memory together: memory grows with
+the number of distinct values, not with the number of days.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reproflow.errors import ReproflowError
+from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns
+
+N_BINS = 10
+# The 21 model inputs, in the authors' order.
+FEATURES = (
+    "duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_rate", "serror_rate",
+    "srv_serror_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_src_port_rate",
+    "dst_host_serror_rate", "dst_host_srv_serror_rate", "flag", "ids_detection",
+    "malware_detection", "ashula_detection", "src_port", "dst_port", "start_time", "protocol",
+)
+DETECTION_FEATURES = ("ids_detection", "malware_detection", "ashula_detection")
+FEATURE_SETS = {
+    "all": tuple(range(len(FEATURES))),
+    "no_detection": tuple(i for i, name in enumerate(FEATURES) if name not in DETECTION_FEATURES),
+}
+BINNED_CODES = ("service", "flag")   # label-encoded, then binned like the numeric columns
+SPLITS = ("train", "test")
+PAPER_GROUPS = {"train": "paper_train", "test": "paper_test"}
+
+
+def paper_split(n: int, day: str, seed: int, test_share: float) -> np.ndarray:
+    """The paper protocol's 80/20 record split (1 = test), reproducible per day."""
+    rng = np.random.default_rng([seed, int(day)])
+    return (rng.random(n) < test_share).astype(np.uint8)
+
+
+def attack_labels(label: np.ndarray) -> np.ndarray:
+    """The authors' target: attack (-1 or -2) -> 1, normal (1) -> 0."""
+    return (label < 0).astype(np.uint8)
+
+
+# ----------------------------------------------------------------- step 1
+
+
+def _value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    unique, counts = np.unique(values, return_counts=True)
+    return unique, counts.astype(np.int64)
+
+
+def partial_stats(columns: Columns, groups: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Value counts of every scaled/encoded column, for each row group (boolean mask)."""
+    out: dict[str, np.ndarray] = {}
+    for group, mask in groups.items():
+        out[f"{group}/n"] = np.array(int(mask.sum()))
+        out[f"{group}/attack"] = np.array(int(attack_labels(columns.label[mask]).sum()))
+        for j, name in enumerate(NUMERIC):
+            out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = _value_counts(columns.numeric[mask, j])
+        for name in CATEGORICAL:
+            out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = _value_counts(getattr(columns, name)[mask])
+    return out
+
+
+def day_groups(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
+    """The row groups whose statistics a day contributes: paper train/test and all rows."""
+    return {"paper_train": split == 0, "paper_test": split == 1, "all": np.ones(len(split), bool)}
+
+
+# ----------------------------------------------------------------- step 2
+
+
+def _merge(tables: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    values, counts = None, None
+    for v, c in tables:
+        if values is None:
+            values, counts = v, c
+            continue
+        unique, inverse = np.unique(np.concatenate([values, v]), return_inverse=True)
+        counts = np.bincount(inverse, weights=np.concatenate([counts, c]), minlength=len(unique)).astype(np.int64)
+        values = unique
+    if values is None:
+        raise ReproflowError("fit: no days to fit on")
+    return values, counts
+
+
+def weighted_quantiles(values: np.ndarray, counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """Linear-interpolation quantiles (pandas/numpy default) of `values` repeated `counts` times."""
+    n = int(counts.sum())
+    ends = np.cumsum(counts)                     # last index (exclusive) of each value
+    position = (n - 1) * quantiles
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    at_lo = values[np.searchsorted(ends, lo, side="right")]
+    at_hi = values[np.searchsorted(ends, hi, side="right")]
+    fraction = position - lo
+    return np.where(fraction == 0, at_lo, at_lo + fraction * (at_hi - at_lo))
+
+
+def decile_edges(values: np.ndarray, counts: np.ndarray) -> list[float]:
+    """qcut(col, 10, duplicates="drop") bin edges of a (sorted) value-count table."""
+    edges = weighted_quantiles(values, counts, np.linspace(0, 1, N_BINS + 1))
+    return [float(e) for e in np.unique(edges)]
+
+
+def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
+    """Scaler, encoders and bin edges of one split, from the days' partial statistics."""
+    stats = [np.load(path, allow_pickle=False) for path in stat_files]
+    try:
+        n = sum(int(s[f"{group}/n"]) for s in stats)
+        if n == 0:
+            raise ReproflowError(f"fit: split group {group!r} has no records in {len(stats)} day(s)")
+        spec: dict[str, Any] = {"n": n, "attack": sum(int(s[f"{group}/attack"]) for s in stats),
+                                "numeric": {}, "categorical": {}}
+        for name in NUMERIC:
+            values, counts = _merge((s[f"{group}/{name}/values"], s[f"{group}/{name}/counts"]) for s in stats)
+            mean = float(np.sum(values * counts) / n)
+            std = float(np.sqrt(np.sum(counts * (values - mean) ** 2) / n))
+            scale = std if std > 0 else 1.0     # as StandardScaler does for a constant column
+            spec["numeric"][name] = {"mean": mean, "scale": scale,
+                                     "edges": decile_edges((values - mean) / scale, counts)}
+        for name in CATEGORICAL:
+            values, counts = _merge((s[f"{group}/{name}/values"], s[f"{group}/{name}/counts"]) for s in stats)
+            classes = sorted(str(v) for v in values)     # LabelEncoder order
+            entry: dict[str, Any] = {"classes": classes}
+            if name in BINNED_CODES:
+                codes = np.searchsorted(np.asarray(classes), values.astype(str))
+                order = np.argsort(codes)
+                entry["edges"] = decile_edges(codes[order].astype(np.float64), counts[order])
+            spec["categorical"][name] = entry
+    finally:
+        for s in stats:
+            s.close()
+    return spec
+
+
+def fit(stat_files: Mapping[str, Sequence[str | Path]], protocol: str) -> dict[str, Any]:
+    """The saved transform of one protocol: {"protocol", "transforms": {split: spec}}.
+
+    `stat_files` maps each split to its days' partial statistics files.
+    paper: one spec per split, each fitted on its own split (the authors' leak
+    and mismatch); clean: one spec fitted on the train days, used for both.
+    """
+    if protocol == "paper":
+        transforms = {split: fit_split(stat_files[split], PAPER_GROUPS[split]) for split in SPLITS}
+    elif protocol == "clean":
+        spec = fit_split(stat_files["train"], "all")
+        transforms = {"train": spec, "test": spec}
+    else:
+        raise ReproflowError(f"unknown protocol {protocol!r} (known: paper, clean)")
+    return {"protocol": protocol, "n_bins": N_BINS, "features": list(FEATURES), "transforms": transforms}
+
+
+# ----------------------------------------------------------------- step 3
+
+
+def cut(z: np.ndarray, edges: Sequence[float]) -> tuple[np.ndarray, int]:
+    """pandas.cut(z, edges, labels=False, include_lowest=True); out-of-range values are
+    clipped to the first/last bin and counted (they only occur when applying a
+    transform to data it was not fitted on)."""
+    edges_array = np.asarray(edges, dtype=np.float64)
+    if len(edges_array) < 2:    # constant column: one bin
+        return np.zeros(len(z), np.uint8), int(np.sum(z != edges_array[0]))
+    ids = np.searchsorted(edges_array, z, side="left")
+    ids[z == edges_array[0]] = 1
+    outside = (ids == 0) | (ids == len(edges_array))
+    return (np.clip(ids, 1, len(edges_array) - 1) - 1).astype(np.uint8), int(outside.sum())
+
+
+def encode(values: np.ndarray, classes: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Label-encode; unseen categories get the code len(classes) and are counted."""
+    known = np.asarray(classes)
+    codes = np.searchsorted(known, values)
+    found = (codes < len(known)) & (known[np.minimum(codes, len(known) - 1)] == values)
+    return np.where(found, codes, len(known)).astype(np.int64), int((~found).sum())
+
+
+def apply_spec(columns: Columns, rows: np.ndarray, spec: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, int]]:
+    """The 21 binned features (uint8) of the selected rows, and per-column counts
+    of unseen categories / out-of-range values."""
+    n = int(rows.sum())
+    x = np.zeros((n, len(FEATURES)), np.uint8)
+    issues: dict[str, int] = {}
+    for j, name in enumerate(NUMERIC):
+        entry = spec["numeric"][name]
+        z = (columns.numeric[rows, j] - entry["mean"]) / entry["scale"]
+        x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(z, entry["edges"])
+    for name in CATEGORICAL:
+        entry = spec["categorical"][name]
+        codes, issues[f"unseen.{name}"] = encode(getattr(columns, name)[rows], entry["classes"])
+        if name in BINNED_CODES:
+            x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(codes.astype(np.float64), entry["edges"])
+        else:
+            x[:, FEATURES.index(name)] = np.minimum(codes, N_BINS - 1)
+    for k, name in enumerate(DETECTION_FEATURES):
+        x[:, FEATURES.index(name)] = columns.detection[rows, k]
+    return x, issues
+
+
+def transform(columns: Columns, split: np.ndarray, fitted: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Bin one day's records with the fitted transform of each row's split."""
+    x = np.zeros((len(columns), len(FEATURES)), np.uint8)
+    issues: dict[str, int] = {}
+    for code, name in enumerate(SPLITS):
+        rows = split == code
+        if rows.any():
+            x[rows], found = apply_spec(columns, rows, fitted["transforms"][name])
+            for key, value in found.items():
+                issues[f"{name}.{key}"] = issues.get(f"{name}.{key}", 0) + value
+    arrays = {"x": x, "y": attack_labels(columns.label), "split": split.astype(np.uint8), "line": columns.line}
+    return arrays, issues
+
+
+def transform_raw(columns: Columns, spec: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, int]]:
+    """Bin new records (prediction) with one fitted spec."""
+    return apply_spec(columns, np.ones(len(columns), bool), spec)
+
+
+# ----------------------------------------------------------------- assembly
+
+
+def _row_keys(x: np.ndarray, y: np.ndarray) -> list[bytes]:
+    rows = np.ascontiguousarray(np.column_stack([x, y]).astype(np.uint8))
+    width, data = rows.shape[1], rows.tobytes()
+    return [data[i * width:(i + 1) * width] for i in range(len(rows))]
+
+
+def _first_seen(keys: list[bytes], seen: set[bytes]) -> np.ndarray:
+    keep = np.zeros(len(keys), bool)
+    for i, key in enumerate(keys):
+        if key not in seen:
+            seen.add(key)
+            keep[i] = True
+    return keep
+
+
+def assemble(day_files: Sequence[str | Path], protocol: str, feature_set: str, *,
+             trim_multiple: int = 1) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Concatenate the binned days in order, deduplicate, split; arrays and counts.
+
+    Arrays: x_<split> (uint8 bins), y_<split> (1 = attack), day_<split> (index
+    into `day_files`). Rows are kept in day and line order (first occurrence).
+    `day_files` must be in date order: in `clean` every train day then comes
+    before every test day, so the train rows are all known when test rows are
+    checked against them.
+    """
+    if feature_set not in FEATURE_SETS:
+        raise ReproflowError(f"unknown feature set {feature_set!r} (known: {sorted(FEATURE_SETS)})")
+    columns = list(FEATURE_SETS[feature_set])
+    seen: dict[str, set[bytes]] = {split: set() for split in SPLITS}
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {split: [] for split in SPLITS}
+    counts: dict[str, Any] = {f"{split}_{key}": 0 for split in SPLITS for key in ("rows", "duplicates")}
+    counts["test_in_train_removed"] = 0
+    for index, path in enumerate(day_files):
+        with np.load(path, allow_pickle=False) as day:
+            x_all, y_all, split_all = day["x"][:, columns], day["y"], day["split"]
+        for code, split in enumerate(SPLITS):
+            rows = split_all == code
+            x, y = x_all[rows], y_all[rows]
+            counts[f"{split}_rows"] += len(y)
+            keys = _row_keys(x, y)
+            if protocol == "clean" and split == "test":
+                keep = np.array([key not in seen["train"] for key in keys], bool)
+                counts["test_in_train_removed"] += int((~keep).sum())
+            else:   # drop_duplicates within the split only
+                keep = _first_seen(keys, seen[split])
+                counts[f"{split}_duplicates"] += int((~keep).sum())
+            parts[split].append((x[keep], y[keep], np.full(int(keep.sum()), index, np.int32)))
+    arrays: dict[str, np.ndarray] = {}
+    for split in SPLITS:
+        x = np.concatenate([p[0] for p in parts[split]]) if parts[split] else np.zeros((0, len(columns)), np.uint8)
+        y = np.concatenate([p[1] for p in parts[split]]) if parts[split] else np.zeros(0, np.uint8)
+        day = np.concatenate([p[2] for p in parts[split]]) if parts[split] else np.zeros(0, np.int32)
+        n = len(y) - len(y) % trim_multiple
+        counts[f"{split}_trimmed"] = len(y) - n
+        arrays[f"x_{split}"], arrays[f"y_{split}"], arrays[f"day_{split}"] = x[:n], y[:n], day[:n]
+        counts[f"{split}_final"] = n
+        counts[f"{split}_attack"] = int(y[:n].sum())
+        counts[f"{split}_normal"] = n - int(y[:n].sum())
+    return arrays, counts
+
+
+def check_clean_days(train_days: Sequence[str], test_days: Sequence[str]) -> None:
+    """The clean protocol's split must put every train day strictly before every test day."""
+    if not train_days or not test_days:
+        raise ReproflowError(f"ids.clean: need train and test days, got {len(train_days)} and {len(test_days)}")
+    if max(train_days) >= min(test_days):
+        raise ReproflowError(
+            f"ids.clean: train days must all come before test days (last train {max(train_days)}, "
+            f"first test {min(test_days)})")
+
+
+def save_json(data: Mapping[str, Any], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def load_json(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,177 @@
+"""The study's summary: the paper's Tables 2-5 in the same layout, each of our
+numbers beside the paper's with the difference, the clean protocol's mean and
+sd over seeds with the baselines, and the accuracy curves (Figures 2, 3).
+
+Every row names its data source ("synthetic" or "Kyoto 2013"): numbers on
+synthetic files are never Kyoto 2013 results.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from reproflow.ids import paper  # noqa: E402
+from reproflow.ids.evaluate import write_rows  # noqa: E402
+
+ARM_NAMES = {"gru_svm": "GRU-SVM", "gru_softmax": "GRU-Softmax"}
+
+
+def _load(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    return [json.loads(Path(p).read_text()) for p in paths]
+
+
+def write_html(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str) -> None:
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(row.get(f)))}</td>" for f in fields) + "</tr>"
+                    for row in rows)
+    head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
+    Path(path).write_text(f"<html><body><h3>{html.escape(title)}</h3><table border='1'>"
+                          f"<tr>{head}</tr>{cells}</table></body></html>\n")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _diff(ours: float | None, theirs: float | None) -> float | None:
+    return None if ours is None or theirs is None else ours - theirs
+
+
+def paper_rows(final: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any], source: str) -> dict[str, list]:
+    """Tables 2-5 of the paper protocol (feature set `all`), ours beside the paper's."""
+    counts = data["counts"]
+    table2 = [{"class": cls, "data": source, "train": counts[f"train_{cls}"], "paper_train": paper.TABLE2["train"][cls],
+               "test": counts[f"test_{cls}"], "paper_test": paper.TABLE2["test"][cls]} for cls in ("normal", "attack")]
+    table3, table4, table5, comparison = [], [], [], []
+    for arm, result in final.items():
+        train, test, summed = result["train"], result["test"], result["test_summed_over_epochs"]
+        ours = {
+            "n_train": result["n_train"], "n_test": result["n_test"], "epochs": result["epochs"],
+            "train_accuracy": train["accuracy_running"], "test_accuracy": test["accuracy"],
+            "train_loss": train["loss"], "test_loss": test["loss"], "train_minutes": train["seconds"] / 60,
+            "test_minutes": result["test_seconds"] / 60, "train_fp": train["fp"], "test_fp": summed["fp"],
+            "train_fn": train["fn"], "test_fn": summed["fn"],
+        }
+        for key, theirs in paper.TABLE3[arm].items():
+            table3.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": ours[key],
+                           "paper": theirs, "difference": _diff(ours[key], theirs)})
+        for key, theirs in paper.TABLE4[arm].items():
+            table4.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": train[key],
+                           "paper": theirs, "difference": _diff(train[key], theirs)})
+        for key, theirs in paper.TABLE5[arm].items():
+            table5.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": test[key],
+                           "paper": theirs, "difference": _diff(test[key], theirs)})
+        extra = {"test_f1": test["f1"], "test_balanced_accuracy": test["balanced_accuracy"],
+                 "test_roc_auc": test["roc_auc"], "test_fp_single_pass": test["fp"],
+                 "test_fn_single_pass": test["fn"]}
+        for key, value in extra.items():
+            theirs = paper.DERIVED[arm].get(key)
+            comparison.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": value,
+                               "paper": theirs, "difference": _diff(value, theirs)})
+    always = counts["test_attack"] / max(counts["test_final"], 1)
+    comparison.append({"parameter": "always_attack_test_accuracy", "model": "always attack", "data": source,
+                       "ours": always, "paper": paper.ALWAYS_ATTACK_TEST_ACCURACY,
+                       "difference": always - paper.ALWAYS_ATTACK_TEST_ACCURACY})
+    return {"table2": table2, "table3": table3, "table4": table4, "table5": table5, "comparison": comparison}
+
+
+def clean_rows(finals: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[str, Any]], source: str) -> list[dict]:
+    """Clean protocol: mean and sd over seeds per (feature set, arm), and the baselines."""
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for result in finals:
+        groups[(result["feature_set"], result["arm"])].append(result)
+    rows = []
+    for (feature_set, arm), results in sorted(groups.items()):
+        row: dict[str, Any] = {"feature_set": feature_set, "model": ARM_NAMES[arm], "data": source,
+                               "seeds": len(results), "learning_rate": results[0]["learning_rate"]}
+        for key in ("accuracy", "balanced_accuracy", "f1", "roc_auc", "tpr", "fpr"):
+            values = np.array([r["test"][key] for r in results], float)
+            row[f"{key}_mean"] = float(np.mean(values))
+            row[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        rows.append(row)
+    for entry in baselines:
+        for name, result in entry["baselines"].items():
+            row = {"feature_set": entry["feature_set"], "model": name, "data": source, "seeds": 1,
+                   "learning_rate": None}
+            for key in ("accuracy", "balanced_accuracy", "f1", "roc_auc", "tpr", "fpr"):
+                row[f"{key}_mean"], row[f"{key}_sd"] = result[key], None
+            rows.append(row)
+    return rows
+
+
+def curve_rows(finals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"protocol": r["protocol"], "feature_set": r["feature_set"], "arm": r["arm"], "seed": r["seed"],
+             "epoch": h["epoch"], "train_accuracy": h["train_accuracy"], "test_accuracy": h["test_accuracy"],
+             "train_loss": h["train_loss"], "test_loss": h["test_loss"]} for r in finals for h in r["history"]]
+
+
+def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: str | Path) -> plt.Figure:
+    """One line per (protocol, arm) on feature set `all`; clean averaged over seeds."""
+    figure, axis = plt.subplots(figsize=(6, 4))
+    series: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        if row["feature_set"] == "all":
+            series[(row["protocol"], row["arm"])][row["epoch"]].append(row[key])
+    for (protocol, arm), by_epoch in sorted(series.items()):
+        epochs = sorted(by_epoch)
+        axis.plot(epochs, [np.mean(by_epoch[e]) for e in epochs], marker="o", label=f"{ARM_NAMES[arm]} ({protocol})")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(key.replace("_", " "))
+    axis.set_title(title)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    return figure
+
+
+def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str],
+              out: Mapping[str, str], source_label: str) -> dict[str, Any]:
+    """Write metrics.json, the tables (CSV + HTML), curves CSV and figures."""
+    results = _load(finals)
+    data = {key: json.loads(Path(p).read_text()) for key, p in datasets.items()}
+    base = _load(baselines)
+    for path in out.values():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    metrics: dict[str, Any] = {"data_source": source_label, "synthetic": source_label == "synthetic",
+                               "note": "synthetic Kyoto-format data: not Kyoto 2013 results"
+                               if source_label == "synthetic" else "Kyoto 2013 honeypot data",
+                               "datasets": data, "runs": [{k: v for k, v in r.items() if k != "history"}
+                                                          for r in results]}
+    tables: dict[str, list] = {}
+    paper_final = {r["arm"]: r for r in results if r["protocol"] == "paper" and r["feature_set"] == "all"}
+    if paper_final and "paper/all" in data:
+        tables.update(paper_rows(paper_final, data["paper/all"], source_label))
+    clean = [r for r in results if r["protocol"] == "clean"]
+    tables["clean"] = clean_rows(clean, base, source_label)
+    metrics["tables"] = tables
+    metrics["baselines"] = base
+    titles = {"table2": "Table 2: class distribution", "table3": "Table 3: summary of results",
+              "table4": "Table 4: training measures", "table5": "Table 5: test measures",
+              "comparison": "Further measures beside the paper's", "clean": "Clean protocol: mean and sd over seeds"}
+    for name, title in titles.items():
+        rows = tables.get(name, [])
+        write_rows(rows, out[f"{name}_csv"], fields=None if rows else ["note"])
+        write_html(rows or [{"note": "not run in this configuration"}], out[f"{name}_html"],
+                   f"{title} (data: {source_label})")
+    curves = curve_rows(results)
+    write_rows(curves, out["curves"])
+    for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
+                             ("test_accuracy", "fig3", "Figure 3: test accuracy")):
+        plt.close(plot_curves(curves, key, f"{title} ({source_label})", out[name]))
+    Path(out["metrics"]).write_text(json.dumps(metrics, indent=2, default=float))
+    return metrics

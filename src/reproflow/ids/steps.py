@@ -1,0 +1,119 @@
+"""The preprocessing steps as file-to-file functions (one per Snakemake rule)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reproflow.errors import ReproflowError
+from reproflow.ids import preprocess as pp
+from reproflow.ids.kyoto import Columns, RejectLog, check_reject_share, find_day_file, parse_lines
+
+log = logging.getLogger(__name__)
+SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
+
+
+def _hashed(handle, digest) -> Iterator[bytes]:
+    for line in handle:
+        digest.update(line)
+        yield line
+
+
+def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share: float,
+              split_seed: int, test_share: float) -> dict[str, Any]:
+    """Parse one daily file (a file, or a folder holding <day>.txt), write its columns,
+    rejects and partial statistics; stop when too many lines are malformed."""
+    path = Path(source)
+    path = find_day_file(path, day) if path.is_dir() else path
+    digest = hashlib.sha256()
+    with RejectLog(out["rejects"]) as rejects, open(path, "rb") as handle:
+        columns, n_lines = parse_lines(str(path), _hashed(handle, digest), rejects)
+    for source_name, line, reason in rejects.examples:
+        log.warning("reject %s:%d: %s", source_name, line, reason)
+    check_reject_share(rejects.n_rejected, n_lines, max_reject_share, str(path), rejects)
+    split = pp.paper_split(len(columns), day, split_seed, test_share)
+    columns.save(out["columns"])
+    np.savez_compressed(out["stats"], **pp.partial_stats(columns, pp.day_groups(columns, split)))
+    info = {"day": day, "file": str(path), "sha256": digest.hexdigest(), "lines": n_lines,
+            "records": len(columns), "rejected": rejects.n_rejected, "reject_reasons": dict(rejects.reasons),
+            "attack": int(pp.attack_labels(columns.label).sum())}
+    pp.save_json(info, out["info"])
+    log.info("%s: %d lines, %d records, %d rejected", day, n_lines, len(columns), rejects.n_rejected)
+    return info
+
+
+def split_days(protocol: str, days: Sequence[str], test_days: int) -> dict[str, list[str]]:
+    """Which days feed which split's fit: paper, every day both; clean, by date."""
+    days = sorted(days)
+    if protocol == "paper":
+        return {"train": days, "test": days}
+    if not 0 < test_days < len(days):
+        raise ReproflowError(f"ids.clean.test_days = {test_days} must be between 1 and {len(days) - 1} "
+                             f"({len(days)} days configured)")
+    split = {"train": days[:-test_days], "test": days[-test_days:]}
+    pp.check_clean_days(split["train"], split["test"])
+    return split
+
+
+def fit_protocol(*, protocol: str, stats: Mapping[str, str], days: Sequence[str], test_days: int,
+                 out: str) -> dict[str, Any]:
+    """Fit one protocol's transform from the days' partial statistics ({day: path})."""
+    split = split_days(protocol, days, test_days)
+    fitted = pp.fit({name: [stats[day] for day in split[name]] for name in pp.SPLITS}, protocol)
+    fitted["days"] = split
+    pp.save_json(fitted, out)
+    return fitted
+
+
+def transform_day(*, columns: str, fitted: str, day: str, split_seed: int, test_share: float,
+                  out: Mapping[str, str]) -> dict[str, Any]:
+    """Bin one day with its protocol's fitted transform."""
+    spec = pp.load_json(fitted)
+    data = Columns.load(columns)
+    if spec["protocol"] == "paper":
+        split = pp.paper_split(len(data), day, split_seed, test_share)
+    else:
+        code = 1 if day in spec["days"]["test"] else 0
+        split = np.full(len(data), code, np.uint8)
+    arrays, issues = pp.transform(data, split, spec)
+    np.savez_compressed(out["binned"], **arrays)
+    info = {"day": day, "protocol": spec["protocol"], "rows": len(data), **issues}
+    pp.save_json(info, out["info"])
+    return info
+
+
+def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], parse_info: Sequence[str],
+                  protocol: str, feature_set: str, trim_multiple: int, source: str,
+                  out: Mapping[str, str]) -> dict[str, Any]:
+    """Concatenate the days (date order), deduplicate, split; arrays + counts."""
+    days = sorted(binned)
+    arrays, counts = pp.assemble([binned[d] for d in days], protocol, feature_set,
+                                 trim_multiple=trim_multiple if protocol == "paper" else 1)
+    np.savez_compressed(out["data"], **arrays)
+    parsed = [pp.load_json(p) for p in parse_info]
+    issues: dict[str, int] = {}
+    for path in transform_info:
+        for key, value in pp.load_json(path).items():
+            if key.startswith(("train.", "test.")):
+                issues[key] = issues.get(key, 0) + int(value)
+    combined = hashlib.sha256("".join(f"{p['day']}:{p['sha256']};" for p in sorted(parsed, key=lambda p: p["day"]))
+                              .encode()).hexdigest()
+    info = {
+        "protocol": protocol, "feature_set": feature_set, "days": days, "source": source,
+        "source_label": SOURCE_LABELS[source], "data_sha256": combined,
+        "features": [pp.FEATURES[i] for i in pp.FEATURE_SETS[feature_set]], "counts": counts,
+        "lines": sum(p["lines"] for p in parsed), "records": sum(p["records"] for p in parsed),
+        "rejected": sum(p["rejected"] for p in parsed),
+        "unseen_categories": {k: v for k, v in issues.items() if ".unseen." in k},
+        "out_of_range": {k: v for k, v in issues.items() if ".out_of_range." in k},
+    }
+    pp.save_json(info, out["info"])
+    log.info("%s/%s: train %d rows (%d duplicates), test %d rows, %d test rows in train removed",
+             protocol, feature_set, counts["train_final"], counts["train_duplicates"], counts["test_final"],
+             counts["test_in_train_removed"])
+    return info

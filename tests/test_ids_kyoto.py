@@ -1,0 +1,92 @@
+"""Study 1: the Kyoto format parser, its rejects, and the synthetic generator."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reproflow.errors import ReproflowError
+from reproflow.ids.kyoto import (
+    FIELDS, RejectLog, check_reject_share, find_day_file, iter_sources, parse_lines, read_rejects,
+)
+from reproflow.ids.synth import write_days
+
+REAL = Path(__file__).resolve().parents[2] / "shared/data/kyoto2013/20130101-first70.txt"
+GOOD = ("0.000000\tother\t0\t0\t0\t0.00\t0.00\t0.00\t0\t0\t0.00\t0.00\t0.00\tS0\t0\t0\t0\t-1\t"
+        "fd75:41fb:cf76:20be:183a:1595:1ea6:5922\t2461\tfd75:41fb:cf76:39ef:7d8b:279c:615c:0d4d\t445\t00:00:00\ttcp")
+
+
+def _with(field: str, value: str) -> str:
+    parts = GOOD.split("\t")
+    parts[FIELDS.index(field)] = value
+    return "\t".join(parts)
+
+
+@pytest.mark.skipif(not REAL.exists(), reason=f"real Kyoto sample not present at {REAL} (shared data folder absent)")
+def test_the_70_real_records_parse_cleanly():
+    with RejectLog() as rejects:
+        for name, lines in iter_sources(REAL):
+            columns, n_lines = parse_lines(name, lines, rejects)
+    assert (n_lines, len(columns), rejects.n_rejected) == (70, 70, 0)
+    assert set(np.unique(columns.label)) <= {1, -1, -2}
+    assert columns.detection[:, 2].sum() == 2          # two ashula alerts, "349(1)"
+    assert columns.numeric[1, 0] == pytest.approx(6.127728)
+
+
+BAD = {
+    "field count": GOOD + "\textra",
+    "duration": _with("duration", "-1.0"),
+    "src_bytes": _with("src_bytes", "12x"),
+    "same_srv_rate": _with("same_srv_rate", "1.50"),
+    "flag": _with("flag", "XX"),
+    "ids_detection": _with("ids_detection", "4060-1-8(1) ,x"),
+    "label": _with("label", "2"),
+    "src_ip": _with("src_ip", "not-an-ip"),
+    "dst_port": _with("dst_port", "70000"),
+    "start_time": _with("start_time", "24:00:00"),
+    "protocol": _with("protocol", "sctp"),
+    "empty line": "",
+}
+
+
+def test_each_kind_of_bad_record_is_rejected_with_file_line_and_reason(tmp_path):
+    comma_detection = _with("ids_detection", "4060-1-8(1),1448-1-19(1)")   # commas inside a field are fine
+    lines = [GOOD, comma_detection, *BAD.values()]
+    source = tmp_path / "20130102.txt"
+    source.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe bad bytes\n")
+    with RejectLog(tmp_path / "rejects.tsv") as rejects:
+        columns, n_lines = parse_lines(str(source), iter(source.open("rb")), rejects)
+    assert len(columns) == 2 and columns.detection[1, 0] == 1
+    assert n_lines == len(lines) + 1
+    rows = read_rejects(tmp_path / "rejects.tsv")
+    assert [int(r["line"]) for r in rows] == list(range(3, n_lines + 1))
+    assert all(r["file"] == str(source) for r in rows)
+    for row, kind in zip(rows, [*BAD, "encoding"]):
+        assert row["reason"].startswith(kind), (kind, row["reason"])
+    assert rejects.n_rejected == len(BAD) + 1
+
+
+def test_reject_share_threshold_stops_with_a_clear_error():
+    check_reject_share(1, 100, 0.01, "day.txt")            # at the threshold: fine
+    with pytest.raises(ReproflowError, match=r"day.txt: 2 of 100 lines \(2.00%\).*max_reject_share"):
+        check_reject_share(2, 100, 0.01, "day.txt")
+
+
+def test_synth_files_round_trip_through_the_parser(tmp_path):
+    paths = write_days(tmp_path, days=3, rows_per_day=400, seed=3)
+    assert [p.name for p in paths] == ["20130101.txt", "20130102.txt", "20130103.txt"]
+    assert "SYNTHETIC" in (tmp_path / "SYNTHETIC.md").read_text()
+    with RejectLog() as rejects:
+        parsed = [parse_lines(str(p), iter(p.open("rb")), rejects)[0] for p in paths]
+    assert rejects.n_rejected == 0 and all(len(c) == 400 for c in parsed)
+    attack = np.mean(np.concatenate([c.label for c in parsed]) < 0)
+    assert 0.52 < attack < 0.68
+    assert write_days(tmp_path / "again", 3, 400, 3)[0].read_bytes() == paths[0].read_bytes()
+
+
+def test_daily_file_is_found_inside_a_nested_archive_folder(tmp_path):
+    (tmp_path / "2013" / "01").mkdir(parents=True)
+    (tmp_path / "2013" / "01" / "20130105.txt").write_text(GOOD + "\n")
+    assert find_day_file(tmp_path, "20130105").name == "20130105.txt"
+    with pytest.raises(ReproflowError, match="no daily file 20130106.txt"):
+        find_day_file(tmp_path, "20130106")
