@@ -29,6 +29,7 @@ include: "workflow/rules/tracking.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/ids.smk"
 include: "workflow/rules/relu.smk"
+include: "workflow/rules/nmr.smk"
 
 
 rule all:

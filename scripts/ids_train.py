@@ -1,6 +1,7 @@
 """Snakemake adapter: train one GRU arm (learning-rate search or final model)."""
 
 from reproflow.ids.threads import limit_threads
+from reproflow.config import config_hash
 from reproflow.runtime import run_logged
 
 
@@ -15,7 +16,7 @@ def main() -> None:
         out=dict(snakemake.output.items()), protocol="clean" if search else w.protocol,
         feature_set=w.features, arm=w.arm, seed=int(snakemake.params.seed if search else w.seed),
         purpose="search" if search else "final", options=snakemake.params.options,
-        config_hash=snakemake.params.config_hash, rule=snakemake.rule, backup_dir=snakemake.params.backup_dir,
+        config_hash=config_hash(snakemake.config), rule=snakemake.rule, backup_dir=snakemake.params.backup_dir,
         learning_rate=float(w.lr) if search else None,
         search_files=[] if search else list(snakemake.input.search),
         transform=None if search else snakemake.input.transform,

@@ -4,14 +4,17 @@ import json
 from pathlib import Path
 
 from reproflow import tracking
+from reproflow.config import config_hash
 from reproflow.runtime import run_logged
 
 
 def main() -> None:
     study = snakemake.wildcards.study
-    tags = tracking.run_tags(config_hash=snakemake.params.config_hash, rule=snakemake.rule)
-    uri = tracking.tracking_uri(snakemake.params.uri)
-    run_id = tracking.start_parent_run(study, f"{study}-{snakemake.params.run_name}", tags, uri)
+    tags = tracking.run_tags(config_hash=config_hash(snakemake.config), rule=snakemake.rule)
+    uri = tracking.tracking_uri(snakemake.config["tracking"]["uri"])
+    run_id = tracking.start_parent_run(
+        study, f"{study}-{snakemake.params.run_name}", tags, uri, snakemake.config["tracking"]["artifacts"]
+    )
     Path(snakemake.output[0]).write_text(json.dumps({"run_id": run_id, "uri": uri}, indent=2))
 
 

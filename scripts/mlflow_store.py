@@ -8,8 +8,9 @@ from reproflow.runtime import run_logged
 
 
 def main() -> None:
-    uri = tracking.tracking_uri(snakemake.params.uri)
-    ids = tracking.init_store(snakemake.params.experiments, uri, snakemake.params.artifacts)
+    options = snakemake.config["tracking"]
+    uri = tracking.tracking_uri(options["uri"])
+    ids = tracking.init_store(snakemake.config["studies"], uri, options["artifacts"])
     Path(snakemake.output[0]).write_text(json.dumps({"uri": uri, "experiments": ids}, indent=2))
 
 

@@ -12,7 +12,11 @@ import yaml
 
 from workflow_utils import BIN, copy_workflow, env, git_init, serve_fixture_dataset
 
-TRACKED = ["resources", "results/data/datasets.csv", "results/relu/work", "results/report.html"]
+TRACKED = [
+    "resources", "results/data/datasets.csv", "results/ids/work", "results/ids/tables",
+    "results/relu/work", "results/relu/tables", "results/nmr/work", "results/nmr/figures",
+    "results/nmr/tables", "results/report.html",
+]
 
 
 def dvc(workdir: Path, *args: str) -> str:

@@ -65,7 +65,13 @@ def test_child_runs_nest_under_the_parent_with_tags(store):
     assert client.get_run(parent).info.status == "FINISHED"
 
 
-def test_parent_needs_the_store(store):
+def test_parent_run_creates_a_missing_experiment(store):
     tracking.init_store([])
-    with pytest.raises(RuntimeError, match="experiment 'nmr' does not exist"):
-        tracking.start_parent_run("nmr", "x", {})
+    parent = tracking.start_parent_run("nmr", "nmr-test", {"config_hash": "a"})
+    tracking.end_parent_run(parent, tags={"config_hash": "b"})
+    run = tracking.client().get_run(parent)
+    experiment = tracking.client().get_experiment(run.info.experiment_id)
+    assert experiment.name == "nmr"
+    assert experiment.artifact_location == (store / "results/mlflow/artifacts/nmr").as_uri()
+    # the parent carries the config hash of the results that closed it
+    assert run.data.tags["config_hash"] == "b"

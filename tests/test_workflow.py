@@ -7,9 +7,12 @@ import hashlib
 import json
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from workflow_utils import REPO, copy_workflow, git_init, serve_fixture_dataset, snakemake
+
+STUDIES = yaml.safe_load((REPO / "config/config.yaml").read_text())["studies"]
 
 
 def test_lint_is_clean():
@@ -58,30 +61,44 @@ def test_micro_run_end_to_end(tmp_path, http_server):
 
     # MLflow: one parent run per study, every job's run nested and tagged
     client = MlflowClient(f"sqlite:///{workdir}/results/mlflow/mlflow.db")
-    experiment = client.get_experiment_by_name("relu")
-    runs = client.search_runs([experiment.experiment_id])
-    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
-    children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
-    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert children, "no job logged a run"
-    for run in children:
-        assert run.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
-        assert run.data.tags["git_commit"] == commit
-        assert run.data.tags["config_hash"] == parents[0].data.tags["config_hash"]
-        assert run.data.tags["snakemake_rule"].startswith("relu")
-        assert any(tag.startswith("dataset.") for tag in run.data.tags)
-    trained = [run for run in children if run.data.metrics]
-    assert trained, "no run logged metrics"
-    history = client.get_metric_history(trained[0].info.run_id, sorted(trained[0].data.metrics)[0])
-    assert len(history) >= 1
-    metrics = json.loads((workdir / "results/relu/metrics.json").read_text())
-    assert metrics, "empty metrics.json"
+    for study in STUDIES:
+        experiment = client.get_experiment_by_name(study)
+        runs = client.search_runs([experiment.experiment_id])
+        parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+        children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+        assert len(parents) == 1 and parents[0].info.status == "FINISHED", study
+        assert parents[0].info.run_name == f"{study}-micro"
+        assert children, f"no {study} job logged a run"
+        for run in children:
+            assert run.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+            assert run.data.tags["git_commit"] == commit
+            assert run.data.tags["config_hash"] == parents[0].data.tags["config_hash"]
+            assert run.data.tags["snakemake_rule"].startswith(study)
+        trained = [run for run in children if run.data.tags["snakemake_rule"] == f"{study}_train"]
+        assert trained, f"no {study}_train run"
+        for run in trained:
+            assert any(tag.startswith("dataset.") for tag in run.data.tags), run.info.run_name
+            assert run.data.params and run.data.metrics
+            assert client.list_artifacts(run.info.run_id), f"{run.info.run_name} logged no artifact"
+        # per-epoch metrics: the loss of one training run has one point per epoch (and fold)
+        loss = next(name for name in trained[0].data.metrics if "loss" in name)
+        assert len(client.get_metric_history(trained[0].info.run_id, loss)) >= 1
+        assert json.loads((workdir / f"results/{study}/metrics.json").read_text())
+
 
     # the HTML report
     snakemake(workdir, *configs, "--report", "results/report.html")
     report = workdir / "results/report.html"
     assert report.stat().st_size > 10_000
 
-    # a second run has nothing to do
-    again = snakemake(workdir, "--cores", "2", *configs, "-n")
+    # a second run has nothing to do; a setting no job uses changes nothing;
+    # a study's training setting reruns that study's training, not the others'
+    again = snakemake(workdir, *configs, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    (workdir / "config/retries.yaml").write_text("download: {retries: 1}\n")
+    unrelated = snakemake(workdir, *configs, "config/retries.yaml", "-n")
+    assert "Nothing to be done" in unrelated.stdout + unrelated.stderr
+    (workdir / "config/epochs.yaml").write_text("relu: {epochs: 2}\n")
+    changed = snakemake(workdir, *configs, "config/epochs.yaml", "-n", "--quiet", "rules")
+    assert "relu_train" in changed.stdout
+    assert "ids_train" not in changed.stdout

@@ -5,6 +5,15 @@ The store is created once by the `mlflow_store` rule before any parallel job
 writes to it: concurrent first writers to a fresh SQLite file race in the
 schema migration and crash. `MLFLOW_TRACKING_URI`, when set, replaces the
 default store (e.g. a tracking server on a cluster).
+
+A study run is one `run_name` of the config: its parent run is opened once
+(rule `mlflow_parent`) and closed by the study's summary job, which also
+stamps it with the hash of the config that produced the final results. Jobs
+rerun after a config change log new child runs under the same parent; each
+child carries the config hash it ran with. The rules feeding the jobs take no
+config-dependent params on purpose: Snakemake 9 skips the rerun checks of
+every job downstream of a job that must rerun, so a parent rule that reran on
+each config change would hide the jobs' own parameter changes.
 """
 
 from __future__ import annotations
@@ -56,15 +65,20 @@ def init_store(
     Returns {experiment name: experiment id}. Idempotent.
     """
     mlflow_client = client(uri)
-    ids = {}
-    for name in experiments:
-        experiment = mlflow_client.get_experiment_by_name(name)
-        if experiment is None:
-            location = (Path(artifact_root).resolve() / name).as_uri()
-            ids[name] = mlflow_client.create_experiment(name, artifact_location=location)
-        else:
-            ids[name] = experiment.experiment_id
-    return ids
+    return {name: experiment_id(mlflow_client, name, artifact_root) for name in experiments}
+
+
+def experiment_id(mlflow_client: MlflowClient, name: str, artifact_root: str = DEFAULT_ARTIFACTS) -> str:
+    """The experiment's id, created (artifacts under artifact_root/name) if missing."""
+    experiment = mlflow_client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = (Path(artifact_root).resolve() / name).as_uri()
+    try:
+        return mlflow_client.create_experiment(name, artifact_location=location)
+    except mlflow.exceptions.MlflowException:
+        # another job created it between our lookup and our insert
+        return mlflow_client.get_experiment_by_name(name).experiment_id
 
 
 def git_commit(repo: str | Path = ".") -> str:
@@ -99,21 +113,28 @@ def run_tags(
     return tags
 
 
-def start_parent_run(study: str, run_name: str, tags: Mapping[str, str], uri: str | None = None) -> str:
+def start_parent_run(
+    study: str, run_name: str, tags: Mapping[str, str], uri: str | None = None,
+    artifact_root: str = DEFAULT_ARTIFACTS,
+) -> str:
     """Open the parent run of one study run; its id is handed to the jobs."""
     mlflow_client = client(uri)
-    experiment = mlflow_client.get_experiment_by_name(study)
-    if experiment is None:
-        raise RuntimeError(
-            f"MLflow experiment {study!r} does not exist in {tracking_uri()}: "
-            "the mlflow_store rule creates it"
-        )
-    run = mlflow_client.create_run(experiment.experiment_id, run_name=run_name, tags=dict(tags))
+    run = mlflow_client.create_run(
+        experiment_id(mlflow_client, study, artifact_root), run_name=run_name, tags=dict(tags)
+    )
     return run.info.run_id
 
 
-def end_parent_run(run_id: str, status: str = "FINISHED", uri: str | None = None) -> None:
-    client(uri).set_terminated(run_id, status=status)
+def end_parent_run(
+    run_id: str, status: str = "FINISHED", uri: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Close the parent run, stamped with the tags of the run that finished it
+    (the config hash and commit of the final results)."""
+    mlflow_client = client(uri)
+    for key, value in (tags or {}).items():
+        mlflow_client.set_tag(run_id, key, value)
+    mlflow_client.set_terminated(run_id, status=status)
 
 
 def read_parent_id(path: str | Path) -> str:

@@ -6,7 +6,6 @@ from reproflow.config import config_hash, load_registry
 REGISTRY = load_registry(
     config["registry"], f"{workflow.basedir}/workflow/schemas/datasets.schema.yaml"
 )
-CONFIG_HASH = config_hash(config)
 ENV = "../../envs/reproflow.yaml"
 TF_ENV = "../../envs/tensorflow.yaml"
 

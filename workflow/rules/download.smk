@@ -6,7 +6,6 @@ rule download:
         "resources/{dataset}/{file}",
     params:
         spec=lambda wildcards: file_spec(wildcards.dataset, wildcards.file),
-        download=config["download"],
     log:
         "logs/download/{dataset}/{file}.log",
     benchmark:

@@ -7,6 +7,8 @@ from reproflow.ids import plan as ids_plan
 
 IDS = config.get("ids", {})
 IDS_DIR = ids_plan.WORK
+# checkpoints of one study config never resume a job of another
+IDS_HASH = config_hash(IDS)
 IDS_DAYS = ids_plan.days(IDS)
 IDS_CATEGORY = "Study 1: GRU-SVM intrusion detection"
 
@@ -130,15 +132,14 @@ rule ids_train_search:
     input:
         data=f"{IDS_DIR}/clean/{{features}}/data.npz",
         info=f"{IDS_DIR}/clean/{{features}}/data.json",
-        parent=ancient("results/ids/mlflow_parent_run.json"),
+        parent="results/ids/mlflow_parent_run.json",
     output:
         metrics=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/metrics.json",
         history=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/history.csv",
     params:
         options=IDS,
-        config_hash=CONFIG_HASH,
         seed=lambda wildcards: IDS["clean"]["seeds"][0],
-        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{CONFIG_HASH}/clean/{wildcards.features}/search/{wildcards.arm}/lr{wildcards.lr}",
+        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/clean/{wildcards.features}/search/{wildcards.arm}/lr{wildcards.lr}",
     threads: IDS.get("threads", 1)
     log:
         "logs/ids/train_search/{features}/{arm}/lr{lr}.log",
@@ -156,15 +157,14 @@ rule ids_train:
         info=f"{IDS_DIR}/{{protocol}}/{{features}}/data.json",
         transform=f"{IDS_DIR}/{{protocol}}/transform.json",
         search=lambda w: ids_plan.search_metrics(IDS, w.protocol, w.features, w.arm),
-        parent=ancient("results/ids/mlflow_parent_run.json"),
+        parent="results/ids/mlflow_parent_run.json",
     output:
         model_dir=directory(f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/model"),
         metrics=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/metrics.json",
         history=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/history.csv",
     params:
         options=IDS,
-        config_hash=CONFIG_HASH,
-        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{CONFIG_HASH}/{wildcards.protocol}/{wildcards.features}/{wildcards.arm}/seed{wildcards.seed}",
+        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/{wildcards.protocol}/{wildcards.features}/{wildcards.arm}/seed{wildcards.seed}",
     threads: IDS.get("threads", 1)
     log:
         "logs/ids/train/{protocol}/{features}/{arm}/seed{seed}.log",
@@ -180,12 +180,11 @@ rule ids_baselines:
     input:
         data=f"{IDS_DIR}/clean/{{features}}/data.npz",
         info=f"{IDS_DIR}/clean/{{features}}/data.json",
-        parent=ancient("results/ids/mlflow_parent_run.json"),
+        parent="results/ids/mlflow_parent_run.json",
     output:
         f"{IDS_DIR}/clean/{{features}}/baselines.json",
     params:
         baselines=IDS.get("clean", {}).get("baselines"),
-        config_hash=CONFIG_HASH,
     log:
         "logs/ids/baselines/{features}.log",
     benchmark:
@@ -201,7 +200,7 @@ rule ids_summary:
         finals=ids_plan.final_metrics(config),
         datasets=list(ids_plan.datasets(config).values()),
         baselines=ids_plan.baseline_files(config),
-        parent=ancient("results/ids/mlflow_parent_run.json"),
+        parent="results/ids/mlflow_parent_run.json",
     output:
         metrics="results/ids/metrics.json",
         table2_csv=report(
@@ -278,7 +277,6 @@ rule ids_summary:
     params:
         dataset_keys=list(ids_plan.datasets(config)),
         source=IDS.get("source"),
-        config_hash=CONFIG_HASH,
     log:
         "logs/ids/summary.log",
     benchmark:

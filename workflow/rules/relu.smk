@@ -1,2 +1,116 @@
-# placeholder until the relu study lands
-STUDY_TARGETS["relu"] = lambda: []
+# Study 2: "Deep Learning using Rectified Linear Units (ReLU)" (Agarap 2018):
+# ReLU vs softmax as the classification layer, in the `paper` and `clean`
+# protocols. One training job per (data set, model, head, protocol, seed).
+from reproflow.relu import plan
+
+RELU = config["relu"]
+RELU_JOB = "results/relu/work/{protocol}/{dataset}/{model}-{head}/seed{seed}"
+RELU_DATA_OPTIONS = ["test_fraction", "split_seed", "pca_components", "drop_first_train"]
+RELU_TRAIN_OPTIONS = [
+    "folds", "epochs", "batch_size", "learning_rate", "dropout", "ffnn_hidden",
+    "wdbc_hidden", "pca_components", "paper_cv_seed", "drop_first_train",
+]
+RELU_REPORT = {"category": "Study 2: ReLU classifier"}
+
+STUDY_DATASETS["relu"] = lambda: [d for d in RELU["datasets"] if d in REGISTRY]
+STUDY_TARGETS["relu"] = lambda: [
+    "results/relu/metrics.json",
+    "results/relu/tables/comparison.html",
+    "results/relu/tables/folds.csv",
+]
+
+RELU_WILDCARDS = {
+    "protocol": "paper|clean",
+    "dataset": "mnist|fashion-mnist|wdbc|digits",
+    "model": "ffnn|cnn",
+    "head": "softmax|relu",
+    "seed": r"\d+",
+}
+
+
+rule relu_data:
+    input:
+        lambda wildcards: (
+            dataset_files(wildcards.dataset) if wildcards.dataset in REGISTRY else []
+        ),
+    output:
+        npz="results/relu/work/data/{protocol}/{dataset}.npz",
+        meta="results/relu/work/data/{protocol}/{dataset}.json",
+    params:
+        options={key: RELU[key] for key in RELU_DATA_OPTIONS},
+    log:
+        "logs/relu/data/{protocol}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/relu/data/{protocol}/{dataset}.tsv"
+    wildcard_constraints:
+        protocol=RELU_WILDCARDS["protocol"],
+        dataset=RELU_WILDCARDS["dataset"],
+    conda:
+        ENV
+    script:
+        "../../scripts/relu_data.py"
+
+
+rule relu_train:
+    input:
+        npz=rules.relu_data.output.npz,
+        meta=rules.relu_data.output.meta,
+        parent="results/relu/mlflow_parent_run.json",
+    output:
+        metrics=f"{RELU_JOB}/metrics.json",
+        folds=f"{RELU_JOB}/folds.csv",
+        confusion_csv=f"{RELU_JOB}/confusion.csv",
+        confusion_png=report(
+            f"{RELU_JOB}/confusion.png",
+            caption="../report/relu_confusion.rst",
+            subcategory="Confusion matrices (Figures 2-11)",
+            **RELU_REPORT,
+        ),
+        model=f"{RELU_JOB}/model.keras",
+        curves="results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv",
+    params:
+        options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
+    threads: RELU["threads"]
+    log:
+        "logs/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.tsv"
+    wildcard_constraints:
+        **RELU_WILDCARDS,
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/relu_train.py"
+
+
+rule relu_summary:
+    input:
+        jobs=expand(
+            f"{RELU_JOB}/metrics.json", zip, **plan.job_columns(RELU, config["protocols"])
+        ),
+        parent="results/relu/mlflow_parent_run.json",
+    output:
+        metrics="results/relu/metrics.json",
+        comparison_csv="results/relu/tables/comparison.csv",
+        comparison_html=report(
+            "results/relu/tables/comparison.html",
+            caption="../report/relu_comparison.rst",
+            subcategory="Comparison with the paper (Tables 3, 4, 6, 7, 9)",
+            **RELU_REPORT,
+        ),
+        folds=report(
+            "results/relu/tables/folds.csv",
+            caption="../report/relu_folds.rst",
+            subcategory="Per-fold accuracy and loss (Tables 5, 8)",
+            **RELU_REPORT,
+        ),
+    params:
+        protocols=config["protocols"],
+    log:
+        "logs/relu/summary.log",
+    benchmark:
+        "results/benchmarks/relu/summary.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/relu_summary.py"

@@ -1,13 +1,11 @@
-# MLflow store: created once, before any job writes to it.
+# MLflow store: created once, before any job writes to it. Neither rule has
+# params that change with the config: a rerun of either would stop Snakemake
+# from checking the jobs downstream of it (see docs in tracking.py).
 
 
 rule mlflow_store:
     output:
         "results/mlflow/store.json",
-    params:
-        uri=config["tracking"]["uri"],
-        artifacts=config["tracking"]["artifacts"],
-        experiments=config["studies"],
     log:
         "logs/mlflow/store.log",
     benchmark:
@@ -24,9 +22,8 @@ rule mlflow_parent:
     output:
         "results/{study}/mlflow_parent_run.json",
     params:
+        # a new run name starts a new parent run (and reruns the study)
         run_name=config["run_name"],
-        config_hash=CONFIG_HASH,
-        uri=config["tracking"]["uri"],
     log:
         "logs/mlflow/{study}_parent.log",
     benchmark:

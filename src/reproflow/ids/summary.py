@@ -63,5 +63,5 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
                 mlflow.log_metric(f"paper_{row['model']}_{row['parameter']}".replace("-", "_"), float(row["ours"]))
         for key, path in out.items():
             mlflow.log_artifact(path, "figures" if key.startswith("fig") else "tables")
-    tracking.end_parent_run(parent_id)
+    tracking.end_parent_run(parent_id, tags=tags)
     return metrics

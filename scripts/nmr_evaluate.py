@@ -1,0 +1,23 @@
+"""Snakemake adapter: table, uncertainty calibration, pSQ and Figure 2a of one set."""
+
+from reproflow.nmr.threads import limit_threads
+from reproflow.config import config_hash
+from reproflow.runtime import run_logged
+
+
+def main() -> None:
+    limit_threads(snakemake.threads)
+    from reproflow.nmr.jobs import evaluate_job
+
+    inputs = snakemake.input
+    params = snakemake.params
+    evaluate_job(
+        name=snakemake.wildcards.nmr_set, data=inputs.data, ist_out=inputs.ist,
+        networks={a: inputs[f"network_{a}"] for a in params.archs},
+        sigma_models={m: inputs[f"sigma_{m}"] for m in params.methods}, primary=params.primary,
+        out=dict(snakemake.output.items()), spectrum=inputs.get("spectrum"), parent=inputs.parent,
+        config_hash=config_hash(snakemake.config), rule=snakemake.rule,
+    )
+
+
+run_logged(main, snakemake.log[0])

@@ -1,0 +1,21 @@
+"""Snakemake adapter: train one cascade stage (resumes from its backup if killed)."""
+
+from reproflow.nmr.threads import limit_threads
+from reproflow.config import config_hash
+from reproflow.runtime import run_logged
+
+
+def main() -> None:
+    limit_threads(snakemake.threads)
+    from reproflow.nmr.jobs import train_stage_job
+
+    w = snakemake.wildcards
+    train_stage_job(
+        train=snakemake.input.train, val=snakemake.input.val, previous=list(snakemake.input.previous),
+        out=snakemake.output.model, curves=snakemake.output.curves, backup=snakemake.params.backup,
+        architecture=w.arch, stage=int(w.stage), options=snakemake.params.options, seed=snakemake.params.seed,
+        parent=snakemake.input.parent, config_hash=config_hash(snakemake.config), rule=snakemake.rule,
+    )
+
+
+run_logged(main, snakemake.log[0])

@@ -1,0 +1,21 @@
+"""Snakemake adapter: train and test one (data set, model, head, protocol, seed)."""
+
+from reproflow.relu.threads import limit_threads
+from reproflow.config import config_hash
+from reproflow.runtime import run_logged
+
+
+def main() -> None:
+    limit_threads(snakemake.threads)
+    from reproflow.relu.job import train_job  # after the thread limit
+
+    w = snakemake.wildcards
+    train_job(
+        npz=snakemake.input.npz, meta=snakemake.input.meta, parent=snakemake.input.parent,
+        out=dict(snakemake.output.items()), dataset=w.dataset, model=w.model, head=w.head,
+        protocol=w.protocol, seed=int(w.seed), options=snakemake.params.options,
+        config_hash=config_hash(snakemake.config), rule=snakemake.rule,
+    )
+
+
+run_logged(main, snakemake.log[0])

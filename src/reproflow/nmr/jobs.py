@@ -1,0 +1,305 @@
+"""The Snakemake jobs of Study 3 (scripts/nmr_*.py are thin adapters):
+simulate, MALT1 inputs, IST, training, network reconstruction, evaluation
+and the summary, each with its MLflow child run.
+
+Import after `reproflow.nmr.threads.limit_threads` in jobs that use Keras.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reproflow import tracking
+from reproflow.nmr import STUDY, ist, metrics, simulate, ve
+
+log = logging.getLogger(__name__)
+PROTOCOL = "mr-ai"
+SIMULATED = ("train", "val", "test")
+UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus"}
+
+
+def sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def child(parent: str, run_name: str, config_hash: str, rule: str,
+          datasets: Mapping[str, str] | None = None) -> Iterator[Any]:
+    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=datasets, protocol=PROTOCOL)
+    with tracking.child_run(STUDY, tracking.read_parent_id(parent), run_name, tags) as run:
+        yield run
+
+
+def load_npz(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def save_npz(path: str | Path, **arrays: Any) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
+    return {"malt1": str(arrays["sha256"])} if "sha256" in arrays else {}
+
+
+# ---- data -----------------------------------------------------------------
+
+def simulate_job(out: str, split: str, options: Mapping[str, Any], seed: int) -> None:
+    """One simulated set (train, val or test); the test set varies in quality."""
+    cfg = simulate.SimConfig.from_config(options["simulation"])
+    sets = options["sets"]
+    vary = options.get("vary", {}) if split == "test" else {}
+    arrays = simulate.simulate_set(seed + SIMULATED.index(split) * 1000, sets[split], cfg,
+                                   options["nus_fraction"], vary.get("snr"), vary.get("peaks"))
+    save_npz(out, **arrays)
+    log.info("%s: %d spectra of %s", split, sets[split], cfg.shape)
+
+
+def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
+    """MALT1 reference and the echo, anti-echo and NUS inputs simulated from it."""
+    from reproflow.nmr import io  # nmrglue only here
+
+    reference = io.read_spectrum(spectrum).data.astype(np.float64)
+    acquired = reference.shape[0] // 2
+    schedule = simulate.poisson_gap(np.random.default_rng(seed), acquired, nus_fraction)
+    row = np.zeros(acquired, bool)
+    row[schedule] = True
+    save_npz(out, reference=reference[None].astype(np.float32), echo=ve.echo(reference)[None].astype(np.float32),
+             antiecho=ve.antiecho(reference)[None].astype(np.float32),
+             nus=ve.apply_mask(reference, ve.nus_mask(reference.shape, schedule))[None].astype(np.float32),
+             schedules=row[None], sha256=np.array(sha256(spectrum)))
+
+
+# ---- reconstruction -------------------------------------------------------
+
+def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str, rule: str, name: str) -> None:
+    """IST for echo, anti-echo and NUS inputs of every spectrum of one set."""
+    arrays = load_npz(data)
+    result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": [], "nus": []}
+    seconds = []
+    with child(parent, f"ist/{name}", config_hash, rule, datasets_of(arrays)):
+        tracking.log_params({"set": name, "iterations": iterations, "spectra": len(arrays["reference"])})
+        for index in range(len(arrays["reference"])):
+            schedule = simulate.schedule_indices(arrays["schedules"][index])
+            for mode in result:
+                start = time.perf_counter()
+                result[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule))
+                seconds.append(time.perf_counter() - start)
+        tracking.mlflow.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
+    save_npz(out, seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
+
+
+def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, curves: str, backup: str,
+                    architecture: str, stage: int, options: Mapping[str, Any], seed: int, parent: str,
+                    config_hash: str, rule: str) -> None:
+    from reproflow.nmr import models, train as training
+
+    previous_models = [models.load(path) for path in previous]
+    with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule):
+        tracking.log_params({"architecture": architecture, "stage": stage, **options})
+        model, history = training.train_stage(
+            architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
+            sink=lambda row, step: tracking.mlflow.log_metrics(row, step=step))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+        write_csv(history, curves)
+        tracking.mlflow.log_metrics({"params": model.count_params(), "epochs_run": len(history),
+                                     "best_val_loss": min(row["val_loss"] for row in history)})
+        tracking.mlflow.log_artifact(out)
+        tracking.mlflow.log_artifact(curves)
+
+
+def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: float, parent: str,
+                config_hash: str, rule: str, name: str) -> None:
+    """The cascade's echo and anti-echo reconstructions of one set."""
+    from reproflow.nmr import models
+
+    arrays = load_npz(data)
+    cascade = models.prepare([models.load(path) for path in stages])
+    result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
+    seconds = []
+    with child(parent, f"network/{name}", config_hash, rule, datasets_of(arrays)):
+        for index in range(len(arrays["reference"])):
+            for mode in result:
+                start = time.perf_counter()
+                result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base))
+                seconds.append(time.perf_counter() - start)
+        tracking.mlflow.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
+    save_npz(out, seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
+
+
+def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[str, np.ndarray],
+                  network_out: Mapping[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the method's input spectra, its reconstructions)."""
+    mu = network_out["echo"] if method == "network_echo" else ist_out[method.removeprefix("ist_")]
+    return data[UNCERTAINTY_INPUT[method]], mu
+
+
+def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[str, str],
+                    network_out: Mapping[str, str], out: str, curves: str, backup: str,
+                    options: Mapping[str, Any], seed: int, parent: str, config_hash: str, rule: str) -> None:
+    """The NLL network of one method, trained on the train set, stopped on val."""
+    from reproflow.nmr import train as training
+
+    split = {}
+    for name in ("train", "val"):
+        arrays = load_npz(data[name])
+        inputs, mu = method_arrays(method, arrays, load_npz(ist_out[name]) if ist_out else {},
+                                   load_npz(network_out[name]) if network_out else None)
+        split[name] = (inputs, arrays["reference"], mu)
+    with child(parent, f"train/sigma/{method}", config_hash, rule):
+        tracking.log_params({"method": method, **options})
+        model, history = training.train_uncertainty(
+            *split["train"], split["val"], options, backup, seed,
+            sink=lambda row, step: tracking.mlflow.log_metrics(row, step=step))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+        write_csv(history, curves)
+        tracking.mlflow.log_metrics({"epochs_run": len(history),
+                                     "best_val_loss": min(row["val_loss"] for row in history)})
+        tracking.mlflow.log_artifact(out)
+        tracking.mlflow.log_artifact(curves)
+
+
+# ---- evaluation -----------------------------------------------------------
+
+def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, str], sigma_models: Mapping[str, str],
+                 primary: str, out: Mapping[str, str], spectrum: str | None, parent: str, config_hash: str,
+                 rule: str) -> dict[str, Any]:
+    """Table, uncertainty calibration and pSQ of one set (held-out simulated or MALT1)."""
+    import matplotlib.pyplot as plt
+
+    from reproflow.nmr import evaluate, io, models
+
+    arrays = load_npz(data)
+    ist_arrays = load_npz(ist_out)
+    network_arrays = {arch: load_npz(path) for arch, path in networks.items()}
+    cut = metrics.MALT1_CUT if name == "malt1" else None
+    references = arrays["reference"]
+    methods = evaluate.reconstructions(arrays, ist_arrays, network_arrays, primary)
+    table = evaluate.quality_table(references, methods, cut)
+    header = io.read_spectrum(spectrum) if spectrum else None
+    result: dict[str, Any] = {"set": name, "spectra": len(references), "shape": list(references.shape[1:]),
+                              "cut": cut, "table": table, "uncertainty": {}, "seconds": {
+                                  "ist_per_spectrum": float(np.mean(ist_arrays["seconds"])),
+                                  **{f"network_{a}_per_spectrum": float(np.mean(v["seconds"]))
+                                     for a, v in network_arrays.items()}}}
+    psq_rows, boxes = [], {}
+    sigma_dir = Path(out["sigma_dir"])
+    sigma_dir.mkdir(parents=True, exist_ok=True)
+    with child(parent, f"evaluate/{name}", config_hash, rule, datasets_of(arrays)) as _:
+        for method, path in sigma_models.items():
+            model = models.load(path)
+            inputs = arrays[UNCERTAINTY_INPUT[method]]
+            mus = methods[method]
+            covered, scores = [], []
+            for index, (reference, mu) in enumerate(zip(references, mus)):
+                sigma = models.uncertainty(model, inputs[index])
+                ref_c, mu_c, sig_c = (a[:, cut[0]:cut[1]] if cut else a for a in (reference, mu, sigma))
+                covered.append(evaluate.calibration(ref_c, mu_c, sig_c))
+                scores.append(evaluate.psq(sig_c, mu_c))
+                psq_rows.append({"set": name, "spectrum": index, "method": method, "psq": scores[-1],
+                                 "rmsd": table[method]["rmsd_each"][index], "r": table[method]["r_each"][index],
+                                 **covered[-1]})
+                if index == 0:
+                    boxes[method] = evaluate.normalised_sigma(sig_c, mu_c)
+                    like = header or io.Spectrum(sigma, io.pipe_header(sigma.shape), name)
+                    io.write_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma)
+                    io.write_spectrum(sigma_dir / f"{method}.ft2", like, mu)
+                    if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
+                        figure = evaluate.figure_reconstruction(reference, mu, sigma,
+                                                                f"{name}: {evaluate.LABELS.get(method, method)}", cut)
+                        figure.savefig(out["figure"], dpi=120)
+                        tracking.mlflow.log_figure(figure, f"{name}_reconstruction.png")
+                        plt.close(figure)
+            result["uncertainty"][method] = {
+                "coverage_all": float(np.mean([c["coverage_all"] for c in covered])),
+                "coverage_signal": float(np.mean([c["coverage_signal"] for c in covered])),
+                "psq_mean": float(np.mean(scores)),
+            }
+        if not sigma_models:  # no uncertainty network: still draw the reconstruction
+            figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"],
+                                                    np.zeros_like(references[0]), f"{name}: echo, CS-IST", cut)
+            figure.savefig(out["figure"], dpi=120)
+            plt.close(figure)
+        if len(psq_rows) >= 5:  # a rank correlation over fewer points says little
+            result["psq_spearman_rmsd"] = evaluate.spearman([row["psq"] for row in psq_rows],
+                                                            [row["rmsd"] for row in psq_rows])
+        tracking.mlflow.log_metrics({f"{m}.{k}": v for m, row in table.items() for k, v in row.items()
+                                     if k in ("r", "rmsd")})
+        tracking.mlflow.log_metrics({f"{m}.{k}": v for m, row in result["uncertainty"].items()
+                                     for k, v in row.items()})
+        if "psq_spearman_rmsd" in result:
+            tracking.mlflow.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
+        write_csv(psq_rows or [{"set": name}], out["psq"])
+        save_npz(out["boxes"], **boxes)
+        Path(out["json"]).write_text(json.dumps(result, indent=2))
+        tracking.mlflow.log_artifact(out["json"])
+    return result
+
+
+def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mapping[str, str], parent: str,
+                config_hash: str, rule: str, options: Mapping[str, Any]) -> None:
+    """metrics.json, the table CSV, the RMSD bars and sigma boxes, the report
+    section; ends the study's parent run."""
+    import matplotlib.pyplot as plt
+
+    from reproflow.nmr import evaluate, report
+
+    results = [json.loads(Path(path).read_text()) for path in evaluations]
+    tables = {r["set"]: r["table"] for r in results}
+    rows = [{"set": r["set"], "method": m, "r": v["r"], "rmsd": v["rmsd"],
+             "paper_r": evaluate.PAPER_MALT1.get(m, (None, None))[0],
+             "paper_rmsd": evaluate.PAPER_MALT1.get(m, (None, None))[1]}
+            for r in results for m, v in r["table"].items()]
+    write_csv(rows, out["table"])
+    summary = {"study": STUDY, "config_hash": config_hash, "options": options,
+               "sets": {r["set"]: {k: v for k, v in r.items() if k != "table"} | {
+                   "table": {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in r["table"].items()}}
+                   for r in results},
+               "paper_malt1": {m: {"r": r, "rmsd": d} for m, (r, d) in evaluate.PAPER_MALT1.items()}}
+    Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
+    with child(parent, "summary", config_hash, rule):
+        bars = evaluate.figure_rmsd_bars(tables)
+        bars.savefig(out["rmsd_figure"], dpi=120)
+        tracking.mlflow.log_figure(bars, "rmsd_bars.png")
+        plt.close(bars)
+        samples = {}
+        for result, path in zip(results, boxes):
+            for method, values in load_npz(path).items():
+                samples[f"{method} ({result['set']})"] = values
+        box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
+        box.savefig(out["sigma_figure"], dpi=120)
+        tracking.mlflow.log_figure(box, "sigma_boxes.png")
+        plt.close(box)
+        Path(out["report"]).write_text(report.markdown(summary))
+        for path in (out["metrics"], out["table"], out["report"]):
+            tracking.mlflow.log_artifact(path)
+        tracking.mlflow.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
+    tags = tracking.run_tags(config_hash=config_hash, rule=rule, protocol=PROTOCOL)
+    tracking.end_parent_run(tracking.read_parent_id(parent), tags=tags)

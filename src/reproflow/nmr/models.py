@@ -1,0 +1,177 @@
+"""WNN-2D reconstruction networks, tiling, the damped data-consistent cascade
+and the NLL uncertainty network (Keras 3, `keras.ops` only).
+
+Two architectures:
+- "wnn": the authors' WNN-2D (30,801 parameters), applied tile by tile:
+  63 x 127 input windows with wrap-around, each divided by its norm, giving
+  the central 32 x 64 points.
+- "wnn_bf": the same network without biases. A bias-free ReLU network is
+  positively homogeneous, f(x / c) = f(x) / c, so per-tile normalisation
+  cancels and tiling with wrap-around equals one convolution over the
+  wrap-padded spectrum: identical outputs at about a quarter of the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from reproflow.nmr import ve
+
+TILE_OUT = (32, 64)
+TILE_IN = (63, 127)
+# input rows/columns before and after an output tile (receptive field 32 x 64)
+MARGIN = ((15, 16), (31, 32))
+DILATIONS = ((2, 4), (4, 8), (8, 16))
+ARCHITECTURES = ("wnn", "wnn_bf")
+EPS = 1e-12
+
+
+def trunk(inputs: keras.KerasTensor, width: int, use_bias: bool) -> keras.KerasTensor:
+    """WNN-2D: Conv(2x4) then dilated Conv(2x2) layers, ReLU, all unpadded."""
+    x = layers.Conv2D(width, (2, 4), activation="relu", use_bias=use_bias, name="conv_0")(inputs)
+    for index, dilation in enumerate(DILATIONS, start=1):
+        x = layers.Conv2D(width, (2, 2), dilation_rate=dilation, activation="relu", use_bias=use_bias,
+                          name=f"conv_{index}")(x)
+    return layers.Conv2D(1, (2, 2), dilation_rate=(16, 32), use_bias=use_bias, name="conv_out")(x)
+
+
+def wnn2d(architecture: str = "wnn", width: int = 50, tiled_input: bool = True) -> keras.Model:
+    """The reconstruction network; `tiled_input=False` accepts any size."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {architecture!r}")
+    shape = (*TILE_IN, 1) if tiled_input else (None, None, 1)
+    inputs = keras.Input(shape, name="spectrum")
+    return keras.Model(inputs, trunk(inputs, width, architecture == "wnn"), name=architecture)
+
+
+@keras.saving.register_keras_serializable(package="reproflow")
+class Sigma(layers.Layer):
+    """sigma = 1e-3 + relu(0.01 x): positive, with a floor."""
+
+    def call(self, x):
+        return 1e-3 + ops.relu(0.01 * x)
+
+
+def uncertainty_net(width: int = 50) -> keras.Model:
+    """The NLL network: WNN-2D trunk with a sigma head, per 63 x 127 tile."""
+    inputs = keras.Input((*TILE_IN, 1), name="spectrum")
+    return keras.Model(inputs, Sigma(name="sigma")(trunk(inputs, width, True)), name="uncertainty")
+
+
+@keras.saving.register_keras_serializable(package="reproflow")
+def gaussian_nll(y_true, sigma):
+    """NLL of the reference given (mu, sigma); y_true stacks [reference, mu]."""
+    reference, mu = y_true[..., 0:1], y_true[..., 1:2]
+    return ops.mean(ops.square(reference - mu) / (2.0 * ops.square(sigma)) + ops.log(sigma))
+
+
+def is_bias_free(model: keras.Model) -> bool:
+    return not any(getattr(layer, "use_bias", False) for layer in model.layers)
+
+
+# ---- tiling ---------------------------------------------------------------
+
+def check_shape(shape: Sequence[int]) -> None:
+    if len(shape) != 2 or shape[0] % TILE_OUT[0] or shape[1] % TILE_OUT[1]:
+        raise ValueError(f"spectrum shape {tuple(shape)} is not a 2D multiple of the {TILE_OUT} tile")
+
+
+def wrap_pad(spectrum: np.ndarray) -> np.ndarray:
+    return np.pad(spectrum, MARGIN, mode="wrap")
+
+
+def tiles(spectrum: np.ndarray) -> np.ndarray:
+    """(count, 63, 127) input windows, one per 32 x 64 output tile, row-major."""
+    check_shape(spectrum.shape)
+    windows = np.lib.stride_tricks.sliding_window_view(wrap_pad(spectrum), TILE_IN)
+    return windows[:: TILE_OUT[0], :: TILE_OUT[1]].reshape(-1, *TILE_IN)
+
+
+def untile(blocks: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Inverse of the tile order: (count, 32, 64) blocks -> spectrum."""
+    rows, cols = shape[0] // TILE_OUT[0], shape[1] // TILE_OUT[1]
+    grid = blocks.reshape(rows, cols, *TILE_OUT)
+    return grid.transpose(0, 2, 1, 3).reshape(shape)
+
+
+def tile_norms(windows: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.sum(np.square(windows, dtype=np.float64), axis=(1, 2))) + EPS
+
+
+def predict_tiled(model: keras.Model, spectrum: np.ndarray) -> np.ndarray:
+    """All tiles in one batch, each divided by its norm and scaled back."""
+    windows = tiles(spectrum)
+    norms = tile_norms(windows)
+    batch = (windows / norms[:, None, None])[..., None].astype("float32")
+    out = ops.convert_to_numpy(model(batch, training=False))[..., 0]
+    return untile(out * norms[:, None, None], spectrum.shape)
+
+
+def predict_full(model: keras.Model, spectrum: np.ndarray) -> np.ndarray:
+    """One convolution over the wrap-padded spectrum (bias-free networks)."""
+    check_shape(spectrum.shape)
+    scale = float(np.sqrt(np.mean(np.square(spectrum, dtype=np.float64)))) + EPS
+    padded = (wrap_pad(spectrum) / scale)[None, ..., None].astype("float32")
+    return ops.convert_to_numpy(model(padded, training=False))[0, ..., 0] * scale
+
+
+def predict(model: keras.Model, spectrum: np.ndarray) -> np.ndarray:
+    """The network's output spectrum, tile by tile or in one pass when exact."""
+    return predict_full(model, spectrum) if is_bias_free(model) else predict_tiled(model, spectrum)
+
+
+def full_size(model: keras.Model) -> keras.Model:
+    """A copy of a tile model accepting any input size (same weights)."""
+    architecture = "wnn_bf" if is_bias_free(model) else "wnn"
+    width = model.get_layer("conv_0").filters
+    copy = wnn2d(architecture, width, tiled_input=False)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def prepare(models: Sequence[keras.Model]) -> list[keras.Model]:
+    """Bias-free tile models as any-size models, for the one-pass prediction."""
+    return [full_size(m) if is_bias_free(m) and m.input_shape[1] is not None else m for m in models]
+
+
+# ---- cascade --------------------------------------------------------------
+
+def damping(stage: int, base: float = 0.05) -> float:
+    return 1.0 - base * 2.0 ** (-stage)
+
+
+def cascade(models: Sequence[keras.Model], measured: np.ndarray, mode: str = "echo",
+            damping_base: float = 0.05, schedule: np.ndarray | None = None,
+            on_stage: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+    """K stages: network, damping (1 - base 2^-k), data consistency.
+
+    The anti-echo runs through the echo networks after t1 conjugation.
+    """
+    if mode == "antiecho":
+        return ve.flip_t1(cascade(models, ve.flip_t1(measured), "echo", damping_base, None, on_stage))
+    known, mask = ve.known_part(measured, ve.mask_for(mode, measured.shape, schedule))
+    operator = ve.MaskOperator(mask)
+    estimate = measured.astype(np.float32)
+    for stage, model in enumerate(prepare(models)):
+        estimate = ve.data_consistency(predict(model, estimate) * damping(stage, damping_base), known, operator)
+        if on_stage is not None:
+            on_stage(stage, estimate)
+    return estimate
+
+
+def uncertainty(model: keras.Model, method_input: np.ndarray) -> np.ndarray:
+    """sigma per point, from the assessed method's input spectrum."""
+    windows = tiles(method_input)
+    norms = tile_norms(windows)
+    batch = (windows / norms[:, None, None])[..., None].astype("float32")
+    sigma = ops.convert_to_numpy(model(batch, training=False))[..., 0]
+    return untile(sigma * norms[:, None, None], method_input.shape)
+
+
+def load(path: str) -> keras.Model:
+    """A saved .keras model, in safe mode (no arbitrary code)."""
+    return keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -1,0 +1,119 @@
+"""Training of the cascade stages and of the uncertainty networks: random
+63 x 127 tiles, per-tile normalisation, Adam with plateau decay, early
+stopping, resumable checkpoints and per-epoch metrics to a sink (MLflow)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from reproflow.nmr import models, ve
+
+Sink = Callable[[dict[str, float], int], None]
+
+
+def sample_tiles(inputs: np.ndarray, targets: Sequence[np.ndarray], count: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`count` random windows: inputs (count, 63, 127, 1) and the central
+    32 x 64 of each target stacked as channels, all divided by the input norm."""
+    (b1, a1), (b2, a2) = models.MARGIN
+    # one more tile after, so windows may start anywhere (wrapping around)
+    pad = ((0, 0), (b1, a1 + models.TILE_OUT[0]), (b2, a2 + models.TILE_OUT[1]))
+    padded_in = np.pad(inputs, pad, mode="wrap")
+    padded_out = [np.pad(t, pad, mode="wrap") for t in targets]
+    n, n1, n2 = inputs.shape
+    which, rows, cols = rng.integers(0, n, count), rng.integers(0, n1, count), rng.integers(0, n2, count)
+    x = np.empty((count, *models.TILE_IN, 1), np.float32)
+    y = np.empty((count, *models.TILE_OUT, len(targets)), np.float32)
+    for k, (s, i, j) in enumerate(zip(which, rows, cols)):
+        window = padded_in[s, i:i + models.TILE_IN[0], j:j + models.TILE_IN[1]]
+        norm = np.sqrt(np.sum(np.square(window, dtype=np.float64))) + models.EPS
+        x[k, ..., 0] = window / norm
+        for c, target in enumerate(padded_out):
+            y[k, ..., c] = target[s, i + b1:i + b1 + models.TILE_OUT[0], j + b2:j + b2 + models.TILE_OUT[1]] / norm
+    return x, y
+
+
+class EpochSink(keras.callbacks.Callback):
+    """Hands each epoch's losses and learning rate to `sink` and keeps them."""
+
+    def __init__(self, sink: Sink | None = None):
+        super().__init__()
+        self.sink = sink
+        self.rows: list[dict[str, float]] = []
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        row = {key: float(value) for key, value in (logs or {}).items()}
+        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.rows.append({"epoch": epoch, **row})
+        if self.sink is not None:
+            self.sink(row, epoch)
+
+
+def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+        options: Mapping[str, Any], backup_dir: str | Path, loss: Any = "mse",
+        sink: Sink | None = None) -> list[dict[str, float]]:
+    """Adam, ReduceLROnPlateau(0.8), EarlyStopping (best weights back) and
+    BackupAndRestore, so a killed job resumes from its last epoch."""
+    model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"]), loss=loss)
+    epochs = EpochSink(sink)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup_dir)),
+        keras.callbacks.ReduceLROnPlateau(factor=options.get("lr_factor", 0.8),
+                                          patience=options["lr_patience"], min_delta=0.0, min_lr=1e-6),
+        keras.callbacks.EarlyStopping(patience=options["patience"], restore_best_weights=True),
+        epochs,
+    ]
+    model.fit(*train, validation_data=val, epochs=options["epochs"], batch_size=options["batch_size"],
+              callbacks=callbacks, verbose=2)
+    return epochs.rows
+
+
+def echo_pairs(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(echo inputs, references), doubled with t1-conjugated anti-echoes
+    (an anti-echo conjugated along t1 is the echo of the conjugated reference)."""
+    flipped_anti = np.stack([ve.flip_t1(s) for s in arrays["antiecho"]])
+    flipped_ref = np.stack([ve.flip_t1(s) for s in arrays["reference"]])
+    return (np.concatenate([arrays["echo"], flipped_anti]),
+            np.concatenate([arrays["reference"], flipped_ref]))
+
+
+def stage_inputs(previous: Sequence[keras.Model], echoes: np.ndarray, damping_base: float) -> np.ndarray:
+    """The input of the next stage: the cascade of the stages trained so far."""
+    if not previous:
+        return echoes.astype(np.float32)
+    return np.stack([models.cascade(previous, e, "echo", damping_base) for e in echoes]).astype(np.float32)
+
+
+def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mapping[str, np.ndarray],
+                val: Mapping[str, np.ndarray], options: Mapping[str, Any], backup_dir: str | Path,
+                seed: int, sink: Sink | None = None) -> tuple[keras.Model, list[dict[str, float]]]:
+    """Train cascade stage len(previous) on the outputs of the earlier stages."""
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    damping_base = options["damping"]
+    sets = []
+    for arrays, count in ((train, options["tiles"]), (val, options["val_tiles"])):
+        echoes, references = echo_pairs(arrays)
+        sets.append(sample_tiles(stage_inputs(previous, echoes, damping_base), [references], count, rng))
+    model = models.wnn2d(architecture, options["width"])
+    history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink)
+    return model, history
+
+
+def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np.ndarray,
+                      val: tuple[np.ndarray, np.ndarray, np.ndarray], options: Mapping[str, Any],
+                      backup_dir: str | Path, seed: int, sink: Sink | None = None
+                      ) -> tuple[keras.Model, list[dict[str, float]]]:
+    """The NLL network for one method: input its input spectra, y = [reference, mu]."""
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    train_set = sample_tiles(method_inputs, [references, mus], options["tiles"], rng)
+    val_set = sample_tiles(val[0], [val[1], val[2]], options["val_tiles"], rng)
+    model = models.uncertainty_net(options["width"])
+    history = fit(model, train_set, val_set, options, backup_dir, loss=models.gaussian_nll, sink=sink)
+    return model, history

@@ -1,0 +1,134 @@
+"""Virtual echo (VE): a real spectrum's 2D inverse FFT and its masks.
+
+The VE of a spectrum processed with 2x zero fill, first point x0.5 and
+P1 = 0 holds the P-type (echo) signal in the (+t1, +t2) and (-t1, -t2)
+quadrants and the N-type (anti-echo) signal in the other two; the t = 0 row
+and column are shared, half each. Every mask here is symmetric under
+t -> -t, so a masked real spectrum stays real and the operators can use
+real FFTs (fft2 and ifft2 of a real array differ by t -> -t only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.fft as sfft
+
+Mode = str  # "echo" | "antiecho" | "nus"
+MODES = ("echo", "antiecho", "nus")
+
+
+def time_signs(n: int) -> np.ndarray:
+    """Sign of the time of each FFT index: +1 for 1..n/2-1, -1 above, 0 at 0 and n/2."""
+    index = np.arange(n)
+    signs = np.where(index < (n + 1) // 2, 1.0, -1.0)
+    signs[0] = 0.0
+    if n % 2 == 0:
+        signs[n // 2] = 0.0
+    return signs
+
+
+def echo_mask(shape: Sequence[int]) -> np.ndarray:
+    """1 on the echo quadrants, 0 on the anti-echo ones, 0.5 where t1 or t2 is 0."""
+    s1, s2 = time_signs(shape[0]), time_signs(shape[1])
+    return (1.0 + s1[:, None] * s2[None, :]) / 2.0
+
+
+def antiecho_mask(shape: Sequence[int]) -> np.ndarray:
+    return 1.0 - echo_mask(shape)
+
+
+def nus_mask(shape: Sequence[int], schedule: Sequence[int], acquired: int | None = None) -> np.ndarray:
+    """1 on the t1 rows sampled by `schedule` (indices 0..acquired-1) and their
+    mirror rows; rows past the acquired length are known zeros (zero fill), so 1."""
+    n1, n2 = shape
+    acquired = acquired or n1 // 2
+    rows = np.zeros(n1)
+    rows[acquired:n1 - acquired + 1] = 1.0
+    sampled = np.asarray(schedule, dtype=int)
+    rows[sampled % n1] = 1.0
+    rows[(-sampled) % n1] = 1.0
+    return np.broadcast_to(rows[:, None], (n1, n2)).copy()
+
+
+def mask_for(mode: Mode, shape: Sequence[int], schedule: Sequence[int] | None = None) -> np.ndarray:
+    """The VE mask of the measured part for one input mode."""
+    if mode == "echo":
+        return echo_mask(shape)
+    if mode == "antiecho":
+        return antiecho_mask(shape)
+    if mode == "nus":
+        if schedule is None:
+            raise ValueError("mode 'nus' needs a sampling schedule")
+        return nus_mask(shape, schedule)
+    raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+
+
+def to_ve(spectrum: np.ndarray) -> np.ndarray:
+    """Spectrum -> VE time domain (complex, FFT index order)."""
+    return sfft.ifft2(spectrum)
+
+
+def from_ve(ve: np.ndarray) -> np.ndarray:
+    """VE time domain -> real spectrum."""
+    return sfft.fft2(ve).real
+
+
+class MaskOperator:
+    """x -> real spectrum of (mask * VE(x)), with real FFTs: the forward model
+    of an echo, anti-echo or NUS measurement, and its complement."""
+
+    def __init__(self, mask: np.ndarray, dtype: type = np.float32, workers: int = -1):
+        self.shape = mask.shape
+        self.dtype = np.dtype(dtype)
+        self.half = np.ascontiguousarray(mask[:, : mask.shape[1] // 2 + 1], dtype=self.dtype)
+        self.workers = workers
+
+    def __call__(self, spectrum: np.ndarray) -> np.ndarray:
+        half = sfft.rfft2(spectrum.astype(self.dtype, copy=False), workers=self.workers)
+        half *= self.half
+        return sfft.irfft2(half, s=self.shape, workers=self.workers)
+
+    def complement(self, spectrum: np.ndarray) -> np.ndarray:
+        """The unmeasured part: x - self(x)."""
+        return spectrum.astype(self.dtype, copy=False) - self(spectrum)
+
+
+def apply_mask(spectrum: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Keep the masked part of a spectrum's VE (float64, exact)."""
+    return from_ve(mask * to_ve(spectrum))
+
+
+def echo(spectrum: np.ndarray) -> np.ndarray:
+    """The echo-only spectrum simulated from a full one."""
+    return apply_mask(spectrum, echo_mask(spectrum.shape))
+
+
+def antiecho(spectrum: np.ndarray) -> np.ndarray:
+    return apply_mask(spectrum, antiecho_mask(spectrum.shape))
+
+
+def flip_t1(spectrum: np.ndarray) -> np.ndarray:
+    """Conjugation along t1 (t1 -> -t1 in the VE): swaps echo and anti-echo.
+
+    In the spectrum it is F1 -> -F1 about the zero-frequency row, which in
+    NMR (fftshifted) order is row j -> (n1 - j) mod n1.
+    """
+    return np.roll(spectrum[::-1], 1, axis=0)
+
+
+def known_part(measured: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(measured VE completed where the mask is fractional, 0/1 mask).
+
+    The t = 0 row and column of the VE are shared by echo and anti-echo: an
+    echo holds half of them, so doubling gives them in full and they become
+    measured points (exactly, since the reference's VE is the sum of both).
+    """
+    weight = np.divide(1.0, mask, out=np.zeros_like(mask, dtype=float), where=mask > 0)
+    return from_ve(weight * to_ve(measured)), (mask > 0).astype(float)
+
+
+def data_consistency(estimate: np.ndarray, measured: np.ndarray, operator: MaskOperator) -> np.ndarray:
+    """Replace the measured part of the estimate's VE by the measurement."""
+    return measured.astype(operator.dtype, copy=False) + operator.complement(estimate)

@@ -1,0 +1,87 @@
+"""Test metrics, confusion matrices (the paper's Figures 2-11) and tables."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # noqa: E402
+
+
+def predict_classes(outputs: np.ndarray) -> tuple[np.ndarray, int]:
+    """Argmax predictions and the number of all-zero output rows.
+
+    An all-zero ReLU row has no maximum; argmax returns its first class (0),
+    which is how those rows are scored.
+    """
+    dead = int(np.sum(np.all(outputs == 0, axis=1)))
+    return outputs.argmax(axis=1), dead
+
+
+def classification_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
+) -> dict[str, Any]:
+    """Accuracy, precision, recall and F1 (macro, weighted and per class), confusion."""
+    labels = list(range(len(class_names)))
+    out: dict[str, Any] = {"accuracy": float(np.mean(y_true == y_pred))}
+    for average in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=average, zero_division=0
+        )
+        out[average] = {"precision": float(p), "recall": float(r), "f1": float(f)}
+    p, r, f, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0
+    )
+    out["per_class"] = {
+        name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+        for i, name in enumerate(class_names)
+    }
+    out["confusion"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return out
+
+
+def write_confusion_csv(matrix: Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path) -> None:
+    """Rows: true class; columns: predicted class."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["true/predicted", *class_names])
+        for name, row in zip(class_names, matrix, strict=True):
+            writer.writerow([name, *row])
+
+
+def plot_confusion(
+    matrix: Sequence[Sequence[int]], class_names: Sequence[str], title: str, path: str | Path
+) -> plt.Figure:
+    """A confusion-matrix heat map with counts, saved as PNG; returns the figure."""
+    matrix = np.asarray(matrix)
+    size = 2.5 + 0.45 * len(class_names)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    ticks = range(len(class_names))
+    ax.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
+    ax.set_xticklabels(class_names, rotation=45, ha="right")
+    ax.set_yticklabels(class_names)
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                color="white" if count > threshold else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return fig
+
+
+def write_rows(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
+    """A list of dicts as CSV (columns: the union of keys, in first-seen order)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)

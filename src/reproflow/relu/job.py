@@ -1,0 +1,85 @@
+"""One training job, with MLflow tracking and files (scripts/relu_train.py).
+
+Call `reproflow.relu.threads.limit_threads` before importing this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import mlflow
+
+from reproflow import tracking
+from reproflow.relu.data import load_arrays
+from reproflow.relu.evaluate import (
+    classification_metrics, plot_confusion, predict_classes, write_confusion_csv, write_rows,
+)
+from reproflow.relu.report import PROTOCOL_NOTE
+from reproflow.relu.train import cv_summary, one_hot, run_job
+
+log = logging.getLogger(__name__)
+STUDY = "relu"
+TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves")
+
+
+def train_job(
+    *, npz: str, meta: str, parent: str, out: Mapping[str, str], dataset: str, model: str,
+    head: str, protocol: str, seed: int, options: Mapping[str, Any], config_hash: str, rule: str,
+) -> dict[str, Any]:
+    """Train, cross-validate and test one job; write its files; log it to MLflow."""
+    info = json.loads(Path(meta).read_text())
+    arrays = load_arrays(npz)
+    for key in TRAIN_OUTPUTS:
+        Path(out[key]).parent.mkdir(parents=True, exist_ok=True)
+    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=info["sha256"], protocol=protocol)
+    tags.update({"dataset": dataset, "model": model, "head": head, "seed": str(seed)})
+    run_name = f"{protocol}/{dataset}/{model}-{head}/seed{seed}"
+    with tracking.child_run(STUDY, tracking.read_parent_id(parent), run_name, tags):
+        tracking.log_params({
+            "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
+            "cv": PROTOCOL_NOTE[protocol], "n_train": info["n_train"], "n_test": info["n_test"],
+            **{k: options[k] for k in ("folds", "epochs", "batch_size", "learning_rate", "dropout",
+                                        "pca_components", "paper_cv_seed", "drop_first_train")},
+            "hidden": options["wdbc_hidden"] if dataset == "wdbc" else options["ffnn_hidden"],
+        })
+        final, folds, history, key = run_job(
+            arrays, info["n_classes"], dataset=dataset, model=model, head=head,
+            protocol=protocol, seed=seed, options=options, sink=mlflow.log_metrics,
+        )
+        x_test, y_test = arrays[f"{key}_test"], arrays["y_test"]
+        outputs = final.predict(x_test, batch_size=options["batch_size"], verbose=0)
+        predicted, zero_rows = predict_classes(outputs)
+        test = classification_metrics(y_test, predicted, info["class_names"])
+        test_loss = final.evaluate(x_test, one_hot(y_test, info["n_classes"]),
+                                   batch_size=options["batch_size"], verbose=0, return_dict=True)["loss"]
+        summary = {
+            "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
+            "cv": PROTOCOL_NOTE[protocol], **cv_summary(folds), "test": test,
+            "test_loss": float(test_loss), "zero_output_rows": zero_rows, "n_test": len(y_test),
+            "n_train": info["n_train"], "epochs_per_fold": options["epochs"],
+        }
+        write_rows(summary["folds"], out["folds"])
+        write_rows(history, out["curves"])
+        write_confusion_csv(test["confusion"], info["class_names"], out["confusion_csv"])
+        title = f"{model.upper()}-{'ReLU' if head == 'relu' else 'Softmax'} on {dataset} ({protocol})"
+        figure = plot_confusion(test["confusion"], info["class_names"], title, out["confusion_png"])
+        final.save(out["model"])
+        Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
+        mlflow.log_metrics({
+            "cv_accuracy_mean": summary["cv_accuracy_mean"], "cv_accuracy_sd": summary["cv_accuracy_sd"],
+            "test_accuracy": test["accuracy"], "test_loss": summary["test_loss"],
+            "test_f1_macro": test["macro"]["f1"], "test_precision_macro": test["macro"]["precision"],
+            "test_recall_macro": test["macro"]["recall"], "zero_output_rows": zero_rows,
+        })
+        mlflow.log_figure(figure, "confusion.png")
+        plt.close(figure)
+        for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
+            mlflow.log_artifact(out[key])
+    log.info("%s: cv %.4f +- %.4f, test accuracy %.4f, %d all-zero output rows", run_name,
+             summary["cv_accuracy_mean"], summary["cv_accuracy_sd"], test["accuracy"], zero_rows)
+    return summary

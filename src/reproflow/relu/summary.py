@@ -1,0 +1,52 @@
+"""The study's summary: metrics.json, the comparison with the paper, the end
+of the MLflow parent run (scripts/relu_summary.py; no Keras needed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+from reproflow import tracking
+from reproflow.relu import report
+from reproflow.relu.report import PROTOCOL_NOTE
+
+STUDY = "relu"
+
+
+def summarize(
+    *, jobs: Sequence[str], parent: str, out: Mapping[str, str], protocols: Sequence[str],
+    config_hash: str, rule: str,
+) -> dict[str, Any]:
+    """Aggregate the jobs, compare with the paper, write the study's files, end the parent run."""
+    runs = [json.loads(Path(path).read_text()) for path in jobs]
+    summary = report.aggregate(runs)
+    compared = report.comparison(summary, protocols)
+    folds = report.fold_table(runs)
+    result = {
+        "study": STUDY, "config_hash": config_hash, "protocols": list(protocols),
+        "protocol_notes": PROTOCOL_NOTE, "summary": summary,
+        "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs,
+    }
+    Path(out["metrics"]).parent.mkdir(parents=True, exist_ok=True)
+    Path(out["metrics"]).write_text(json.dumps(result, indent=2))
+    compared.to_csv(out["comparison_csv"], index=False)
+    Path(out["comparison_html"]).write_text(report.to_html(
+        compared, "ReLU vs softmax classifier: the paper's tables beside ours",
+        "Mean over seeds; accuracies in %, precision/recall/F1 weighted as in the paper; "
+        "ours_<protocol>_diff = ours - paper. " + " ".join(f"{k}: {v}." for k, v in PROTOCOL_NOTE.items())))
+    folds.to_csv(out["folds"], index=False)
+    parent_id = tracking.read_parent_id(parent)
+    tags = tracking.run_tags(config_hash=config_hash, rule=rule)
+    with tracking.child_run(STUDY, parent_id, "summary", tags):
+        for row in summary:
+            name = f"{row['protocol']}.{row['dataset']}.{row['model']}-{row['head']}"
+            mlflow.log_metrics({f"{name}.cv_accuracy_mean": row["cv_accuracy_mean"],
+                                f"{name}.test_accuracy_mean": row["test_accuracy_mean"]})
+        for path in out.values():
+            mlflow.log_artifact(path)
+    tracking.end_parent_run(parent_id, tags=tags)
+    return result

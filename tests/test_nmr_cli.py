@@ -1,0 +1,80 @@
+"""`reproflow nmr reconstruct` end to end on small NMRPipe files."""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import nmrglue as ng  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from reproflow.errors import ReproflowError  # noqa: E402
+from reproflow.nmr import cli, io, metrics, simulate, ve  # noqa: E402
+
+
+def run(*argv: str) -> None:
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    args.func(args)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nmr")
+    arrays = simulate.simulate_set(3, 1, simulate.SimConfig(n1=32, n2=128, peaks=24), 0.5)
+    header = io.pipe_header(arrays["reference"][0].shape)
+    for name in ("reference", "echo", "antiecho", "nus"):
+        ng.pipe.write(str(root / f"{name}.ft2"), dict(header), arrays[name][0], overwrite=True)
+    np.savetxt(root / "nuslist", simulate.schedule_indices(arrays["schedules"][0]), fmt="%d")
+    return root
+
+
+@pytest.mark.parametrize("mode", ["echo", "antiecho", "nus"])
+def test_ist_reconstruction_writes_nmrpipe(files, mode):
+    out = files / f"out_{mode}.ft2"
+    extra = ["--schedule", str(files / "nuslist")] if mode == "nus" else []
+    run("nmr", "reconstruct", "--input", str(files / f"{mode}.ft2"), "--mode", mode, "--method", "ist",
+        "--out", str(out), "--iterations", "100", *extra)
+    reference = io.read_spectrum(files / "reference.ft2").data
+    assert metrics.quality(reference, io.read_spectrum(out).data)["r"] > 0.97
+
+
+def test_network_with_sigma(files, tmp_path):
+    from reproflow.nmr import models
+
+    for k in range(2):
+        models.wnn2d("wnn_bf", width=4).save(tmp_path / f"stage{k}.keras")
+    models.uncertainty_net(width=4).save(tmp_path / "sigma.keras")
+    run("nmr", "reconstruct", "--input", str(files / "antiecho.ft2"), "--mode", "antiecho", "--method", "network",
+        "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"), "--sigma", str(tmp_path / "s.ft2"),
+        "--sigma-model", str(tmp_path / "sigma.keras"))
+    out = io.read_spectrum(tmp_path / "o.ft2").data
+    measured = io.read_spectrum(files / "antiecho.ft2").data
+    assert np.abs(ve.antiecho(out) - measured).max() < 1e-3 * np.abs(measured).max()
+    assert (io.read_spectrum(tmp_path / "s.ft2").data > 0).all()
+
+
+def test_clear_errors(files, tmp_path):
+    with pytest.raises(ReproflowError, match="schedule"):
+        run("nmr", "reconstruct", "--input", str(files / "nus.ft2"), "--mode", "nus", "--method", "ist",
+            "--out", str(tmp_path / "o.ft2"))
+    (tmp_path / "bad").write_text("1 2 99\n")
+    with pytest.raises(ReproflowError, match="between 0 and 31"):
+        run("nmr", "reconstruct", "--input", str(files / "nus.ft2"), "--mode", "nus", "--method", "ist",
+            "--schedule", str(tmp_path / "bad"), "--out", str(tmp_path / "o.ft2"))
+    with pytest.raises(ReproflowError, match="no trained cascade"):
+        run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "network",
+            "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"))
+    odd = tmp_path / "odd.ft2"
+    data = np.zeros((48, 128), np.float32)
+    ng.pipe.write(str(odd), io.pipe_header(data.shape), data, overwrite=True)
+    with pytest.raises(ReproflowError, match="multiples of 32"):
+        run("nmr", "reconstruct", "--input", str(odd), "--mode", "echo", "--method", "network",
+            "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"))
+    cube = tmp_path / "cube.ft3"
+    ng.pipe.write(str(cube), io.pipe_header((4, 8, 16)), np.zeros((4, 8, 16), np.float32), overwrite=True)
+    with pytest.raises(ReproflowError, match="3D"):
+        run("nmr", "reconstruct", "--input", str(cube), "--mode", "echo", "--method", "ist",
+            "--out", str(tmp_path / "o.ft2"))

@@ -1,0 +1,226 @@
+# Study 3: MR-Ai NMR echo / anti-echo reconstruction, uncertainty and pSQ.
+# Logic in reproflow.nmr; scripts/nmr_*.py are adapters. Training rules are
+# named nmr_train_* so the cluster profile can give them a GPU.
+
+NMR = config["nmr"]
+NMR_EVAL_SETS = ["test"] + (["malt1"] if NMR["malt1"] else [])
+NMR_ARCHS = NMR["network"]["architectures"]
+NMR_PRIMARY = NMR_ARCHS[0]
+NMR_SIGMA = NMR["uncertainty"]["methods"]
+NMR_PARENT = "results/nmr/mlflow_parent_run.json"
+NMR_CATEGORY = "Study 3: MR-Ai NMR"
+
+wildcard_constraints:
+    nmr_set="train|val|test|malt1",
+    split="train|val|test",
+    arch="|".join(NMR_ARCHS),
+    stage=r"\d+",
+    method="network_echo|ist_echo|ist_nus",
+
+
+NMR_MODEL = "results/nmr/work/models/{arch}/stage{k}.keras"
+
+
+rule nmr_simulate:
+    output:
+        "results/nmr/work/data/{split}.npz",
+    params:
+        options=NMR,
+    log:
+        "logs/nmr/simulate_{split}.log",
+    benchmark:
+        "results/benchmarks/nmr/simulate_{split}.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_simulate.py"
+
+
+rule nmr_malt1:
+    input:
+        spectrum="resources/malt1/Malt.ft2",
+    output:
+        "results/nmr/work/data/malt1.npz",
+    params:
+        nus_fraction=NMR["nus_fraction"],
+        seed=NMR["seed"],
+    log:
+        "logs/nmr/malt1.log",
+    benchmark:
+        "results/benchmarks/nmr/malt1.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_malt1.py"
+
+
+rule nmr_ist:
+    input:
+        data="results/nmr/work/data/{nmr_set}.npz",
+        parent=NMR_PARENT,
+    output:
+        "results/nmr/work/ist/{nmr_set}.npz",
+    params:
+        iterations=NMR["ist"]["iterations"],
+    threads: 1
+    log:
+        "logs/nmr/ist_{nmr_set}.log",
+    benchmark:
+        "results/benchmarks/nmr/ist_{nmr_set}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/nmr_ist.py"
+
+
+rule nmr_train_stage:
+    input:
+        train="results/nmr/work/data/train.npz",
+        val="results/nmr/work/data/val.npz",
+        previous=lambda w: [NMR_MODEL.format(arch=w.arch, k=k) for k in range(int(w.stage))],
+        parent=NMR_PARENT,
+    output:
+        model="results/nmr/work/models/{arch}/stage{stage}.keras",
+        curves="results/nmr/plots/train_{arch}_stage{stage}.csv",
+    params:
+        options=NMR["network"],
+        seed=NMR["seed"],
+        backup="results/nmr/work/backup/{arch}/stage{stage}",
+    threads: 2
+    log:
+        "logs/nmr/train_{arch}_stage{stage}.log",
+    benchmark:
+        "results/benchmarks/nmr/train_{arch}_stage{stage}.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_train_stage.py"
+
+
+rule nmr_network:
+    input:
+        data="results/nmr/work/data/{nmr_set}.npz",
+        stages=lambda w: [
+            NMR_MODEL.format(arch=w.arch, k=k) for k in range(NMR["network"]["stages"])
+        ],
+        parent=NMR_PARENT,
+    output:
+        "results/nmr/work/network/{arch}/{nmr_set}.npz",
+    params:
+        damping=NMR["network"]["damping"],
+    threads: 1
+    log:
+        "logs/nmr/network_{arch}_{nmr_set}.log",
+    benchmark:
+        "results/benchmarks/nmr/network_{arch}_{nmr_set}.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_network.py"
+
+
+rule nmr_train_sigma:
+    input:
+        # mu for the NLL: the assessed method's reconstructions of train and val
+        unpack(
+            lambda w: {
+                f"network_{s}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
+                for s in ("train", "val")
+            }
+            if w.method == "network_echo"
+            else {f"ist_{s}": f"results/nmr/work/ist/{s}.npz" for s in ("train", "val")}
+        ),
+        train="results/nmr/work/data/train.npz",
+        val="results/nmr/work/data/val.npz",
+        parent=NMR_PARENT,
+    output:
+        model="results/nmr/work/sigma/{method}.keras",
+        curves="results/nmr/plots/train_sigma_{method}.csv",
+    params:
+        options=NMR["uncertainty"],
+        seed=NMR["seed"],
+        backup="results/nmr/work/backup/sigma/{method}",
+    threads: 2
+    log:
+        "logs/nmr/train_sigma_{method}.log",
+    benchmark:
+        "results/benchmarks/nmr/train_sigma_{method}.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_train_sigma.py"
+
+
+rule nmr_evaluate:
+    input:
+        unpack(
+            lambda w: {
+                f"network_{a}": f"results/nmr/work/network/{a}/{w.nmr_set}.npz"
+                for a in NMR_ARCHS
+            }
+            | {f"sigma_{m}": f"results/nmr/work/sigma/{m}.keras" for m in NMR_SIGMA}
+            | ({"spectrum": "resources/malt1/Malt.ft2"} if w.nmr_set == "malt1" else {})
+        ),
+        data="results/nmr/work/data/{nmr_set}.npz",
+        ist="results/nmr/work/ist/{nmr_set}.npz",
+        parent=NMR_PARENT,
+    output:
+        json="results/nmr/work/eval/{nmr_set}.json",
+        psq="results/nmr/plots/psq_{nmr_set}.csv",
+        boxes="results/nmr/work/eval/{nmr_set}_sigma_boxes.npz",
+        sigma_dir=directory("results/nmr/work/eval/{nmr_set}_spectra"),
+        figure=report(
+            "results/nmr/figures/figure2a_{nmr_set}.png",
+            caption="../report/nmr_figure2a.rst",
+            category=NMR_CATEGORY,
+        ),
+    params:
+        primary=NMR_PRIMARY,
+        archs=NMR_ARCHS,
+        methods=NMR_SIGMA,
+    threads: 1
+    log:
+        "logs/nmr/evaluate_{nmr_set}.log",
+    benchmark:
+        "results/benchmarks/nmr/evaluate_{nmr_set}.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_evaluate.py"
+
+
+rule nmr_summary:
+    input:
+        evaluations=expand("results/nmr/work/eval/{s}.json", s=NMR_EVAL_SETS),
+        boxes=expand("results/nmr/work/eval/{s}_sigma_boxes.npz", s=NMR_EVAL_SETS),
+        curves=[f"results/nmr/plots/train_{a}_stage{k}.csv" for a in NMR_ARCHS for k in range(NMR["network"]["stages"])]
+        + expand("results/nmr/plots/train_sigma_{m}.csv", m=NMR_SIGMA),
+        parent=NMR_PARENT,
+    output:
+        metrics="results/nmr/metrics.json",
+        table=report(
+            "results/nmr/plots/quality_table.csv",
+            caption="../report/nmr_table.rst",
+            category=NMR_CATEGORY,
+        ),
+        rmsd_figure=report(
+            "results/nmr/figures/figure2b_rmsd.png", caption="../report/nmr_figure2b.rst", category=NMR_CATEGORY
+        ),
+        sigma_figure=report(
+            "results/nmr/figures/figure2c_sigma.png", caption="../report/nmr_figure2c.rst", category=NMR_CATEGORY
+        ),
+        report=report("results/nmr/tables/report.md", caption="../report/nmr_report.rst", category=NMR_CATEGORY),
+    params:
+        options=NMR,
+    log:
+        "logs/nmr/summary.log",
+    benchmark:
+        "results/benchmarks/nmr/summary.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../../scripts/nmr_summary.py"
+
+
+STUDY_TARGETS["nmr"] = lambda: ["results/nmr/metrics.json"]
+STUDY_DATASETS["nmr"] = lambda: ["malt1"] if NMR["malt1"] else []
