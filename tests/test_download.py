@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
+import random
 import socket
 import stat
 import tarfile
@@ -19,7 +19,7 @@ import yaml
 from reproflow.download import DownloadError, FileSpec, _record, extract, fetch, file_specs, resolve_urls
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = os.urandom(300_000)
+DATA = random.Random(2013).randbytes(300_000)  # fixed: failures reproduce
 SHA = hashlib.sha256(DATA).hexdigest()
 FAST = {"backoff_s": 0.001, "timeout_s": 10}
 
@@ -198,7 +198,7 @@ def test_unknown_checksum_recorded_then_enforced(http_server, tmp_path):
     assert fetch(s, tmp_path / "first.bin", lockfile=lock, **FAST) == SHA
     assert json.loads(lock.read_text()) == {"demo/data.bin": {"sha256": SHA, "size": len(DATA)}}
     assert fetch(s, tmp_path / "second.bin", lockfile=lock, **FAST) == SHA
-    changed = DATA[:-1] + b"!"
+    changed = DATA[:-1] + bytes([DATA[-1] ^ 0xFF])
     publish(http_server, data=changed)
     with pytest.raises(DownloadError) as err:
         fetch(s, tmp_path / "third.bin", lockfile=lock, **FAST)

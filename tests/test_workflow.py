@@ -74,7 +74,7 @@ def test_micro_run_end_to_end(tmp_path, http_server):
             assert run.data.tags["git_commit"] == commit
             assert run.data.tags["config_hash"] == parents[0].data.tags["config_hash"]
             assert run.data.tags["snakemake_rule"].startswith(study)
-        trained = [run for run in children if run.data.tags["snakemake_rule"] == f"{study}_train"]
+        trained = [run for run in children if run.data.tags["snakemake_rule"].startswith(f"{study}_train")]
         assert trained, f"no {study}_train run"
         for run in trained:
             assert any(tag.startswith("dataset.") for tag in run.data.tags), run.info.run_name

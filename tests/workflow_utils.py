@@ -15,7 +15,11 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WORKFLOW_PARTS = ["Snakefile", "workflow", "scripts", "config", "envs", "dvc.yaml", ".dvcignore"]
+# src and pyproject.toml only as DVC dependencies: jobs import the installed package
+WORKFLOW_PARTS = [
+    "Snakefile", "workflow", "scripts", "config", "envs", "dvc.yaml", ".dvcignore", "src",
+    "pyproject.toml",
+]
 
 
 def copy_workflow(dest: Path) -> Path:

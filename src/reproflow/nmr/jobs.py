@@ -120,7 +120,8 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
-    with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule):
+    datasets = {"simulated-train": sha256(train), "simulated-val": sha256(val)}
+    with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule, datasets):
         tracking.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
             architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
@@ -172,7 +173,8 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         inputs, mu = method_arrays(method, arrays, load_npz(ist_out[name]) if ist_out else {},
                                    load_npz(network_out[name]) if network_out else None)
         split[name] = (inputs, arrays["reference"], mu)
-    with child(parent, f"train/sigma/{method}", config_hash, rule):
+    datasets = {f"simulated-{name}": sha256(data[name]) for name in ("train", "val")}
+    with child(parent, f"train/sigma/{method}", config_hash, rule, datasets):
         tracking.log_params({"method": method, **options})
         model, history = training.train_uncertainty(
             *split["train"], split["val"], options, backup, seed,
