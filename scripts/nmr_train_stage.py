@@ -1,8 +1,7 @@
 """Snakemake adapter: train one cascade stage (resumes from its backup if killed)."""
 
-from reproflow.nmr.threads import limit_threads
 from reproflow.config import config_hash
-from reproflow.runtime import run_logged
+from reproflow.runtime import limit_threads, run_logged
 
 
 def main() -> None:

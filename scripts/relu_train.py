@@ -1,8 +1,7 @@
 """Snakemake adapter: train and test one (data set, model, head, protocol, seed)."""
 
-from reproflow.relu.threads import limit_threads
 from reproflow.config import config_hash
-from reproflow.runtime import run_logged
+from reproflow.runtime import limit_threads, run_logged
 
 
 def main() -> None:

@@ -10,8 +10,9 @@ from reproflow.ids.kyoto import (
     FIELDS, RejectLog, check_reject_share, find_day_file, iter_sources, parse_lines, read_rejects,
 )
 from reproflow.ids.synth import write_days
+from workflow_utils import SHARED_DATA
 
-REAL = Path(__file__).resolve().parents[2] / "shared/data/kyoto2013/20130101-first70.txt"
+REAL = SHARED_DATA / "kyoto2013/20130101-first70.txt"
 GOOD = ("0.000000\tother\t0\t0\t0\t0.00\t0.00\t0.00\t0\t0\t0.00\t0.00\t0.00\tS0\t0\t0\t0\t-1\t"
         "fd75:41fb:cf76:20be:183a:1595:1ea6:5922\t2461\tfd75:41fb:cf76:39ef:7d8b:279c:615c:0d4d\t445\t00:00:00\ttcp")
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from reproflow.nmr import io, ist, metrics, simulate, ve
+from workflow_utils import SHARED_DATA
 
-MALT1 = Path("/work/shared/data/nmr/malt1-trosy/Malt.ft2")
+MALT1 = SHARED_DATA / "nmr/malt1-trosy/Malt.ft2"
 SMALL = simulate.SimConfig(n1=32, n2=128, peaks=24)
 
 

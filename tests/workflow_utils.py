@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# the local mirror of the public data files, beside the checkout (never committed)
+SHARED_DATA = Path(os.environ.get("REPROFLOW_SHARED_DATA", REPO.parent / "shared" / "data"))
 BIN = Path(sys.executable).parent
 # src and pyproject.toml only as DVC dependencies: jobs import the installed package
 WORKFLOW_PARTS = [

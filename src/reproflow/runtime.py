@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,3 +29,16 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
     except ReproflowError as error:
         logging.getLogger("reproflow").error("%s", error)
         raise SystemExit(f"error: {error}") from None
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+
+
+def limit_threads(n: int) -> None:
+    """Keep TensorFlow, BLAS and scipy.fft to `n` threads, so parallel
+    Snakemake jobs do not oversubscribe the cores. Call before Keras is
+    first imported: TensorFlow reads the variables once, at start-up."""
+    for variable in THREAD_VARIABLES:
+        os.environ[variable] = str(n)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

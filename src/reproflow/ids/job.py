@@ -1,6 +1,6 @@
 """One training job with MLflow tracking and its files (scripts/ids_train.py).
 
-Call `reproflow.ids.threads.limit_threads` before importing this module.
+Call `reproflow.runtime.limit_threads` before importing this module.
 `purpose="search"`: clean protocol's learning-rate search (fit on the train
 days before the validation days, score the validation days). `"final"`: the
 model that is tested; in `clean` its learning rate is the search's best

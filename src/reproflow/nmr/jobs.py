@@ -2,7 +2,7 @@
 simulate, MALT1 inputs, IST, training, network reconstruction, evaluation
 and the summary, each with its MLflow child run.
 
-Import after `reproflow.nmr.threads.limit_threads` in jobs that use Keras.
+Import after `reproflow.runtime.limit_threads` in jobs that use Keras.
 """
 
 from __future__ import annotations

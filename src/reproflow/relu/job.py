@@ -1,6 +1,6 @@
 """One training job, with MLflow tracking and files (scripts/relu_train.py).
 
-Call `reproflow.relu.threads.limit_threads` before importing this module.
+Call `reproflow.runtime.limit_threads` before importing this module.
 """
 
 from __future__ import annotations
