@@ -1,6 +1,5 @@
 """Study 1: the Kyoto format parser, its rejects, and the synthetic generator."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """Study 3 signal processing: virtual echo, simulation, IST, metrics, I/O."""
 
-from pathlib import Path
 
 import nmrglue as ng
 import numpy as np
