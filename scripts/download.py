@@ -2,16 +2,18 @@
 
 from pathlib import Path
 
-from reproflow.download import FileSpec, fetch
+from reproflow.config import load_registry
+from reproflow.download import fetch, file_specs
 from reproflow.runtime import run_logged
 
 
 def main() -> None:
-    spec = dict(snakemake.params.spec)
-    spec["urls"] = tuple(spec["urls"])
+    schema = Path(snakemake.scriptdir).parent / "workflow/schemas/datasets.schema.yaml"
+    registry = load_registry(snakemake.config["registry"], schema)
+    spec = file_specs(registry)[(snakemake.wildcards.dataset, snakemake.wildcards.file)]
     options = snakemake.config["download"]
     fetch(
-        FileSpec(**spec),
+        spec,
         Path(snakemake.output[0]),
         mirror=options["mirror"],
         retries=options["retries"],

@@ -91,11 +91,11 @@ def test_micro_run_end_to_end(tmp_path, http_server):
     report = workdir / "results/report.html"
     assert report.stat().st_size > 10_000
 
-    # a second run has nothing to do; a setting no job uses changes nothing;
+    # a second run has nothing to do; download settings (a mirror too) re-download nothing;
     # a study's training setting reruns that study's training, not the others'
     again = snakemake(workdir, *configs, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
-    (workdir / "config/retries.yaml").write_text("download: {retries: 1}\n")
+    (workdir / "config/retries.yaml").write_text("download: {retries: 1, mirror: /elsewhere}\n")
     unrelated = snakemake(workdir, *configs, "config/retries.yaml", "-n")
     assert "Nothing to be done" in unrelated.stdout + unrelated.stderr
     (workdir / "config/epochs.yaml").write_text("relu: {epochs: 2}\n")

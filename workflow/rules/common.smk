@@ -10,17 +10,6 @@ ENV = "../../envs/reproflow.yaml"
 TF_ENV = "../../envs/tensorflow.yaml"
 
 
-def file_spec(dataset, name):
-    """The registry entry of one remote file, as a plain dict for params."""
-    spec = REGISTRY[dataset]["files"][name]
-    return {
-        "dataset": dataset,
-        "name": name,
-        "mirror_dir": REGISTRY[dataset].get("mirror_dir", dataset),
-        **spec,
-    }
-
-
 def dataset_files(dataset, names=None):
     """Local paths of a dataset's files (all, or `names`); an archive stands
     for the folder it is extracted to."""

@@ -5,7 +5,11 @@ rule download:
     output:
         "resources/{dataset}/{file}",
     params:
-        spec=lambda wildcards: file_spec(wildcards.dataset, wildcards.file),
+        # the file's identity only: a moved URL or a new mirror re-downloads nothing
+        checksum=lambda wildcards: {
+            key: REGISTRY[wildcards.dataset]["files"][wildcards.file][key]
+            for key in ("sha256", "size")
+        },
     log:
         "logs/download/{dataset}/{file}.log",
     benchmark:
