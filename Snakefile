@@ -11,7 +11,11 @@ configfile: "config/config.yaml"
 
 
 # jsonschema errors reworded so each names the offending key
-validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml", "config")
+validate(
+    config,
+    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+    "config (" + " + ".join(map(str, workflow.configfiles)) + ")",
+)
 
 
 report: "workflow/report/workflow.rst"

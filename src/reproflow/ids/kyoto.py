@@ -242,7 +242,8 @@ def check_reject_share(n_rejected: int, n_lines: int, max_share: float, source: 
                        rejects: RejectLog | None = None) -> None:
     """Stop with a clear error when the share of rejected lines passes `max_share`."""
     if n_lines == 0:
-        raise ReproflowError(f"{source}: no records (empty file)")
+        raise ReproflowError(f"{source}: no records (empty file); expected Kyoto 2013 records, "
+                             f"{len(FIELDS)} tab-separated fields per line")
     share = n_rejected / n_lines
     if share > max_share:
         shown = "; ".join(f"{f}:{n}: {r}" for f, n, r in (rejects.examples[:5] if rejects else []))

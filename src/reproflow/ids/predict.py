@@ -48,7 +48,11 @@ def load_model_dir(model_dir: str | Path) -> tuple[Any, dict[str, Any], dict[str
 
     import reproflow.ids.models  # noqa: F401, PLC0415  (registers the custom loss and metrics)
 
-    model = keras.saving.load_model(needed[0], compile=False, safe_mode=True)
+    try:
+        model = keras.saving.load_model(needed[0], compile=False, safe_mode=True)
+    except Exception as error:  # keras raises ValueError, OSError, zipfile errors, ...
+        raise ReproflowError(f"{needed[0]}: not a loadable .keras model ({error}); expected a model saved by "
+                             "reproflow (loaded in safe mode: Lambda layers and other code are refused)") from error
     spec = json.loads(needed[1].read_text())["spec"]
     info = json.loads(needed[2].read_text())
     return model, spec, info

@@ -4,6 +4,7 @@ in, NMRPipe files out, with the checks the reconstruction needs."""
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,23 @@ def read_spectrum(path: str | Path) -> Spectrum:
 
 def _read_pipe(path: Path) -> Spectrum:
     try:
-        dic, data = ng.pipe.read(str(path))
+        with warnings.catch_warnings(record=True) as caught:  # nmrglue warns, then returns 1D data
+            warnings.simplefilter("always")
+            dic, data = ng.pipe.read(str(path))
     except Exception as error:  # nmrglue raises many types for foreign files
         raise SpectrumError(f"{path}: not a readable NMRPipe file ({error}); expected a 2D NMRPipe spectrum") from error
+    order = float(dic.get("FDFLTORDER", 2.345))
+    if abs(order - 2.345) > 1e-3:
+        raise SpectrumError(f"{path}: corrupt NMRPipe header: byte-order mark FDFLTORDER = {order:.6g}, "
+                            "expected 2.345; expected a 2D NMRPipe spectrum")
     dims = int(dic.get("FDDIMCOUNT", data.ndim))
-    if dims != 2 or data.ndim != 2:
-        raise SpectrumError(f"{path}: a {max(dims, data.ndim) if dims != 2 else data.ndim}D spectrum "
-                            f"(data shape {data.shape}); expected a 2D spectrum")
+    if dims != 2:
+        raise SpectrumError(f"{path}: a {dims}D spectrum (header FDDIMCOUNT = {dims}, data shape {data.shape}); "
+                            "expected a 2D spectrum")
+    unshaped = [str(w.message) for w in caught if "cannot be shaped" in str(w.message)]
+    if unshaped or data.ndim != 2:
+        raise SpectrumError(f"{path}: truncated or corrupt: {data.size} values do not fill the 2D shape in the "
+                            f"header ({unshaped[0] if unshaped else data.shape}); expected a complete 2D NMRPipe file")
     for dim in ("FDF1P1", "FDF2P1"):
         if abs(float(dic.get(dim, 0.0))) > 1e-6:
             raise SpectrumError(
@@ -70,10 +81,20 @@ def _bruker_folder(path: Path) -> Path:
 
 def _read_bruker(path: Path) -> Spectrum:
     folder = _bruker_folder(path)
+    missing = [name for name in ("procs", "proc2s") if not (folder / name).exists()]
+    if missing:
+        raise SpectrumError(f"{folder}: no {' or '.join(missing)} parameter file beside 2rr "
+                            "(expected processed 2D Bruker data: 2rr, procs and proc2s)")
     try:
-        dic, data = ng.bruker.read_pdata(str(folder), bin_files=["2rr"], read_acqus=False)
+        with warnings.catch_warnings(record=True):  # nmrglue warns, then returns 1D data
+            warnings.simplefilter("always")
+            dic, data = ng.bruker.read_pdata(str(folder), bin_files=["2rr"], read_acqus=False)
     except Exception as error:
         raise SpectrumError(f"{folder}: unreadable Bruker processed data ({error})") from error
+    sizes = [dic.get(procs, {}).get("SI") for procs in ("proc2s", "procs")]
+    if np.ndim(data) != 2:
+        raise SpectrumError(f"{folder}: 2rr holds {np.size(data)} values, not the {sizes[0]} x {sizes[1]} points "
+                            "that proc2s and procs give (SI); the 2rr file is truncated or corrupt")
     for procs in ("procs", "proc2s"):
         phase = float(dic.get(procs, {}).get("PHC1", 0.0))
         if abs(phase) > 1e-6:

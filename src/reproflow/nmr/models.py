@@ -19,6 +19,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from reproflow.errors import ReproflowError
 from reproflow.nmr import ve
 
 TILE_OUT = (32, 64)
@@ -174,4 +175,8 @@ def uncertainty(model: keras.Model, method_input: np.ndarray) -> np.ndarray:
 
 def load(path: str) -> keras.Model:
     """A saved .keras model, in safe mode (no arbitrary code)."""
-    return keras.saving.load_model(path, compile=False, safe_mode=True)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # keras raises ValueError, OSError, zipfile errors, ...
+        raise ReproflowError(f"{path}: not a loadable .keras model ({error}); expected a model saved by reproflow "
+                             "(loaded in safe mode: Lambda layers and other code are refused)") from error

@@ -180,5 +180,5 @@ def prepare(
 
 
 def load_arrays(npz_path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(npz_path) as data:
+    with np.load(npz_path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}

@@ -30,7 +30,9 @@ def read_idx(path: str | Path, ndim: int | None = None) -> np.ndarray:
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise IdxError(f"{path}: cannot read the gzip stream ({error}); the file is truncated or corrupt") from error
     if len(raw) < 4:
-        raise IdxError(f"{path}: {len(raw)} bytes, too short for an IDX header")
+        what = "an empty file" if not path.stat().st_size else f"{len(raw)} bytes"
+        raise IdxError(f"{path}: {what}, too short for an IDX header (expected at least 4 bytes, "
+                       "magic number 0x00000801 for labels or 0x00000803 for images)")
     zero, dtype, dims = struct.unpack(">HBB", raw[:4])
     magic = int.from_bytes(raw[:4], "big")
     if zero != 0 or dtype != UBYTE or dims == 0:
