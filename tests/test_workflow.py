@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections import Counter
 
 import pytest
 import yaml
@@ -37,6 +38,13 @@ def test_paper_config_dry_run_plans_the_downloads(tmp_path):
         assert f"resources/{dataset}/train-images-idx3-ubyte.gz" in result.stdout
 
 
+def planned_jobs(workdir, *configs: str) -> Counter:
+    """{rule: number of jobs} of the dry run's job table."""
+    table = snakemake(workdir, *configs, "-n", "--quiet", "rules").stdout
+    rows = (line.split() for line in table.splitlines())
+    return Counter({row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()})
+
+
 @pytest.mark.slow
 def test_micro_run_end_to_end(tmp_path, http_server):
     workdir = copy_workflow(tmp_path / "wf")
@@ -45,6 +53,7 @@ def test_micro_run_end_to_end(tmp_path, http_server):
     http_server.truncate_once("/fixture/sample.csv", 1000)
     commit = git_init(workdir)
     configs = ["--configfile", "config/micro.yaml", "config/test.yaml"]
+    planned = planned_jobs(workdir, *configs)
 
     snakemake(workdir, "--cores", "2", *configs)
 
@@ -69,6 +78,10 @@ def test_micro_run_end_to_end(tmp_path, http_server):
         assert len(parents) == 1 and parents[0].info.status == "FINISHED", study
         assert parents[0].info.run_name == f"{study}-micro"
         assert children, f"no {study} job logged a run"
+        # jobs ran in parallel against one store: no run lost, none doubled
+        per_rule = Counter(run.data.tags["snakemake_rule"] for run in children)
+        assert per_rule == {rule: planned[rule] for rule in per_rule}, (per_rule, planned)
+        assert all(run.info.status == "FINISHED" for run in children)
         for run in children:
             assert run.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
             assert run.data.tags["git_commit"] == commit
