@@ -8,7 +8,6 @@ Import after `reproflow.runtime.limit_threads` in jobs that use Keras.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import time
@@ -20,20 +19,13 @@ from typing import Any
 import numpy as np
 
 from reproflow import tracking
+from reproflow.data import sha256_file
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
 SIMULATED = ("train", "val", "test")
 UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus"}
-
-
-def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextmanager
@@ -92,7 +84,7 @@ def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
     save_npz(out, reference=reference[None].astype(np.float32), echo=ve.echo(reference)[None].astype(np.float32),
              antiecho=ve.antiecho(reference)[None].astype(np.float32),
              nus=ve.apply_mask(reference, ve.nus_mask(reference.shape, schedule))[None].astype(np.float32),
-             schedules=row[None], sha256=np.array(sha256(spectrum)))
+             schedules=row[None], sha256=np.array(sha256_file(spectrum)))
 
 
 # ---- reconstruction -------------------------------------------------------
@@ -120,7 +112,7 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
-    datasets = {"simulated-train": sha256(train), "simulated-val": sha256(val)}
+    datasets = {"simulated-train": sha256_file(train), "simulated-val": sha256_file(val)}
     with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule, datasets):
         tracking.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
@@ -173,7 +165,7 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         inputs, mu = method_arrays(method, arrays, load_npz(ist_out[name]) if ist_out else {},
                                    load_npz(network_out[name]) if network_out else None)
         split[name] = (inputs, arrays["reference"], mu)
-    datasets = {f"simulated-{name}": sha256(data[name]) for name in ("train", "val")}
+    datasets = {f"simulated-{name}": sha256_file(data[name]) for name in ("train", "val")}
     with child(parent, f"train/sigma/{method}", config_hash, rule, datasets):
         tracking.log_params({"method": method, **options})
         model, history = training.train_uncertainty(
