@@ -73,7 +73,7 @@ class ClassCount(keras.metrics.Metric):
         return {"kind": self.kind, "arm": self.arm, "name": self.name, "dtype": self.dtype}
 
 
-def build_model(arm: str, *, n_steps: int, units: int, keep_prob: float, svm_c: float = 0.5,
+def build_model(arm: str, *, n_steps: int, units: int, keep_prob: float,
                 batch_size: int | None = None, stateful: bool = False, reset_after: bool = True) -> keras.Model:
     """GRU-SVM or GRU-Softmax (uncompiled). `stateful` needs a fixed `batch_size`."""
     if arm not in ARMS:

@@ -137,7 +137,7 @@ def train_arm(
     paper = protocol == "paper"
     if paper and len(y_train) % batch_size:
         raise ValueError(f"paper protocol: {len(y_train)} training rows is not a multiple of {batch_size}")
-    shape = {"n_steps": x_train.shape[1], "units": units, "keep_prob": keep_prob, "svm_c": svm_c,
+    shape = {"n_steps": x_train.shape[1], "units": units, "keep_prob": keep_prob,
              "reset_after": not paper}
     model = compile_model(build_model(arm, batch_size=batch_size, stateful=paper, **shape), arm, learning_rate, svm_c)
     twin = build_model(arm, **shape)   # inference only: saved without an optimizer

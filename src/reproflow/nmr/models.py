@@ -165,12 +165,9 @@ def cascade(models: Sequence[keras.Model], measured: np.ndarray, mode: str = "ec
 
 
 def uncertainty(model: keras.Model, method_input: np.ndarray) -> np.ndarray:
-    """sigma per point, from the assessed method's input spectrum."""
-    windows = tiles(method_input)
-    norms = tile_norms(windows)
-    batch = (windows / norms[:, None, None])[..., None].astype("float32")
-    sigma = ops.convert_to_numpy(model(batch, training=False))[..., 0]
-    return untile(sigma * norms[:, None, None], method_input.shape)
+    """sigma per point, from the assessed method's input spectrum (tiled and
+    normalised like a reconstruction)."""
+    return predict_tiled(model, method_input)
 
 
 def load(path: str) -> keras.Model:
