@@ -17,8 +17,9 @@ For each head (softmax, relu) of `build_ffnn` + `compile_model`, one repeat of
   project   `reproflow.relu.train.paper_cv` as the rule calls it (`run_job` ->
             `paper_cv`): `folds` folds x E epochs, one model, validation
             every epoch, a score per fold, the `EpochLog` callback with
-            `mlflow.log_metrics` as its sink into a real SQLite MLflow store
-            (`tracking.init_store` + `tracking.child_run` in a temporary
+            the run's `log_metrics` as its sink (journal on disk, then a
+            real SQLite MLflow store: `tracking.init_store` +
+            `tracking.child_run` in a temporary
             directory) and INFO logging to a file, as `run_logged` sets it up
 
 Every variant makes the same number of `fit` calls of E epochs, so the
@@ -82,7 +83,6 @@ def timed(fn) -> float:
 
 
 def bench_head(head: str, x, y, args, store: Path) -> dict:
-    import mlflow
     import numpy as np
 
     from reproflow import tracking
@@ -122,13 +122,14 @@ def bench_head(head: str, x, y, args, store: Path) -> dict:
 
     def run_project() -> float:
         repeat = len(runs)
-        with tracking.child_run("relu", parent, f"benchmark/{head}/{repeat}", {"head": head}, uri=uri) as run:
-            tracking.log_params({"head": head, "folds": args.folds, "epochs": args.epochs})  # as train_job
+        with tracking.child_run("relu", parent, f"benchmark/{head}/{repeat}", {"head": head}, uri=uri,
+                                journal_dir=store / "journal") as run:
+            run.log_params({"head": head, "folds": args.folds, "epochs": args.epochs})  # as train_job
             start = time.perf_counter()
             _, folds, _ = paper_cv(lambda: model, x, y, N_CLASSES, folds=args.folds, epochs=args.epochs,
-                                   batch_size=BATCH, cv_seed=CV_SEED, sink=mlflow.log_metrics)
+                                   batch_size=BATCH, cv_seed=CV_SEED, sink=run.log_metrics)
             seconds = time.perf_counter() - start
-        runs.append((run.info.run_id, sum(fold.n_train for fold in folds)))
+        runs.append((run.run_id, sum(fold.n_train for fold in folds)))
         return seconds
 
     variants = {"bare": run_bare, "floor": run_floor, "project": run_project}

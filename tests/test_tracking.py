@@ -1,11 +1,20 @@
 """MLflow tracking against a real SQLite store."""
 
 import os
+import socket
 import subprocess
+import sys
 
 import pytest
 
 from reproflow import tracking
+from reproflow.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -21,7 +30,7 @@ def test_telemetry_is_off():
 
 def test_default_store_is_sqlite_under_results(store):
     uri = tracking.tracking_uri()
-    assert uri == "sqlite:///results/mlflow/mlflow.db"
+    assert uri == f"sqlite:///{store / 'results/mlflow/mlflow.db'}"
     ids = tracking.init_store(["relu", "ids"])
     assert (store / "results/mlflow/mlflow.db").exists()
     # idempotent: a second call finds the same experiments
@@ -49,13 +58,13 @@ def test_child_runs_nest_under_the_parent_with_tags(store):
                              protocol="clean")
     parent = tracking.start_parent_run("relu", "relu-test", tags)
     with tracking.child_run("relu", parent, "ffnn-softmax", tags) as run:
-        tracking.log_params({"model": {"hidden": 512, "dropout": 0.1}})
+        run.log_params({"model": {"hidden": 512, "dropout": 0.1}})
         for epoch in range(3):
-            tracking.mlflow.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
+            run.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
     tracking.end_parent_run(parent)
 
     client = tracking.client()
-    child = client.get_run(run.info.run_id)
+    child = client.get_run(run.run_id)
     assert child.data.tags["mlflow.parentRunId"] == parent
     assert child.data.tags["git_commit"] == tracking.git_commit()
     assert len(child.data.tags["git_commit"]) == 40
@@ -75,3 +84,97 @@ def test_parent_run_creates_a_missing_experiment(store):
     assert experiment.artifact_location == (store / "results/mlflow/artifacts/nmr").as_uri()
     # the parent carries the config hash of the results that closed it
     assert run.data.tags["config_hash"] == "b"
+
+
+def hold_exclusive_lock(db):
+    """A real second process holding SQLite's exclusive lock on the store."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         "db = sqlite3.connect(sys.argv[1]); db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
+         "time.sleep(600)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_locked_store_loses_nothing_and_the_journal_relogs(store, caplog):
+    tracking.init_store(["relu"])
+    parent = tracking.start_parent_run("relu", "relu-test", {"config_hash": "a"})
+    (store / "model.txt").write_text("weights")
+    with tracking.child_run("relu", parent, "ffnn-relu", {"rule": "relu_train"},
+                            journal_dir=store / "journal") as run:
+        run.log_params({"epochs": 3})
+        run.log_metric("loss", 1.0, step=0)
+        holder = hold_exclusive_lock(store / "results/mlflow/mlflow.db")
+        try:
+            for epoch in (1, 2):  # the first call waits for SQLite's timeout, then the run goes offline
+                run.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
+            run.log_artifact(store / "model.txt")
+        finally:
+            holder.kill()
+            holder.wait()
+    assert "did not answer" in caplog.text and f"reproflow mlflow relog {run.journal}" in caplog.text
+
+    client = tracking.client()
+    assert client.get_run(run.run_id).info.status == "RUNNING"  # the end never reached the store
+    assert [m.step for m in client.get_metric_history(run.run_id, "loss")] == [0]
+    assert tracking.pending_journals(store) == []  # not under <results>/<study>/mlflow_journal
+    assert main(["mlflow", "pending", "--results", str(store)]) == 0
+
+    assert main(["mlflow", "relog", str(run.journal)]) == 0
+    finished = client.get_run(run.run_id)
+    assert finished.info.status == "FINISHED"
+    assert finished.data.params == {"epochs": "3"}
+    history = client.get_metric_history(run.run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
+    assert [a.path for a in client.list_artifacts(run.run_id)] == ["model.txt"]
+    # sent once: a second relog sends nothing more
+    tracking.relog(run.journal)
+    assert len(client.get_metric_history(run.run_id, "loss")) == 3
+
+
+def test_an_unreachable_server_journals_the_whole_run(store, monkeypatch, caplog):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    journals = store / "results/relu/mlflow_journal"
+    with tracking.child_run("relu", "f" * 32, "ffnn-softmax", {"rule": "relu_train"},
+                            uri=f"http://127.0.0.1:{free_port()}", journal_dir=journals) as run:
+        run.log_metrics({"accuracy": 0.5}, step=0)
+    assert run.run_id is None and "did not answer" in caplog.text
+    assert tracking.pending_journals(store / "results") == [run.journal]
+
+    tracking.init_store(["relu"])
+    assert main(["mlflow", "relog", "--results", str(store / "results"), "--uri", tracking.tracking_uri()]) == 0
+    [logged] = tracking.client().search_runs([tracking.client().get_experiment_by_name("relu").experiment_id])
+    assert logged.info.run_name == "ffnn-softmax" and logged.info.status == "FINISHED"
+    assert logged.data.tags[tracking.PARENT_TAG] == "f" * 32
+    assert logged.data.metrics == {"accuracy": 0.5}
+    assert tracking.pending_journals(store / "results") == []
+
+
+def test_a_failing_job_ends_its_run_failed(store):
+    tracking.init_store(["ids"])
+    with pytest.raises(ValueError), tracking.child_run("ids", None, "job", {}, journal_dir=store / "j") as run:
+        raise ValueError("training diverged")
+    assert tracking.client().get_run(run.run_id).info.status == "FAILED"
+
+
+def test_a_param_logged_twice_with_two_values_is_a_bug_not_an_outage(store):
+    tracking.init_store(["ids"])
+    with pytest.raises(tracking.mlflow.exceptions.MlflowException), \
+            tracking.child_run("ids", None, "job", {}, journal_dir=store / "j") as run:
+        run.log_params({"lr": 1e-5})
+        run.log_params({"lr": 1e-6})
+    assert run.online
+
+
+def test_journal_errors_name_the_file_and_line(store, capsys):
+    journal = store / "broken.jsonl"
+    journal.write_text('{"seq": 1, "op": "start"}\nnot json\n{"seq": 3, "op": "end"}\n')
+    assert main(["mlflow", "relog", str(journal)]) == 1
+    assert f"{journal}, line 2: not a journal record" in capsys.readouterr().err
+    # a torn last line (a job killed mid-write) is tolerated
+    journal.write_text('{"seq": 1, "op": "start", "run_id": "x"}\n{"seq": 2, "op": "metr')
+    assert tracking.unsent(tracking.read_journal(journal)) is None
+    assert main(["mlflow", "relog", str(store / "missing.jsonl")]) == 1
+    assert "missing.jsonl: cannot read the MLflow journal" in capsys.readouterr().err

@@ -19,8 +19,13 @@ each config change would hide the jobs' own parameter changes.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import shlex
 import subprocess
+import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +34,8 @@ from typing import Any
 DEFAULT_URI = "sqlite:///results/mlflow/mlflow.db"
 DEFAULT_ARTIFACTS = "results/mlflow/artifacts"
 PARENT_TAG = "mlflow.parentRunId"
+DEFAULT_JOURNAL = "results/mlflow/journal"
+BATCH = 100
 
 
 def disable_telemetry() -> None:
@@ -40,12 +47,22 @@ def disable_telemetry() -> None:
 disable_telemetry()
 
 import mlflow  # noqa: E402  (telemetry must be off before the import)
+from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+
+from reproflow.errors import ReproflowError  # noqa: E402
+from reproflow.journal import (  # noqa: E402,F401  (re-exported for jobs and the CLI)
+    JOURNAL_FOLDER, first_line, pending_journals, read_journal, unsent,
+)
+
+log = logging.getLogger(__name__)
 
 
 def tracking_uri(default: str = DEFAULT_URI) -> str:
-    """The store to use: `MLFLOW_TRACKING_URI` if set, else `default`."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or default
+    """The store to use: `MLFLOW_TRACKING_URI` if set, else `default`; a
+    relative SQLite path is made absolute (MLflow caches stores by URI, so a
+    relative one would follow whichever folder opened it first)."""
+    uri = absolute_uri(os.environ.get("MLFLOW_TRACKING_URI") or default)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return uri
@@ -117,51 +134,265 @@ def start_parent_run(
     study: str, run_name: str, tags: Mapping[str, str], uri: str | None = None,
     artifact_root: str = DEFAULT_ARTIFACTS,
 ) -> str:
-    """Open the parent run of one study run; its id is handed to the jobs."""
-    mlflow_client = client(uri)
-    run = mlflow_client.create_run(
-        experiment_id(mlflow_client, study, artifact_root), run_name=run_name, tags=dict(tags)
-    )
+    """Open the parent run of one study run; its id is handed to the jobs.
+
+    Strict on purpose: it runs first, in seconds, so an unreachable store
+    stops the workflow before any work is done."""
+    uri = uri or tracking_uri()
+    try:
+        mlflow_client = client(uri)
+        run = mlflow_client.create_run(
+            experiment_id(mlflow_client, study, artifact_root), run_name=run_name, tags=dict(tags)
+        )
+    except Exception as error:  # MlflowException, OperationalError, requests errors, ...
+        raise ReproflowError(f"MLflow store {uri} did not answer while opening the {study!r} run: "
+                             f"{first_line(error)}") from error
     return run.info.run_id
 
 
 def end_parent_run(
     run_id: str, status: str = "FINISHED", uri: str | None = None,
-    tags: Mapping[str, str] | None = None,
+    tags: Mapping[str, str] | None = None, journal_dir: str | Path = DEFAULT_JOURNAL,
 ) -> None:
     """Close the parent run, stamped with the tags of the run that finished it
-    (the config hash and commit of the final results)."""
-    mlflow_client = client(uri)
-    for key, value in (tags or {}).items():
-        mlflow_client.set_tag(run_id, key, value)
-    mlflow_client.set_terminated(run_id, status=status)
+    (the config hash and commit of the final results). Journaled like a job's
+    run, so a store that does not answer loses nothing."""
+    run = RunLog.resume(run_id, uri or tracking_uri(), journal_dir, name="parent-end")
+    run.set_tags(tags or {})
+    run.end(status)
+
+
+def read_parent(path: str | Path) -> dict[str, str]:
+    """The parent run file written by rule `mlflow_parent`: run_id and uri."""
+    return json.loads(Path(path).read_text())
 
 
 def read_parent_id(path: str | Path) -> str:
-    return json.loads(Path(path).read_text())["run_id"]
+    return read_parent(path)["run_id"]
+
+
+def journal_dir_of(parent_file: str | Path) -> Path:
+    """A study's journals live beside its parent run file: results/<study>/mlflow_journal/."""
+    return Path(parent_file).parent / JOURNAL_FOLDER
 
 
 @contextmanager
 def child_run(
     study: str, parent_run_id: str, run_name: str, tags: Mapping[str, str],
-    uri: str | None = None,
-) -> Iterator[mlflow.ActiveRun]:
-    """A run nested under the study's parent run, active for mlflow.log_*."""
-    client(uri)
-    experiment = mlflow.get_experiment_by_name(study)
-    if experiment is None:
-        raise RuntimeError(f"MLflow experiment {study!r} does not exist in {tracking_uri()}")
-    with mlflow.start_run(
-        experiment_id=experiment.experiment_id,
-        run_name=run_name,
-        tags={**tags, PARENT_TAG: parent_run_id},
-    ) as run:
+    uri: str | None = None, journal_dir: str | Path = DEFAULT_JOURNAL,
+) -> Iterator[RunLog]:
+    """A run nested under the study's parent run. Ends FINISHED, or FAILED
+    when the block raises."""
+    run = RunLog.start(study, parent_run_id, run_name, tags, uri or tracking_uri(), journal_dir)
+    try:
+        yield run
+    except BaseException:
+        run.end("FAILED")
+        raise
+    run.end("FINISHED")
+
+
+@contextmanager
+def job_run(study: str, parent_file: str | Path, run_name: str, tags: Mapping[str, str]) -> Iterator[RunLog]:
+    """A Snakemake job's child run: parent id and store from the parent run
+    file, journal beside it."""
+    parent = read_parent(parent_file)
+    with child_run(study, parent["run_id"], run_name, tags, parent.get("uri"),
+                   journal_dir_of(parent_file)) as run:
         yield run
 
 
-def log_params(params: Mapping[str, Any]) -> None:
-    """Log a nested mapping of parameters with dotted keys."""
-    mlflow.log_params(flatten(params))
+def end_job_parent(parent_file: str | Path, tags: Mapping[str, str]) -> None:
+    """Close the parent run named in `parent_file` (the study's summary job)."""
+    parent = read_parent(parent_file)
+    end_parent_run(parent["run_id"], uri=parent.get("uri"), tags=tags,
+                   journal_dir=journal_dir_of(parent_file))
+
+
+def absolute_uri(uri: str) -> str:
+    """A relative SQLite path made absolute, so a journal can be re-logged from anywhere."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
+    return uri
+
+
+class RunLog:
+    """One MLflow run that survives a store that does not answer.
+
+    Each call is first appended to a JSON-lines journal on disk, then sent to
+    MLflow. When the store fails (SQLite locked past its timeout, a server
+    down), the job goes on: the failure and the re-log command are logged once,
+    later calls only reach the journal, and `reproflow mlflow relog` sends the
+    unsent part later. Records carry a sequence number; an `offline` record
+    names the first one not sent.
+    """
+
+    def __init__(self, journal: Path, uri: str, run_id: str | None, online: bool):
+        self.journal = journal
+        self.uri = uri
+        self.run_id = run_id
+        self.online = online
+        self.seq = 0
+        self.client = MlflowClient(tracking_uri=uri) if online else None
+
+    @classmethod
+    def start(cls, study: str, parent_run_id: str | None, run_name: str, tags: Mapping[str, str],
+              uri: str, journal_dir: str | Path) -> RunLog:
+        uri = absolute_uri(uri)
+        all_tags = {**tags, PARENT_TAG: parent_run_id} if parent_run_id else dict(tags)
+        journal = new_journal(journal_dir, run_name)
+        run_id, error = None, None
+        try:
+            mlflow_client = MlflowClient(tracking_uri=uri)
+            experiment = mlflow_client.get_experiment_by_name(study)
+            if experiment is None:
+                raise ReproflowError(f"MLflow experiment {study!r} does not exist in {uri}")
+            run_id = mlflow_client.create_run(experiment.experiment_id, run_name=run_name,
+                                              tags=all_tags).info.run_id
+        except Exception as caught:
+            error = caught
+        run = cls(journal, uri, run_id, online=error is None)
+        run.write({"op": "start", "study": study, "run_name": run_name, "tags": all_tags,
+                   "uri": uri, "run_id": run_id, "time": now_ms()})
+        if error is not None:
+            run.go_offline(error, run.seq)
+        return run
+
+    @classmethod
+    def resume(cls, run_id: str, uri: str, journal_dir: str | Path, name: str) -> RunLog:
+        """Journal further calls to an existing run (e.g. closing the parent)."""
+        uri = absolute_uri(uri)
+        run = cls(new_journal(journal_dir, name), uri, run_id, online=True)
+        run.write({"op": "start", "existing": True, "uri": uri, "run_id": run_id, "time": now_ms()})
+        return run
+
+    # -- what jobs call --------------------------------------------------------
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log a nested mapping of parameters with dotted keys."""
+        self.record({"op": "params", "values": {k: str(v) for k, v in flatten(params).items()}})
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        self.record({"op": "metrics", "values": {k: float(v) for k, v in metrics.items()},
+                     "step": step, "time": now_ms()})
+
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        self.log_metrics({key: value}, step)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        if tags:
+            self.record({"op": "tags", "values": {k: str(v) for k, v in tags.items()}})
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        self.record({"op": "artifact", "path": str(Path(path).resolve()), "artifact_path": artifact_path})
+
+    def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
+        self.record({"op": "artifacts", "path": str(Path(path).resolve()), "artifact_path": artifact_path})
+
+    def log_figure(self, figure: Any, name: str) -> None:
+        """Saved as PNG beside the journal, then logged as an artifact."""
+        path = self.journal.with_suffix("") / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path)
+        self.log_artifact(path, str(Path(name).parent) if Path(name).parent != Path(".") else None)
+
+    def end(self, status: str) -> None:
+        self.record({"op": "end", "status": status, "time": now_ms()})
+
+    # -- journal and store -----------------------------------------------------
+    def write(self, record: dict[str, Any]) -> None:
+        self.seq += 1
+        with open(self.journal, "a") as handle:
+            handle.write(json.dumps({"seq": self.seq, **record}) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def record(self, record: dict[str, Any]) -> None:
+        self.write(record)
+        if not self.online:
+            return
+        try:
+            send(self.client, self.run_id, record)
+        except Exception as error:
+            if invalid_request(error):
+                raise  # a bug in the job (e.g. a param logged twice with two values), not the store
+            self.go_offline(error, self.seq)
+
+    def go_offline(self, error: BaseException, first_unsent: int) -> None:
+        self.online = False
+        self.write({"op": "offline", "first_unsent": first_unsent, "error": first_line(error)})
+        log.warning("MLflow store %s did not answer (%s). The run goes on; what it logs is kept in %s. "
+                    "Send it to MLflow later with: reproflow mlflow relog %s",
+                    self.uri, first_line(error), self.journal, shlex.quote(str(self.journal)))
+
+
+def invalid_request(error: BaseException) -> bool:
+    return isinstance(error, mlflow.exceptions.MlflowException) and error.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_journal(journal_dir: str | Path, run_name: str) -> Path:
+    folder = Path(journal_dir).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", run_name).strip("_") or "run"
+    return folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{safe}-{uuid.uuid4().hex[:8]}.jsonl"
+
+
+def send(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any]) -> None:
+    """One journal record to the store."""
+    op = record["op"]
+    if op in ("params", "metrics", "tags"):
+        items = list(record["values"].items())
+        for first in range(0, len(items), BATCH):  # log_batch takes at most 100 params per call
+            chunk = items[first:first + BATCH]
+            if op == "params":
+                mlflow_client.log_batch(run_id, params=[Param(k, v) for k, v in chunk])
+            elif op == "tags":
+                mlflow_client.log_batch(run_id, tags=[RunTag(k, v) for k, v in chunk])
+            else:
+                mlflow_client.log_batch(run_id, metrics=[Metric(k, v, record["time"], record["step"] or 0)
+                                                         for k, v in chunk])
+    elif op == "artifact":
+        mlflow_client.log_artifact(run_id, record["path"], record["artifact_path"])
+    elif op == "artifacts":
+        mlflow_client.log_artifacts(run_id, record["path"], record["artifact_path"])
+    elif op == "end":
+        mlflow_client.set_terminated(run_id, record["status"], end_time=record["time"])
+
+
+def relog(path: str | Path, uri: str | None = None) -> str:
+    """Send a journal's unsent records to MLflow (the store it was meant for,
+    or `uri`); returns the run id. Creates the run when it never reached the store."""
+    records = read_journal(path)
+    todo = unsent(records)
+    start = records[0]
+    if todo is None:
+        return start["run_id"]
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or start["uri"]
+    run_id = start["run_id"]
+    try:
+        mlflow_client = MlflowClient(tracking_uri=uri)
+        if run_id is None:
+            experiment = experiment_id(mlflow_client, start["study"])
+            run_id = mlflow_client.create_run(experiment, start_time=start["time"], run_name=start["run_name"],
+                                              tags=start["tags"]).info.run_id
+        for record in todo:
+            if record["op"] != "start":
+                send(mlflow_client, run_id, record)
+    except Exception as error:
+        if isinstance(error, ReproflowError):
+            raise
+        raise ReproflowError(f"{path}: MLflow store {uri} did not take the journal ({first_line(error)}); "
+                             "the journal is unchanged, run the command again") from error
+    text = Path(path).read_text()
+    if not text.endswith("\n"):  # drop a torn last record (never sent: records are written first)
+        Path(path).write_text(text[:text.rfind("\n") + 1])
+    with open(path, "a") as handle:
+        handle.write(json.dumps({"seq": records[-1]["seq"] + 1, "op": "synced", "run_id": run_id,
+                                 "uri": uri, "time": now_ms()}) + "\n")
+    return run_id
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -1,7 +1,9 @@
 # Helpers shared by the other .smk files (functions and constants only).
 import re
+import sys
 
 from reproflow.config import config_hash, load_registry
+from reproflow.journal import pending_journals
 
 REGISTRY = load_registry(
     config["registry"], f"{workflow.basedir}/workflow/schemas/datasets.schema.yaml"
@@ -65,3 +67,15 @@ def all_targets():
     for study in config["studies"]:
         targets += STUDY_TARGETS[study]()
     return targets
+
+
+def say_pending_journals():
+    """At the end of a run, name the runs the MLflow store did not receive."""
+    pending = pending_journals("results")
+    if pending:
+        print(
+            f"reproflow: {len(pending)} run(s) did not reach the MLflow store; their params, "
+            "metrics and artifacts are in results/<study>/mlflow_journal/. Once the store "
+            "answers, send them with: reproflow mlflow relog",
+            file=sys.stderr,
+        )

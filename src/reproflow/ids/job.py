@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-import mlflow
 import numpy as np
 
 matplotlib.use("Agg")
@@ -108,12 +107,12 @@ def train_job(
     tags.update({"arm": arm, "feature_set": feature_set, "seed": str(seed), "purpose": purpose,
                  "data_source": meta["source_label"]})
     run_name = f"{protocol}/{feature_set}/{arm}/seed{seed}" + (f"/lr{hp['learning_rate']:g}" if purpose == "search" else "")
-    with tracking.child_run(STUDY, tracking.read_parent_id(parent), run_name, tags):
-        tracking.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
+    with tracking.job_run(STUDY, parent, run_name, tags) as run:
+        run.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
                              "purpose": purpose, **hp, "n_train": len(y_fit), "data_source": meta["source_label"],
                              **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
         model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
-                                      backup_dir=backup_dir, sink=mlflow.log_metrics, **hp)
+                                      backup_dir=backup_dir, sink=run.log_metrics, **hp)
         name, (x_eval, y_eval) = next(iter(eval_sets.items()))
         started = time.perf_counter()
         final = evaluate_set(model, x_eval, y_eval, arm, hp["svm_c"], hp["batch_size"])
@@ -130,13 +129,13 @@ def train_job(
             _save_model_dir(model, out["model_dir"], transform, {
                 "arm": arm, "protocol": protocol, "feature_set": feature_set, "features": meta["features"],
                 "seed": seed, "source_label": meta["source_label"], "learning_rate": hp["learning_rate"]})
-            mlflow.log_artifacts(out["model_dir"], "model")
+            run.log_artifacts(out["model_dir"], "model")
         write_rows(history, out["history"])
         Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
-        mlflow.log_metrics({f"final_{name}_{k}": float(final[k]) for k in
+        run.log_metrics({f"final_{name}_{k}": float(final[k]) for k in
                             ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss") if np.isfinite(final[k])})
-        mlflow.log_artifact(out["history"])
-        mlflow.log_artifact(out["metrics"])
+        run.log_artifact(out["history"])
+        run.log_artifact(out["metrics"])
     shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh
     log.info("%s: %s accuracy %.4f, balanced %.4f (lr %g)", run_name, name, final["accuracy"],
              final["balanced_accuracy"], hp["learning_rate"])

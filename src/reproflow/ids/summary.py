@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 
 from reproflow import tracking
@@ -29,39 +28,38 @@ def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: s
                              protocol="clean")
     tags.update({"feature_set": feature_set, "data_source": meta["source_label"]})
     results = {}
-    with tracking.child_run(STUDY, tracking.read_parent_id(parent), f"clean/{feature_set}/baselines", tags):
-        tracking.log_params({"feature_set": feature_set, "baselines": ",".join(names),
+    with tracking.job_run(STUDY, parent, f"clean/{feature_set}/baselines", tags) as run:
+        run.log_params({"feature_set": feature_set, "baselines": ",".join(names),
                              "n_train": len(arrays["y_train"]), "n_test": len(arrays["y_test"])})
         for name in names:
             results[name] = run_baseline(name, arrays)
-            mlflow.log_metrics({f"{name}_{k}": float(v) for k, v in results[name].items()
+            run.log_metrics({f"{name}_{k}": float(v) for k, v in results[name].items()
                                 if isinstance(v, (int, float)) and np.isfinite(v)})
             log.info("%s/%s: accuracy %.4f, balanced %.4f", feature_set, name, results[name]["accuracy"],
                      results[name]["balanced_accuracy"])
         summary = {"protocol": "clean", "feature_set": feature_set, "source_label": meta["source_label"],
                    "baselines": results}
         Path(out).write_text(json.dumps(summary, indent=2))
-        mlflow.log_artifact(out)
+        run.log_artifact(out)
     return summary
 
 
 def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str], parent: str,
                 out: Mapping[str, str], source: str, config_hash: str, rule: str) -> dict[str, Any]:
     """Write the study's tables and metrics.json, log them, then end the parent run."""
-    parent_id = tracking.read_parent_id(parent)
     label = SOURCE_LABELS[source]
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
     tags["data_source"] = label
-    with tracking.child_run(STUDY, parent_id, "summary", tags):
+    with tracking.job_run(STUDY, parent, "summary", tags) as run:
         metrics = summarise(finals=finals, datasets=datasets, baselines=baselines, out=out, source_label=label)
         for row in metrics["tables"].get("clean", []):
             name = f"clean_{row['feature_set']}_{row['model']}".replace(" ", "_").replace("-", "_")
-            mlflow.log_metrics({f"{name}_{k}": float(v) for k, v in row.items()
+            run.log_metrics({f"{name}_{k}": float(v) for k, v in row.items()
                                 if k.endswith(("_mean", "_sd")) and v is not None and np.isfinite(v)})
         for row in metrics["tables"].get("table3", []):
             if isinstance(row["ours"], (int, float)):
-                mlflow.log_metric(f"paper_{row['model']}_{row['parameter']}".replace("-", "_"), float(row["ours"]))
+                run.log_metric(f"paper_{row['model']}_{row['parameter']}".replace("-", "_"), float(row["ours"]))
         for key, path in out.items():
-            mlflow.log_artifact(path, "figures" if key.startswith("fig") else "tables")
-    tracking.end_parent_run(parent_id, tags=tags)
+            run.log_artifact(path, "figures" if key.startswith("fig") else "tables")
+    tracking.end_job_parent(parent, tags)
     return metrics

@@ -32,7 +32,7 @@ UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus
 def child(parent: str, run_name: str, config_hash: str, rule: str,
           datasets: Mapping[str, str] | None = None) -> Iterator[Any]:
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=datasets, protocol=PROTOCOL)
-    with tracking.child_run(STUDY, tracking.read_parent_id(parent), run_name, tags) as run:
+    with tracking.job_run(STUDY, parent, run_name, tags) as run:
         yield run
 
 
@@ -94,15 +94,15 @@ def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str,
     arrays = load_npz(data)
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": [], "nus": []}
     seconds = []
-    with child(parent, f"ist/{name}", config_hash, rule, datasets_of(arrays)):
-        tracking.log_params({"set": name, "iterations": iterations, "spectra": len(arrays["reference"])})
+    with child(parent, f"ist/{name}", config_hash, rule, datasets_of(arrays)) as run:
+        run.log_params({"set": name, "iterations": iterations, "spectra": len(arrays["reference"])})
         for index in range(len(arrays["reference"])):
             schedule = simulate.schedule_indices(arrays["schedules"][index])
             for mode in result:
                 start = time.perf_counter()
                 result[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule))
                 seconds.append(time.perf_counter() - start)
-        tracking.mlflow.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
+        run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
     save_npz(out, seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
 
 
@@ -113,18 +113,18 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
 
     previous_models = [models.load(path) for path in previous]
     datasets = {"simulated-train": sha256_file(train), "simulated-val": sha256_file(val)}
-    with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule, datasets):
-        tracking.log_params({"architecture": architecture, "stage": stage, **options})
+    with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule, datasets) as run:
+        run.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
             architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
-            sink=lambda row, step: tracking.mlflow.log_metrics(row, step=step))
+            sink=lambda row, step: run.log_metrics(row, step=step))
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
         write_csv(history, curves)
-        tracking.mlflow.log_metrics({"params": model.count_params(), "epochs_run": len(history),
+        run.log_metrics({"params": model.count_params(), "epochs_run": len(history),
                                      "best_val_loss": min(row["val_loss"] for row in history)})
-        tracking.mlflow.log_artifact(out)
-        tracking.mlflow.log_artifact(curves)
+        run.log_artifact(out)
+        run.log_artifact(curves)
 
 
 def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: float, parent: str,
@@ -136,13 +136,13 @@ def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: flo
     cascade = models.prepare([models.load(path) for path in stages])
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
     seconds = []
-    with child(parent, f"network/{name}", config_hash, rule, datasets_of(arrays)):
+    with child(parent, f"network/{name}", config_hash, rule, datasets_of(arrays)) as run:
         for index in range(len(arrays["reference"])):
             for mode in result:
                 start = time.perf_counter()
                 result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base))
                 seconds.append(time.perf_counter() - start)
-        tracking.mlflow.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
+        run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
     save_npz(out, seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
 
 
@@ -166,18 +166,18 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
                                    load_npz(network_out[name]) if network_out else None)
         split[name] = (inputs, arrays["reference"], mu)
     datasets = {f"simulated-{name}": sha256_file(data[name]) for name in ("train", "val")}
-    with child(parent, f"train/sigma/{method}", config_hash, rule, datasets):
-        tracking.log_params({"method": method, **options})
+    with child(parent, f"train/sigma/{method}", config_hash, rule, datasets) as run:
+        run.log_params({"method": method, **options})
         model, history = training.train_uncertainty(
             *split["train"], split["val"], options, backup, seed,
-            sink=lambda row, step: tracking.mlflow.log_metrics(row, step=step))
+            sink=lambda row, step: run.log_metrics(row, step=step))
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
         write_csv(history, curves)
-        tracking.mlflow.log_metrics({"epochs_run": len(history),
+        run.log_metrics({"epochs_run": len(history),
                                      "best_val_loss": min(row["val_loss"] for row in history)})
-        tracking.mlflow.log_artifact(out)
-        tracking.mlflow.log_artifact(curves)
+        run.log_artifact(out)
+        run.log_artifact(curves)
 
 
 # ---- evaluation -----------------------------------------------------------
@@ -206,7 +206,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     psq_rows, boxes = [], {}
     sigma_dir = Path(out["sigma_dir"])
     sigma_dir.mkdir(parents=True, exist_ok=True)
-    with child(parent, f"evaluate/{name}", config_hash, rule, datasets_of(arrays)) as _:
+    with child(parent, f"evaluate/{name}", config_hash, rule, datasets_of(arrays)) as run:
         for method, path in sigma_models.items():
             model = models.load(path)
             inputs = arrays[UNCERTAINTY_INPUT[method]]
@@ -229,7 +229,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                         figure = evaluate.figure_reconstruction(reference, mu, sigma,
                                                                 f"{name}: {evaluate.LABELS.get(method, method)}", cut)
                         figure.savefig(out["figure"], dpi=120)
-                        tracking.mlflow.log_figure(figure, f"{name}_reconstruction.png")
+                        run.log_figure(figure, f"{name}_reconstruction.png")
                         plt.close(figure)
             result["uncertainty"][method] = {
                 "coverage_all": float(np.mean([c["coverage_all"] for c in covered])),
@@ -244,16 +244,16 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
         if len(psq_rows) >= 5:  # a rank correlation over fewer points says little
             result["psq_spearman_rmsd"] = evaluate.spearman([row["psq"] for row in psq_rows],
                                                             [row["rmsd"] for row in psq_rows])
-        tracking.mlflow.log_metrics({f"{m}.{k}": v for m, row in table.items() for k, v in row.items()
+        run.log_metrics({f"{m}.{k}": v for m, row in table.items() for k, v in row.items()
                                      if k in ("r", "rmsd")})
-        tracking.mlflow.log_metrics({f"{m}.{k}": v for m, row in result["uncertainty"].items()
+        run.log_metrics({f"{m}.{k}": v for m, row in result["uncertainty"].items()
                                      for k, v in row.items()})
         if "psq_spearman_rmsd" in result:
-            tracking.mlflow.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
+            run.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
         write_csv(psq_rows or [{"set": name}], out["psq"])
         save_npz(out["boxes"], **boxes)
         Path(out["json"]).write_text(json.dumps(result, indent=2))
-        tracking.mlflow.log_artifact(out["json"])
+        run.log_artifact(out["json"])
     return result
 
 
@@ -278,10 +278,10 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
                    for r in results},
                "paper_malt1": {m: {"r": r, "rmsd": d} for m, (r, d) in evaluate.PAPER_MALT1.items()}}
     Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
-    with child(parent, "summary", config_hash, rule):
+    with child(parent, "summary", config_hash, rule) as run:
         bars = evaluate.figure_rmsd_bars(tables)
         bars.savefig(out["rmsd_figure"], dpi=120)
-        tracking.mlflow.log_figure(bars, "rmsd_bars.png")
+        run.log_figure(bars, "rmsd_bars.png")
         plt.close(bars)
         samples = {}
         for result, path in zip(results, boxes):
@@ -289,11 +289,11 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
                 samples[f"{method} ({result['set']})"] = values
         box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
         box.savefig(out["sigma_figure"], dpi=120)
-        tracking.mlflow.log_figure(box, "sigma_boxes.png")
+        run.log_figure(box, "sigma_boxes.png")
         plt.close(box)
         Path(out["report"]).write_text(report.markdown(summary))
         for path in (out["metrics"], out["table"], out["report"]):
-            tracking.mlflow.log_artifact(path)
-        tracking.mlflow.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
+            run.log_artifact(path)
+        run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, protocol=PROTOCOL)
-    tracking.end_parent_run(tracking.read_parent_id(parent), tags=tags)
+    tracking.end_job_parent(parent, tags)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-import mlflow
 
 from reproflow import tracking
 from reproflow.relu.data import load_arrays
@@ -39,8 +38,8 @@ def train_job(
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=info["sha256"], protocol=protocol)
     tags.update({"dataset": dataset, "model": model, "head": head, "seed": str(seed)})
     run_name = f"{protocol}/{dataset}/{model}-{head}/seed{seed}"
-    with tracking.child_run(STUDY, tracking.read_parent_id(parent), run_name, tags):
-        tracking.log_params({
+    with tracking.job_run(STUDY, parent, run_name, tags) as run:
+        run.log_params({
             "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
             "cv": PROTOCOL_NOTE[protocol], "n_train": info["n_train"], "n_test": info["n_test"],
             **{k: options[k] for k in ("folds", "epochs", "batch_size", "learning_rate", "dropout",
@@ -49,7 +48,7 @@ def train_job(
         })
         final, folds, history, key = run_job(
             arrays, info["n_classes"], dataset=dataset, model=model, head=head,
-            protocol=protocol, seed=seed, options=options, sink=mlflow.log_metrics,
+            protocol=protocol, seed=seed, options=options, sink=run.log_metrics,
         )
         x_test, y_test = arrays[f"{key}_test"], arrays["y_test"]
         outputs = final.predict(x_test, batch_size=options["batch_size"], verbose=0)
@@ -70,16 +69,16 @@ def train_job(
         figure = plot_confusion(test["confusion"], info["class_names"], title, out["confusion_png"])
         final.save(out["model"])
         Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
-        mlflow.log_metrics({
+        run.log_metrics({
             "cv_accuracy_mean": summary["cv_accuracy_mean"], "cv_accuracy_sd": summary["cv_accuracy_sd"],
             "test_accuracy": test["accuracy"], "test_loss": summary["test_loss"],
             "test_f1_macro": test["macro"]["f1"], "test_precision_macro": test["macro"]["precision"],
             "test_recall_macro": test["macro"]["recall"], "zero_output_rows": zero_rows,
         })
-        mlflow.log_figure(figure, "confusion.png")
+        run.log_figure(figure, "confusion.png")
         plt.close(figure)
         for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
-            mlflow.log_artifact(out[key])
+            run.log_artifact(out[key])
     log.info("%s: cv %.4f +- %.4f, test accuracy %.4f, %d all-zero output rows", run_name,
              summary["cv_accuracy_mean"], summary["cv_accuracy_sd"], test["accuracy"], zero_rows)
     return summary

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import mlflow
 
 from reproflow import tracking
 from reproflow.relu import report
@@ -39,14 +38,13 @@ def summarize(
         "Mean over seeds; accuracies in %, precision/recall/F1 weighted as in the paper; "
         "ours_<protocol>_diff = ours - paper. " + " ".join(f"{k}: {v}." for k, v in PROTOCOL_NOTE.items())))
     folds.to_csv(out["folds"], index=False)
-    parent_id = tracking.read_parent_id(parent)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
-    with tracking.child_run(STUDY, parent_id, "summary", tags):
+    with tracking.job_run(STUDY, parent, "summary", tags) as run:
         for row in summary:
             name = f"{row['protocol']}.{row['dataset']}.{row['model']}-{row['head']}"
-            mlflow.log_metrics({f"{name}.cv_accuracy_mean": row["cv_accuracy_mean"],
+            run.log_metrics({f"{name}.cv_accuracy_mean": row["cv_accuracy_mean"],
                                 f"{name}.test_accuracy_mean": row["test_accuracy_mean"]})
         for path in out.values():
-            mlflow.log_artifact(path)
-    tracking.end_parent_run(parent_id, tags=tags)
+            run.log_artifact(path)
+    tracking.end_job_parent(parent, tags)
     return result

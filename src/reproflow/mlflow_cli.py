@@ -1,0 +1,43 @@
+"""`reproflow mlflow pending|relog`: runs logged while the MLflow store did
+not answer are kept in journals (results/<study>/mlflow_journal/*.jsonl);
+these commands list them and send them to the store."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("mlflow", help="journals of runs the MLflow store did not receive")
+    commands = parser.add_subparsers(dest="mlflow_command", required=True)
+    pending = commands.add_parser("pending", help="list journals not yet all in MLflow", description=__doc__)
+    pending.add_argument("--results", default="results", help="results folder to search (default results)")
+    pending.set_defaults(func=pending_command)
+    relog = commands.add_parser("relog", help="send journals to MLflow", description=__doc__)
+    relog.add_argument("journals", nargs="*", help="journal files (default: every pending one under --results)")
+    relog.add_argument("--results", default="results", help="results folder to search (default results)")
+    relog.add_argument("--uri", help="store to send to (default: MLFLOW_TRACKING_URI, else the journal's own)")
+    relog.set_defaults(func=relog_command)
+
+
+def pending_command(args: argparse.Namespace) -> None:
+    from reproflow import tracking
+
+    paths = tracking.pending_journals(args.results)
+    for path in paths:
+        print(path)
+    log.info("%d journal(s) under %s not yet in MLflow", len(paths), args.results)
+
+
+def relog_command(args: argparse.Namespace) -> None:
+    from reproflow import tracking
+
+    paths = [Path(p) for p in args.journals] or tracking.pending_journals(args.results)
+    for path in paths:
+        run_id = tracking.relog(path, args.uri)
+        log.info("%s -> MLflow run %s", path, run_id)
+    log.info("%d journal(s) sent", len(paths))
