@@ -13,16 +13,17 @@ per stage, and the validation quality of each stage's cascade.
         --config config/config.yaml config/paper.yaml --out /tmp/cascade \
         --set network.tiles=400000 --budget-s 90
 
-Writes OUT/wnn_bf/stage{k}.keras, OUT/train_stage{k}.csv and OUT/summary.json.
+Writes OUT/<architecture>/stage{k}.keras and OUT/summary.json (per-epoch
+losses and each stage's validation quality), after every stage.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import multiprocessing
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,8 @@ def main() -> None:
     print(f"simulated {options['sets']} in {summary['simulate_s']:.1f} s", flush=True)
 
     class Budget(keras.callbacks.Callback):
+        """Stops training once the stage has run `--budget-s` seconds."""
+
         def on_train_begin(self, logs=None):
             self.t0 = time.perf_counter()
 
@@ -105,46 +108,30 @@ def main() -> None:
             if args.budget_s and time.perf_counter() - self.t0 > args.budget_s:
                 self.model.stop_training = True
 
-    original_fit = training.fit
-
-    def fit_with_budget(model, train, val, opts, backup_dir, loss="mse", sink=None):
-        model.fit = _with_callback(model.fit, Budget())
-        return original_fit(model, train, val, opts, backup_dir, loss, sink)
-
-    training.fit = fit_with_budget
+    backup = Path(tempfile.mkdtemp(prefix="nmr_backup_"))
     stages: list[keras.Model] = []
     val_echoes = sets["val"]["echo"]
     for stage in range(network["stages"]):
         t0 = time.perf_counter()
         model, history = training.train_stage(
-            arch, stages, sets["train"], sets["val"], network, out / "backup" / f"stage{stage}",
-            options["seed"] + stage,
+            arch, stages, sets["train"], sets["val"], network, backup / f"stage{stage}",
+            options["seed"] + stage, callbacks=[Budget()],
             sink=lambda row, step: print(step, {k: float(f"{v:.4g}") for k, v in row.items()}, flush=True))
         seconds = time.perf_counter() - t0
         stages.append(model)
         model.save(out / arch / f"stage{stage}.keras")
-        with open(out / f"train_stage{stage}.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(history[0]))
-            writer.writeheader()
-            writer.writerows(history)
         cascade = models.prepare(stages)
         quality = [metrics.quality(ref, models.cascade(cascade, echo, "echo", network["damping"]))
                    for ref, echo in zip(sets["val"]["reference"], val_echoes)]
         row = {"stage": stage, "seconds": seconds, "epochs": len(history),
                "best_val_loss": min(r["val_loss"] for r in history),
                "val_r": float(np.mean([q["r"] for q in quality])),
-               "val_rmsd": float(np.mean([q["rmsd"] for q in quality]))}
+               "val_rmsd": float(np.mean([q["rmsd"] for q in quality])), "history": history}
         summary["stages"].append(row)
-        print("STAGE", json.dumps(row), flush=True)
+        print("STAGE", json.dumps({k: v for k, v in row.items() if k != "history"}), flush=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
     summary["total_s"] = time.perf_counter() - start
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-
-
-def _with_callback(fit, callback):
-    def wrapped(*args, callbacks=(), **kwargs):
-        return fit(*args, callbacks=[*callbacks, callback], **kwargs)
-    return wrapped
 
 
 if __name__ == "__main__":

@@ -78,3 +78,25 @@ def test_clear_errors(files, tmp_path):
     with pytest.raises(ReproflowError, match="3D"):
         run("nmr", "reconstruct", "--input", str(cube), "--mode", "echo", "--method", "ist",
             "--out", str(tmp_path / "o.ft2"))
+
+
+def test_shipped_weights_reconstruct_by_default(tmp_path):
+    """The cascade and uncertainty networks shipped in the package, made by the
+    pipeline (weights.json says with which config and commit), are the default."""
+    from reproflow.nmr import shipped
+
+    info = shipped.manifest()
+    assert info["git"]["commit"] and info["nmr_config"]["network"]["stages"] == info["stages"]
+    assert sorted(p.name for p in shipped.WEIGHTS.glob("*.keras")) == sorted(info["files_sha256"])
+    arrays = simulate.simulate_set(11, 1, simulate.SimConfig(n1=64, n2=256, peaks=128), 0.5)
+    header = io.pipe_header(arrays["reference"][0].shape)
+    for mode in ("echo", "antiecho"):
+        source = tmp_path / f"{mode}.ft2"
+        ng.pipe.write(str(source), dict(header), arrays[mode][0], overwrite=True)
+        out, sigma = tmp_path / f"rec_{mode}.ft2", tmp_path / f"sigma_{mode}.ft2"
+        run("nmr", "reconstruct", "--input", str(source), "--mode", mode, "--method", "network",
+            "--out", str(out), "--sigma", str(sigma))
+        plain = metrics.quality(arrays["reference"][0], arrays[mode][0])["r"]
+        rec = metrics.quality(arrays["reference"][0], io.read_spectrum(out).data)["r"]
+        assert plain < 0.8 and rec > 0.97, (mode, plain, rec)
+        assert (io.read_spectrum(sigma).data > 0).all()

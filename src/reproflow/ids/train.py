@@ -7,8 +7,9 @@ applied before the recurrent matmul, as TensorFlow 1's GRUCell.
 `clean`: shuffled batches, zero state per batch, Keras' default GRU.
 
 After each epoch a stateless twin with the same weights scores the
-evaluation sets (Figures 2 and 3). Each epoch is checkpointed with
-BackupAndRestore, so a killed job resumes from its last finished epoch.
+evaluation sets (Figures 2 and 3). Each epoch is checkpointed and every
+random stream is set from (seed, epoch), so a killed job resumes from its
+last finished epoch and ends as an uninterrupted run would (reproflow.resume).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 from reproflow.ids.evaluate import classification
 from reproflow.ids.models import N_BINS, N_CLASSES, build_model, compile_model
+from reproflow.resume import EpochCheckpoint, EpochSeeds, epoch_order
 
 log = logging.getLogger(__name__)
 Sink = Callable[[dict[str, float], int], None]   # e.g. mlflow.log_metrics(metrics, step=...)
@@ -37,13 +39,13 @@ def one_hot_bins(x: np.ndarray) -> np.ndarray:
 
 
 class OneHotBatches(keras.utils.PyDataset):
-    """Batches of one-hot inputs made on the fly (the uint8 arrays stay compact)."""
+    """Batches of one-hot inputs made on the fly (the uint8 arrays stay compact),
+    rows taken in the given order (default: file order)."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle_seed: int | None = None) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray | None, batch_size: int, order: np.ndarray | None = None) -> None:
         super().__init__()
         self.x, self.y, self.batch_size = x, y, batch_size
-        self.rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
-        self.order = self.rng.permutation(len(x)) if self.rng is not None else np.arange(len(x))
+        self.order = np.arange(len(x)) if order is None else order
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
@@ -53,10 +55,6 @@ class OneHotBatches(keras.utils.PyDataset):
         if self.y is None:
             return (one_hot_bins(self.x[rows]),)
         return one_hot_bins(self.x[rows]), np.eye(N_CLASSES, dtype=np.float32)[self.y[rows]]
-
-    def on_epoch_end(self) -> None:
-        if self.rng is not None:
-            self.order = self.rng.permutation(len(self.x))
 
 
 def scores_and_classes(outputs: np.ndarray, arm: str) -> tuple[np.ndarray, np.ndarray]:
@@ -143,14 +141,18 @@ def train_arm(
     twin = build_model(arm, **shape)   # inference only: saved without an optimizer
     backup_dir = Path(backup_dir)
     backup_dir.mkdir(parents=True, exist_ok=True)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup_dir / "backup"), delete_checkpoint=True),
-        EpochEval(twin, eval_sets, arm, svm_c, batch_size, backup_dir / "history.json", sink),
-    ]
-    data = OneHotBatches(x_train, y_train, batch_size, shuffle_seed=None if paper else seed)
+    checkpoint = EpochCheckpoint(backup_dir / "checkpoint")
+    evaluation = EpochEval(twin, eval_sets, arm, svm_c, batch_size, backup_dir / "history.json", sink)
+    callbacks = [EpochSeeds(seed), evaluation, checkpoint]
+    done = checkpoint.restore(model)
+    if done:
+        log.info("resuming after epoch %d of %d from %s", done, epochs, checkpoint.folder)
     started = time.perf_counter()
-    model.fit(data, epochs=epochs, callbacks=callbacks, verbose=0)
+    for epoch in range(done, epochs):   # one fit per epoch: its own batch order, nothing prefetched across
+        data = OneHotBatches(x_train, y_train, batch_size, epoch_order(len(y_train), None if paper else seed, epoch))
+        # shuffle=False: fit would otherwise shuffle a PyDataset's batches with Python's `random`
+        model.fit(data, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks, shuffle=False, verbose=0)
     seconds = time.perf_counter() - started
     twin.set_weights(model.get_weights())
-    history = callbacks[1].history
+    history = evaluation.history
     return twin, history, seconds

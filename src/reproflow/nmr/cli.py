@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import io, ist, ve
+from reproflow.nmr import io, ist, shipped, ve
 
 log = logging.getLogger(__name__)
-WEIGHTS = Path(__file__).with_name("weights")  # shipped models, when present
+WEIGHTS = shipped.WEIGHTS  # the trained models shipped with the package (see weights/weights.json)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,10 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--method", required=True, choices=("network", "ist"))
     rec.add_argument("--out", required=True, help="output NMRPipe file")
     rec.add_argument("--sigma", help="also write the predicted uncertainty (sigma) as an NMRPipe file")
-    rec.add_argument("--models", help=f"folder of cascade stages stage0.keras, stage1.keras, ... (default {WEIGHTS})")
+    rec.add_argument("--models", help="folder of cascade stages stage0.keras, stage1.keras, ... (default: the "
+                     "cascade shipped with reproflow, trained on simulated spectra; see "
+                     "reproflow/nmr/weights/weights.json)")
     rec.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
     rec.add_argument("--iterations", type=int, default=200, help="CS-IST iterations (default 200)")
-    rec.add_argument("--damping", type=float, default=0.05, help="cascade damping base (default 0.05)")
+    rec.add_argument("--damping", type=float, help="cascade damping base (default: the one the cascade was "
+                     "trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)
 
 
@@ -80,8 +83,10 @@ def reconstruct_command(args: argparse.Namespace) -> None:
         io.check_tileable(spectrum)
         from reproflow.nmr import models  # Keras only when needed
 
-        cascade = models.prepare([models.load(str(p)) for p in stage_paths(args.models)])
-        result = models.cascade(cascade, data, args.mode, args.damping)
+        paths = stage_paths(args.models)
+        damping = args.damping if args.damping is not None else shipped.damping(paths[0].parent)
+        cascade = models.prepare([models.load(str(p)) for p in paths])
+        result = models.cascade(cascade, data, args.mode, damping)
     else:
         result = ist.reconstruct(data, args.mode, args.iterations, schedule)
     io.write_spectrum(args.out, spectrum, result)

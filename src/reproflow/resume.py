@@ -1,0 +1,78 @@
+"""Exact resume of a killed Keras training job.
+
+Keras' `BackupAndRestore` brings back the weights and optimizer state of the
+last finished epoch, but not the random streams: dropout's seed generators
+and the batch order go on from fresh states, and a `PyDataset` is prefetched
+across epoch boundaries, so a resumed run drifts from an uninterrupted one.
+Here training runs one `fit` call per epoch on that epoch's batch order,
+every random stream is a function of (seed, epoch), and `EpochCheckpoint`
+saves weights, optimizer and RNN state after each epoch, atomically: epoch k
+draws the same numbers whether the job ran straight through or was killed
+and resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+
+def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
+    """A 31-bit seed for one random stream of one epoch."""
+    return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0] >> 1)
+
+
+def epoch_order(n: int, seed: int | None, epoch: int) -> np.ndarray:
+    """The row order of one epoch: shuffled from (seed, epoch), or file order when seed is None."""
+    if seed is None:
+        return np.arange(n)
+    return np.random.default_rng(epoch_seed(seed, epoch)).permutation(n)
+
+
+class EpochSeeds(keras.callbacks.Callback):
+    """At each epoch's start, re-seeds the model's seed generators (dropout) from (seed, epoch)."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        states = [v for v in self.model.variables if v.name == "seed_generator_state"]
+        for stream, state in enumerate(states, 1):
+            state.assign(np.array([epoch_seed(self.seed, epoch, stream), 0], dtype=state.dtype))
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After each epoch: the model's weights with its optimizer and RNN state
+    (`save_weights`) to `epoch<k>.weights.h5`, then `state.json` naming it,
+    replaced atomically, so a kill at any moment leaves a consistent pair."""
+
+    def __init__(self, folder: str | Path) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.state = self.folder / "state.json"
+
+    def restore(self, model: keras.Model) -> int:
+        """Load the last finished epoch into `model` (compiled); returns the number of finished epochs."""
+        if not self.state.exists():
+            return 0
+        state = json.loads(self.state.read_text())
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.folder / state["weights"])
+        return int(state["epochs_done"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        weights = f"epoch{epoch + 1}.weights.h5"
+        self.model.save_weights(self.folder / weights, overwrite=True)
+        partial = self.state.with_suffix(".json.part")
+        partial.write_text(json.dumps({"epochs_done": epoch + 1, "weights": weights}))
+        os.replace(partial, self.state)
+        for old in self.folder.glob("epoch*.weights.h5"):
+            if old.name != weights:
+                old.unlink()
