@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,11 +21,19 @@ class FileServer:
         self.support_ranges = True
         self._truncate: dict[str, int] = {}
         self._fail: dict[str, list[int]] = {}
+        self._slow: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
     def truncate_once(self, path: str, nbytes: int) -> None:
         """Next GET of path announces the full length but sends nbytes, then closes."""
         self._truncate[_norm(path)] = nbytes
+
+    def slow(self, path: str, chunk: int, delay_s: float) -> None:
+        """GETs of path send the body `chunk` bytes at a time, `delay_s` apart (until `fast`)."""
+        self._slow[_norm(path)] = (chunk, delay_s)
+
+    def fast(self, path: str) -> None:
+        self._slow.pop(_norm(path), None)
 
     def fail(self, path: str, status: int, times: int = 1) -> None:
         """The next `times` GETs of path answer `status`."""
@@ -84,8 +93,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body if truncate is None else body[:truncate])
-        self.wfile.flush()
+        body = body if truncate is None else body[:truncate]
+        chunk, delay_s = self.server.state._slow.get(_norm(urlsplit(self.path).path), (len(body) or 1, 0.0))  # type: ignore[attr-defined]
+        try:
+            for start in range(0, len(body), chunk):
+                self.wfile.write(body[start:start + chunk])
+                self.wfile.flush()
+                time.sleep(delay_s)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a killed download)
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass

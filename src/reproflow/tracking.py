@@ -233,7 +233,7 @@ class RunLog:
         self.run_id = run_id
         self.online = online
         self.seq = 0
-        self.client = MlflowClient(tracking_uri=uri) if online else None
+        self.client: MlflowClient | None = None  # made on first use: opening a store may fail too
 
     @classmethod
     def start(cls, study: str, parent_run_id: str | None, run_name: str, tags: Mapping[str, str],
@@ -311,6 +311,7 @@ class RunLog:
         if not self.online:
             return
         try:
+            self.client = self.client or MlflowClient(tracking_uri=self.uri)
             send(self.client, self.run_id, record)
         except Exception as error:
             if invalid_request(error):

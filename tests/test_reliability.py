@@ -1,0 +1,211 @@
+"""Faults injected into real processes: a download, a training job and the
+whole workflow killed with SIGKILL, the MLflow store locked by another
+process, and two studies run side by side on one MLflow store and DVC cache.
+docs/reliability.md lists what each test shows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from workflow_utils import BIN, copy_workflow, env, git_init, snakemake
+
+IDS_TARGET = "results/ids/work/paper/all/gru_svm/seed0/metrics.json"
+# Study 1 at micro scale with epochs long enough (about a second each) to be killed mid-epoch
+IDS_KILL_CONFIG = {
+    "run_name": "kill",
+    "studies": ["ids"],
+    "ids": {"synth": {"days": 3, "rows_per_day": 4000}, "units": 32, "epochs": 6},
+}
+
+
+def start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
+    """A process in its own session, so killing its group kills its children too."""
+    with open(log, "w") as out:
+        return subprocess.Popen(args, cwd=cwd, env=env(), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def wait_for(condition, process: subprocess.Popen, log: Path, timeout: float = 900):
+    """Poll `condition()` until it returns a truthy value; fail if the process ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if process.poll() is not None:
+            raise AssertionError(f"process ended ({process.returncode}) before the fault:\n{log.read_text()[-4000:]}")
+        time.sleep(0.05)
+    kill_group(process)
+    raise AssertionError(f"timed out waiting:\n{log.read_text()[-4000:]}")
+
+
+def test_download_killed_mid_transfer_resumes(http_server, tmp_path):
+    data = np.random.default_rng(0).bytes(6_000_000)  # written to .part in 1 MiB blocks
+    (http_server.root / "big.bin").write_bytes(data)
+    http_server.slow("/big.bin", chunk=256 * 1024, delay_s=0.05)
+    dest = tmp_path / "resources/big.bin"
+    fetch = ("import sys; from pathlib import Path; from reproflow.download import FileSpec, fetch\n"
+             f"fetch(FileSpec('demo', 'big.bin', ({http_server.url + '/big.bin'!r},), "
+             f"{hashlib.sha256(data).hexdigest()!r}, {len(data)}), Path({str(dest)!r}))")
+    part = dest.with_name("big.bin.part")
+    process = start([sys.executable, "-c", fetch], tmp_path, tmp_path / "first.log")
+    wait_for(lambda: part.exists() and part.stat().st_size >= 2_000_000, process, tmp_path / "first.log")
+    kill_group(process)
+    kept = part.stat().st_size
+    assert 2_000_000 <= kept < len(data) and not dest.exists()
+
+    http_server.fast("/big.bin")
+    subprocess.run([sys.executable, "-c", fetch], cwd=tmp_path, env=env(), check=True, timeout=120)
+    assert dest.read_bytes() == data and not part.exists()
+    # the second process asked only for the bytes the first had not written
+    assert http_server.requests[-1] == ("/big.bin", f"bytes={kept}-", 206)
+
+
+def comparable(metrics: dict) -> dict:
+    """A training job's metrics without wall times."""
+    if isinstance(metrics, dict):
+        return {k: comparable(v) for k, v in metrics.items() if "seconds" not in k}
+    if isinstance(metrics, list):
+        return [comparable(v) for v in metrics]
+    return metrics
+
+
+def assert_close(ours, reference, path="metrics"):
+    """Equal, floats within a relative 1e-6 (the stateful GRU's float sums differ in the last bits)."""
+    if isinstance(reference, dict):
+        assert ours.keys() == reference.keys(), path
+        for key in reference:
+            assert_close(ours[key], reference[key], f"{path}.{key}")
+    elif isinstance(reference, list):
+        assert len(ours) == len(reference), path
+        for index, (a, b) in enumerate(zip(ours, reference)):
+            assert_close(a, b, f"{path}[{index}]")
+    elif isinstance(reference, float):
+        assert math.isclose(ours, reference, rel_tol=1e-6, abs_tol=1e-9) or (math.isnan(ours) and math.isnan(reference)), \
+            f"{path}: {ours} != {reference}"
+    else:
+        assert ours == reference, path
+
+
+def checkpoint_epochs(workdir: Path) -> int:
+    states = list((workdir / "results/ids/work/checkpoints").glob("**/checkpoint/state.json"))
+    return max((json.loads(s.read_text())["epochs_done"] for s in states), default=0)
+
+
+@pytest.mark.slow
+def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_path):
+    configs = ["--configfile", "config/micro.yaml", "config/kill.yaml"]
+    runs = {}
+    for name in ("straight", "killed"):
+        workdir = copy_workflow(tmp_path / name)
+        (workdir / "config/kill.yaml").write_text(yaml.safe_dump(IDS_KILL_CONFIG))
+        git_init(workdir)
+        runs[name] = workdir
+    snakemake(runs["straight"], "--cores", "2", IDS_TARGET, *configs)
+
+    workdir, log = runs["killed"], tmp_path / "killed.log"
+    process = start([str(BIN / "snakemake"), "--cores", "2", IDS_TARGET, *configs], workdir, log)
+    done = wait_for(lambda: checkpoint_epochs(workdir) >= 2, process, log)
+    time.sleep(0.3)  # into the next epoch
+    kill_group(process)  # snakemake and its job, mid-epoch
+    done = checkpoint_epochs(workdir)
+    assert 2 <= done < IDS_KILL_CONFIG["ids"]["epochs"], "the job ended before it could be killed"
+    # nothing of the killed job looks complete, and snakemake plans to run it again
+    assert not (workdir / IDS_TARGET).exists()
+    assert not list((workdir / "results/ids/work/paper/all/gru_svm").glob("seed0/*"))
+    plan = snakemake(workdir, "-n", IDS_TARGET, *configs).stdout
+    assert "rule ids_train:" in plan
+
+    snakemake(workdir, "--cores", "2", IDS_TARGET, *configs)
+    train_log = (workdir / "logs/ids/train/paper/all/gru_svm/seed0.log").read_text()
+    assert f"resuming after epoch {done} of {IDS_KILL_CONFIG['ids']['epochs']}" in train_log
+    resumed = json.loads((workdir / IDS_TARGET).read_text())
+    straight = json.loads((runs["straight"] / IDS_TARGET).read_text())
+    assert [row["epoch"] for row in resumed["history"]] == [1, 2, 3, 4, 5, 6]
+    assert_close(comparable(resumed), comparable(straight))
+    # the checkpoint is gone once the job is done: a later rerun trains afresh
+    assert checkpoint_epochs(workdir) == 0
+    # every file the run left is whole: JSON parses, arrays load
+    for path in (workdir / "results").rglob("*"):
+        if path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as arrays:
+                [arrays[key] for key in arrays.files]
+    assert not list((workdir / "results").rglob("*.part"))
+
+
+def hold_lock(db: Path) -> subprocess.Popen:
+    """Another process holding SQLite's exclusive lock on the store until killed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         "db = sqlite3.connect(sys.argv[1]); db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
+         "time.sleep(3600)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+@pytest.mark.slow
+def test_a_locked_mlflow_store_loses_no_run(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    (workdir / "config/locked.yaml").write_text(yaml.safe_dump({"run_name": "locked", "studies": ["relu"]}))
+    configs = ["--configfile", "config/micro.yaml", "config/locked.yaml"]
+    git_init(workdir)
+    # the store and the study's parent run exist; then another process locks the store for the whole run
+    snakemake(workdir, "--cores", "2", "results/relu/mlflow_parent_run.json", *configs)
+    db = workdir / "results/mlflow/mlflow.db"
+    holder = hold_lock(db)
+    try:
+        result = snakemake(workdir, "--cores", "2", *configs)
+    finally:
+        holder.kill()
+        holder.wait()
+    # the results are all there, and the run said what it could not log and how to send it
+    assert json.loads((workdir / "results/relu/metrics.json").read_text())
+    assert "did not reach the MLflow store" in result.stderr and "reproflow mlflow relog" in result.stderr
+    journals = sorted((workdir / "results/relu/mlflow_journal").glob("*.jsonl"))
+    job_metrics = sorted((workdir / "results/relu/work").glob("**/metrics.json"))
+    # one journal per training job, the summary's, and the parent's closing
+    assert len(journals) == len(job_metrics) + 2
+    pending = subprocess.run([str(BIN / "reproflow"), "mlflow", "pending"], cwd=workdir, env=env(),
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert sorted((workdir / p).resolve() for p in pending) == [j.resolve() for j in journals]
+
+    subprocess.run([str(BIN / "reproflow"), "mlflow", "relog"], cwd=workdir, env=env(), check=True,
+                   capture_output=True, text=True)
+    client = MlflowClient(f"sqlite:///{db}")
+    parent_id = json.loads((workdir / "results/relu/mlflow_parent_run.json").read_text())["run_id"]
+    children = client.search_runs([client.get_experiment_by_name("relu").experiment_id],
+                                  f"tags.mlflow.parentRunId = '{parent_id}'")
+    assert len(children) == len(job_metrics) + 1
+    assert {run.info.status for run in children} == {"FINISHED"}
+    assert client.get_run(parent_id).info.status == "FINISHED"
+    # each training run in MLflow carries the numbers its job wrote to disk, and its artifacts
+    logged = sorted(run.data.metrics["test_accuracy"] for run in children
+                    if run.data.tags["snakemake_rule"] == "relu_train")
+    assert logged == sorted(json.loads(p.read_text())["test"]["accuracy"] for p in job_metrics)
+    assert all(client.list_artifacts(run.info.run_id) for run in children)
+    assert subprocess.run([str(BIN / "reproflow"), "mlflow", "pending"], cwd=workdir, env=env(),
+                          capture_output=True, text=True, check=True).stdout == ""
