@@ -136,6 +136,10 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     plan = snakemake(workdir, "-n", IDS_TARGET, *configs).stdout
     assert "rule ids_train:" in plan
 
+    # a SIGKILLed snakemake leaves its lock; it says so, and --unlock lifts it (as for any killed run)
+    locked = snakemake(workdir, "--cores", "2", IDS_TARGET, *configs, check=False)
+    assert locked.returncode != 0 and "--unlock" in locked.stderr
+    snakemake(workdir, "--unlock", *configs)
     snakemake(workdir, "--cores", "2", IDS_TARGET, *configs)
     train_log = (workdir / "logs/ids/train/paper/all/gru_svm/seed0.log").read_text()
     assert f"resuming after epoch {done} of {IDS_KILL_CONFIG['ids']['epochs']}" in train_log
@@ -209,3 +213,79 @@ def test_a_locked_mlflow_store_loses_no_run(tmp_path):
     assert all(client.list_artifacts(run.info.run_id) for run in children)
     assert subprocess.run([str(BIN / "reproflow"), "mlflow", "pending"], cwd=workdir, env=env(),
                           capture_output=True, text=True, check=True).stdout == ""
+
+
+def dvc_repo(workdir: Path, cache: Path, cores: int, studies: list[str]) -> Path:
+    """A workflow checkout as a DVC repo on the micro config, its cache in `cache`."""
+    copy_workflow(workdir)
+    config = yaml.safe_load((workdir / "config/micro.yaml").read_text())
+    config.update(run_name=f"concurrent-{cores}", studies=studies)
+    (workdir / "config/concurrent.yaml").write_text(yaml.safe_dump(config))
+    stages = yaml.safe_load((workdir / "dvc.yaml").read_text())
+    stages["vars"] = [{"configfile": "config/concurrent.yaml"},
+                      {"snakemake": f"snakemake --profile workflow/profiles/default --cores {cores}"}]
+    (workdir / "dvc.yaml").write_text(yaml.safe_dump(stages, sort_keys=False))
+    git_init(workdir)
+    for args in (["init", "-q"], ["config", "core.analytics", "false"], ["cache", "dir", str(cache)]):
+        subprocess.run([str(BIN / "dvc"), *args], cwd=workdir, env=env(), check=True, capture_output=True)
+    return workdir
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cores", [2, 4])
+def test_two_studies_at_once_share_one_mlflow_store_and_dvc_cache(tmp_path, cores):
+    """`dvc repro relu` and `dvc repro nmr` in two checkouts at the same time,
+    one MLflow store (MLFLOW_TRACKING_URI) and one DVC cache between them."""
+    store, cache = tmp_path / "shared/mlflow.db", tmp_path / "shared/dvc-cache"
+    store.parent.mkdir()
+    repos = {study: dvc_repo(tmp_path / study, cache, cores, [study]) for study in ("relu", "nmr")}
+    environ = env(MLFLOW_TRACKING_URI=f"sqlite:///{store}")
+    processes = {
+        study: subprocess.Popen([str(BIN / "dvc"), "repro", study], cwd=repo, env=environ,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for study, repo in repos.items()
+    }
+    for study, process in processes.items():
+        output = process.communicate(timeout=1500)[0]
+        assert process.returncode == 0, f"dvc repro {study}:\n{output[-6000:]}"
+
+    client = MlflowClient(f"sqlite:///{store}")
+    for study, repo in repos.items():
+        assert json.loads((repo / f"results/{study}/metrics.json").read_text())
+        # every job's run is in the store, finished, with what it logged; nothing waits to be re-logged
+        journals = list((repo / f"results/{study}/mlflow_journal").glob("*.jsonl"))
+        assert journals and not subprocess.run(
+            [str(BIN / "reproflow"), "mlflow", "pending"], cwd=repo, env=environ, capture_output=True,
+            text=True, check=True).stdout
+        parent_id = json.loads((repo / f"results/{study}/mlflow_parent_run.json").read_text())["run_id"]
+        experiment = client.get_experiment_by_name(study).experiment_id
+        runs = client.search_runs([experiment])
+        children = [run for run in runs if run.data.tags.get("mlflow.parentRunId") == parent_id]
+        assert len(runs) == len(children) + 1 and client.get_run(parent_id).info.status == "FINISHED"
+        assert len(children) == len(journals) - 1  # one journal closes the parent
+        assert {run.info.status for run in children} == {"FINISHED"}
+        for run in children:
+            logged = [json.loads(line) for journal in journals for line in journal.read_text().splitlines()
+                      if json.loads(line).get("run_id") == run.info.run_id and json.loads(line)["op"] == "start"]
+            assert len(logged) == 1
+            artifacts = client.list_artifacts(run.info.run_id)
+            for artifact in artifacts:
+                if not artifact.is_dir:
+                    local = Path(client.download_artifacts(run.info.run_id, artifact.path, str(tmp_path / "dl")))
+                    assert local.stat().st_size == artifact.file_size
+        assert "up to date" in subprocess.run([str(BIN / "dvc"), "status", study], cwd=repo, env=env(),
+                                              capture_output=True, text=True, check=True).stdout.lower()
+    # the shared cache is whole: every object's content matches its name
+    objects = [p for p in (cache / "files/md5").rglob("*") if p.is_file()]
+    assert objects
+    for path in objects:
+        digest = path.parent.name + path.name.removesuffix(".dir")
+        if path.name.endswith(".dir"):
+            entries = json.loads(path.read_text())
+            assert all((cache / "files/md5" / e["md5"][:2] / e["md5"][2:]).is_file() for e in entries)
+        else:
+            assert md5(path) == digest, path

@@ -18,6 +18,7 @@ each config change would hide the jobs' own parameter changes.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -79,10 +80,28 @@ def init_store(
 ) -> dict[str, str]:
     """Create the store (schema migration) and one experiment per study.
 
-    Returns {experiment name: experiment id}. Idempotent.
+    Returns {experiment name: experiment id}. Idempotent, and safe when two
+    workflows sharing a store start at once (they take turns).
     """
-    mlflow_client = client(uri)
-    return {name: experiment_id(mlflow_client, name, artifact_root) for name in experiments}
+    uri = uri or tracking_uri()
+    with store_lock(uri):
+        mlflow_client = client(uri)
+        return {name: experiment_id(mlflow_client, name, artifact_root) for name in experiments}
+
+
+@contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """An exclusive lock beside a SQLite store: concurrent first writers to a
+    fresh SQLite file race in MLflow's schema migration and crash."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    with open(uri.removeprefix("sqlite:///") + ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def experiment_id(mlflow_client: MlflowClient, name: str, artifact_root: str = DEFAULT_ARTIFACTS) -> str:
@@ -140,10 +159,10 @@ def start_parent_run(
     stops the workflow before any work is done."""
     uri = uri or tracking_uri()
     try:
-        mlflow_client = client(uri)
-        run = mlflow_client.create_run(
-            experiment_id(mlflow_client, study, artifact_root), run_name=run_name, tags=dict(tags)
-        )
+        with store_lock(uri):
+            mlflow_client = client(uri)
+            experiment = experiment_id(mlflow_client, study, artifact_root)
+        run = mlflow_client.create_run(experiment, run_name=run_name, tags=dict(tags))
     except Exception as error:  # MlflowException, OperationalError, requests errors, ...
         raise ReproflowError(f"MLflow store {uri} did not answer while opening the {study!r} run: "
                              f"{first_line(error)}") from error

@@ -40,25 +40,11 @@ def trunk(inputs: keras.KerasTensor, width: int, use_bias: bool) -> keras.KerasT
     return layers.Conv2D(1, (2, 2), dilation_rate=(16, 32), use_bias=use_bias, name="conv_out")(x)
 
 
-def window(out_shape: Sequence[int] = TILE_OUT) -> tuple[int, int]:
-    """The input window that gives an `out_shape` output (63 x 127 for a 32 x 64 tile)."""
-    return (out_shape[0] + sum(MARGIN[0]), out_shape[1] + sum(MARGIN[1]))
-
-
-def wnn2d(architecture: str = "wnn", width: int = 50, tiled_input: bool = True,
-          crop: Sequence[int] = TILE_OUT) -> keras.Model:
-    """The reconstruction network; `tiled_input=False` accepts any size.
-
-    `crop`: the output size it is built (and trained) for, the 32 x 64 tile
-    by default. A bias-free network may train on larger crops: it is
-    convolutional and normalisation-invariant, so a crop is the same as
-    its tiles, at less work per output point.
-    """
+def wnn2d(architecture: str = "wnn", width: int = 50, tiled_input: bool = True) -> keras.Model:
+    """The reconstruction network; `tiled_input=False` accepts any size."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {architecture!r}")
-    if tuple(crop) != TILE_OUT and architecture != "wnn_bf":
-        raise ValueError(f"only the bias-free network trains on crops other than the {TILE_OUT} tile")
-    shape = (*window(crop), 1) if tiled_input else (None, None, 1)
+    shape = (*TILE_IN, 1) if tiled_input else (None, None, 1)
     inputs = keras.Input(shape, name="spectrum")
     return keras.Model(inputs, trunk(inputs, width, architecture == "wnn"), name=architecture)
 

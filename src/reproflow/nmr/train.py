@@ -17,27 +17,24 @@ Sink = Callable[[dict[str, float], int], None]
 
 
 def sample_tiles(inputs: np.ndarray, targets: Sequence[np.ndarray], count: int,
-                 rng: np.random.Generator, crop: Sequence[int] = models.TILE_OUT) -> tuple[np.ndarray, np.ndarray]:
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """`count` random windows: inputs (count, 63, 127, 1) and the central
-    32 x 64 of each target stacked as channels, all divided by the input norm
-    (`crop`: another output size, with its larger input window)."""
+    32 x 64 of each target stacked as channels, all divided by the input norm."""
     (b1, a1), (b2, a2) = models.MARGIN
-    crop = (min(crop[0], inputs.shape[1]), min(crop[1], inputs.shape[2]))
-    size = models.window(crop)
-    # one more crop after, so windows may start anywhere (wrapping around)
-    pad = ((0, 0), (b1, a1 + crop[0]), (b2, a2 + crop[1]))
+    # one more tile after, so windows may start anywhere (wrapping around)
+    pad = ((0, 0), (b1, a1 + models.TILE_OUT[0]), (b2, a2 + models.TILE_OUT[1]))
     padded_in = np.pad(inputs, pad, mode="wrap")
     padded_out = [np.pad(t, pad, mode="wrap") for t in targets]
     n, n1, n2 = inputs.shape
     which, rows, cols = rng.integers(0, n, count), rng.integers(0, n1, count), rng.integers(0, n2, count)
-    x = np.empty((count, *size, 1), np.float32)
-    y = np.empty((count, *crop, len(targets)), np.float32)
+    x = np.empty((count, *models.TILE_IN, 1), np.float32)
+    y = np.empty((count, *models.TILE_OUT, len(targets)), np.float32)
     for k, (s, i, j) in enumerate(zip(which, rows, cols)):
-        window = padded_in[s, i:i + size[0], j:j + size[1]]
+        window = padded_in[s, i:i + models.TILE_IN[0], j:j + models.TILE_IN[1]]
         norm = np.sqrt(np.sum(np.square(window, dtype=np.float64))) + models.EPS
         x[k, ..., 0] = window / norm
         for c, target in enumerate(padded_out):
-            y[k, ..., c] = target[s, i + b1:i + b1 + crop[0], j + b2:j + b2 + crop[1]] / norm
+            y[k, ..., c] = target[s, i + b1:i + b1 + models.TILE_OUT[0], j + b2:j + b2 + models.TILE_OUT[1]] / norm
     return x, y
 
 
@@ -103,13 +100,11 @@ def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mappi
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
     damping_base = options["damping"]
-    crop = tuple(options.get("crop") or models.TILE_OUT)
     sets = []
     for arrays, count in ((train, options["tiles"]), (val, options["val_tiles"])):
         echoes, references = echo_pairs(arrays)
-        sets.append(sample_tiles(stage_inputs(previous, echoes, damping_base), [references], count, rng, crop))
-    crop = sets[0][1].shape[1:3]  # capped at the spectrum size
-    model = models.wnn2d(architecture, options["width"], crop=crop)
+        sets.append(sample_tiles(stage_inputs(previous, echoes, damping_base), [references], count, rng))
+    model = models.wnn2d(architecture, options["width"])
     history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink, callbacks=callbacks)
     return model, history
 
