@@ -109,8 +109,8 @@ def train_job(
     run_name = f"{protocol}/{feature_set}/{arm}/seed{seed}" + (f"/lr{hp['learning_rate']:g}" if purpose == "search" else "")
     with tracking.job_run(STUDY, parent, run_name, tags) as run:
         run.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
-                             "purpose": purpose, **hp, "n_train": len(y_fit), "data_source": meta["source_label"],
-                             **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
+                       "purpose": purpose, **hp, "n_train": len(y_fit), "data_source": meta["source_label"],
+                       **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
         model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
                                       backup_dir=backup_dir, sink=run.log_metrics, **hp)
         name, (x_eval, y_eval) = next(iter(eval_sets.items()))
@@ -133,7 +133,7 @@ def train_job(
         write_rows(history, out["history"])
         Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
         run.log_metrics({f"final_{name}_{k}": float(final[k]) for k in
-                            ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss") if np.isfinite(final[k])})
+                        ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss") if np.isfinite(final[k])})
         run.log_artifact(out["history"])
         run.log_artifact(out["metrics"])
     shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh

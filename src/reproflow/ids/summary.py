@@ -30,11 +30,11 @@ def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: s
     results = {}
     with tracking.job_run(STUDY, parent, f"clean/{feature_set}/baselines", tags) as run:
         run.log_params({"feature_set": feature_set, "baselines": ",".join(names),
-                             "n_train": len(arrays["y_train"]), "n_test": len(arrays["y_test"])})
+                       "n_train": len(arrays["y_train"]), "n_test": len(arrays["y_test"])})
         for name in names:
             results[name] = run_baseline(name, arrays)
             run.log_metrics({f"{name}_{k}": float(v) for k, v in results[name].items()
-                                if isinstance(v, (int, float)) and np.isfinite(v)})
+                            if isinstance(v, (int, float)) and np.isfinite(v)})
             log.info("%s/%s: accuracy %.4f, balanced %.4f", feature_set, name, results[name]["accuracy"],
                      results[name]["balanced_accuracy"])
         summary = {"protocol": "clean", "feature_set": feature_set, "source_label": meta["source_label"],
@@ -55,7 +55,7 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
         for row in metrics["tables"].get("clean", []):
             name = f"clean_{row['feature_set']}_{row['model']}".replace(" ", "_").replace("-", "_")
             run.log_metrics({f"{name}_{k}": float(v) for k, v in row.items()
-                                if k.endswith(("_mean", "_sd")) and v is not None and np.isfinite(v)})
+                            if k.endswith(("_mean", "_sd")) and v is not None and np.isfinite(v)})
         for row in metrics["tables"].get("table3", []):
             if isinstance(row["ours"], (int, float)):
                 run.log_metric(f"paper_{row['model']}_{row['parameter']}".replace("-", "_"), float(row["ours"]))

@@ -122,7 +122,7 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
         model.save(out)
         write_csv(history, curves)
         run.log_metrics({"params": model.count_params(), "epochs_run": len(history),
-                                     "best_val_loss": min(row["val_loss"] for row in history)})
+                        "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
         run.log_artifact(curves)
 
@@ -175,7 +175,7 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         model.save(out)
         write_csv(history, curves)
         run.log_metrics({"epochs_run": len(history),
-                                     "best_val_loss": min(row["val_loss"] for row in history)})
+                        "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
         run.log_artifact(curves)
 
@@ -245,9 +245,9 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
             result["psq_spearman_rmsd"] = evaluate.spearman([row["psq"] for row in psq_rows],
                                                             [row["rmsd"] for row in psq_rows])
         run.log_metrics({f"{m}.{k}": v for m, row in table.items() for k, v in row.items()
-                                     if k in ("r", "rmsd")})
+                        if k in ("r", "rmsd")})
         run.log_metrics({f"{m}.{k}": v for m, row in result["uncertainty"].items()
-                                     for k, v in row.items()})
+                        for k, v in row.items()})
         if "psq_spearman_rmsd" in result:
             run.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
         write_csv(psq_rows or [{"set": name}], out["psq"])
