@@ -100,3 +100,30 @@ def test_shipped_weights_reconstruct_by_default(tmp_path):
         rec = metrics.quality(arrays["reference"][0], io.read_spectrum(out).data)["r"]
         assert plain < 0.8 and rec > 0.97, (mode, plain, rec)
         assert (io.read_spectrum(sigma).data > 0).all()
+
+
+def test_ship_copies_a_run_with_its_manifest(files, tmp_path):
+    """scripts/nmr_ship_weights.py's step: a run's models and config into a
+    weights folder that `--models` (and the default) read, damping included."""
+    import json
+
+    from reproflow.nmr import models, shipped
+
+    run_dir = tmp_path / "run"
+    nmr = {"network": {"stages": 2, "damping": 0.1}, "uncertainty": {"methods": ["network_echo"]}}
+    (run_dir / "results/nmr/work/models/wnn_bf").mkdir(parents=True)
+    (run_dir / "results/nmr/work/sigma").mkdir(parents=True)
+    for k in range(2):
+        models.wnn2d("wnn_bf", width=4).save(run_dir / f"results/nmr/work/models/wnn_bf/stage{k}.keras")
+    models.uncertainty_net(width=4).save(run_dir / "results/nmr/work/sigma/network_echo.keras")
+    (run_dir / "results/nmr/metrics.json").write_text(json.dumps(
+        {"options": nmr, "config_hash": "abc", "sets": {"malt1": {"table": {"network_echo": {"r": 0.9}}}}}))
+    out = tmp_path / "weights"
+    info = shipped.ship(run_dir, architecture="wnn_bf", command="snakemake ...", repo=tmp_path, commit="f" * 40,
+                        out=out)
+    assert sorted(info["files_sha256"]) == ["sigma_network_echo.keras", "stage0.keras", "stage1.keras"]
+    assert shipped.manifest(out)["git"]["commit"] == "f" * 40 and shipped.damping(out) == 0.1
+    assert info["results"]["malt1"]["table"]["network_echo"]["r"] == 0.9
+    run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "network",
+        "--models", str(out), "--out", str(tmp_path / "o.ft2"))
+    assert io.read_spectrum(tmp_path / "o.ft2").data.shape == (64, 256)

@@ -5,7 +5,7 @@ import pytest
 
 from reproflow.relu import paper
 from reproflow.relu.data import RawData, as_cnn_images, preprocess
-from reproflow.relu.evaluate import classification_metrics, predict_classes
+from reproflow.relu.evaluate import classification_metrics, predict_classes, silent_classes
 from reproflow.relu.report import aggregate, comparison, fold_table
 
 
@@ -82,3 +82,10 @@ def test_comparison_with_the_paper():
     assert set(table["head"]) == {"relu"}  # softmax was not run
     folds = fold_table(jobs)
     assert len(folds) == 3 and folds.paper_loss.isna().all()  # Tables 5/8 are MNIST/Fashion CNN-ReLU
+
+
+def test_a_class_whose_relu_output_never_fires_is_a_dead_unit():
+    outputs = np.array([[0.0, 2.0, 0.0], [1.0, 0.5, 0.0], [0.0, 0.0, 0.0]])
+    assert silent_classes(outputs) == [2]
+    # softmax outputs are never all zero
+    assert silent_classes(np.full((4, 3), 1 / 3)) == []

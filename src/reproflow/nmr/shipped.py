@@ -51,12 +51,14 @@ def git_state(repo: str | Path) -> dict[str, Any]:
 
 
 def ship(run_dir: str | Path, *, architecture: str, command: str, repo: str | Path,
-         source_root: str | Path | None = None, out: str | Path = WEIGHTS,
+         source_root: str | Path | None = None, commit: str | None = None, out: str | Path = WEIGHTS,
          extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Copy a finished run's cascade stages and uncertainty networks into `out`
     with a manifest: the run's `nmr` config and config hash (from its
     results/nmr/metrics.json), its MALT1 and held-out numbers, the command, the
-    commit and a digest of the NMR sources the run used (`source_root`)."""
+    commit (`commit` when the run's code is known to equal one, else the
+    checkout's HEAD and its uncommitted files) and a digest of the NMR
+    sources the run used (`source_root`)."""
     run_dir, out = Path(run_dir), Path(out)
     summary = json.loads((run_dir / "results/nmr/metrics.json").read_text())
     nmr = summary["options"]
@@ -80,7 +82,7 @@ def ship(run_dir: str | Path, *, architecture: str, command: str, repo: str | Pa
         "sigma_methods": list(nmr["uncertainty"]["methods"]),
         "files_sha256": files,
         "command": command,
-        "git": git_state(repo),
+        "git": {"commit": commit, "uncommitted": []} if commit else git_state(repo),
         "nmr_source_sha256": source_digest(source_root or Path(__file__).parent),
         "config_hash": summary.get("config_hash"),
         "nmr_config": nmr,

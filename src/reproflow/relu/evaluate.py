@@ -25,6 +25,14 @@ def predict_classes(outputs: np.ndarray) -> tuple[np.ndarray, int]:
     return outputs.argmax(axis=1), dead
 
 
+def silent_classes(outputs: np.ndarray) -> list[int]:
+    """Classes whose head output is zero on every row. For the ReLU head on
+    the training data this is a dead unit: its pre-activation is negative
+    for every example, so it gets no gradient, never recovers, and its class
+    is never predicted (one dead unit of ten caps accuracy near 90%)."""
+    return [int(k) for k in np.flatnonzero(np.all(outputs <= 0, axis=0))]
+
+
 def classification_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
 ) -> dict[str, Any]:

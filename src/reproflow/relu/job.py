@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 from reproflow import tracking
 from reproflow.relu.data import load_arrays
 from reproflow.relu.evaluate import (
-    classification_metrics, plot_confusion, predict_classes, write_confusion_csv, write_rows,
+    classification_metrics, plot_confusion, predict_classes, silent_classes, write_confusion_csv, write_rows,
 )
 from reproflow.relu.report import PROTOCOL_NOTE
 from reproflow.relu.train import cv_summary, one_hot, run_job
@@ -53,6 +53,7 @@ def train_job(
         x_test, y_test = arrays[f"{key}_test"], arrays["y_test"]
         outputs = final.predict(x_test, batch_size=options["batch_size"], verbose=0)
         predicted, zero_rows = predict_classes(outputs)
+        dead = silent_classes(final.predict(arrays[f"{key}_train"], batch_size=options["batch_size"], verbose=0))
         test = classification_metrics(y_test, predicted, info["class_names"])
         test_loss = final.evaluate(x_test, one_hot(y_test, info["n_classes"]),
                                    batch_size=options["batch_size"], verbose=0, return_dict=True)["loss"]
@@ -60,6 +61,7 @@ def train_job(
             "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
             "cv": PROTOCOL_NOTE[protocol], **cv_summary(folds), "test": test,
             "test_loss": float(test_loss), "zero_output_rows": zero_rows, "n_test": len(y_test),
+            "dead_head_units": [info["class_names"][k] for k in dead],
             "n_train": info["n_train"], "epochs_per_fold": options["epochs"],
         }
         write_rows(summary["folds"], out["folds"])
@@ -74,11 +76,13 @@ def train_job(
             "test_accuracy": test["accuracy"], "test_loss": summary["test_loss"],
             "test_f1_macro": test["macro"]["f1"], "test_precision_macro": test["macro"]["precision"],
             "test_recall_macro": test["macro"]["recall"], "zero_output_rows": zero_rows,
+            "dead_head_units": len(dead),
         })
         run.log_figure(figure, "confusion.png")
         plt.close(figure)
         for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
             run.log_artifact(out[key])
-    log.info("%s: cv %.4f +- %.4f, test accuracy %.4f, %d all-zero output rows", run_name,
-             summary["cv_accuracy_mean"], summary["cv_accuracy_sd"], test["accuracy"], zero_rows)
+    log.info("%s: cv %.4f +- %.4f, test accuracy %.4f, %d all-zero output rows, dead head units: %s", run_name,
+             summary["cv_accuracy_mean"], summary["cv_accuracy_sd"], test["accuracy"], zero_rows,
+             ", ".join(summary["dead_head_units"]) or "none")
     return summary

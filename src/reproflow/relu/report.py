@@ -42,6 +42,7 @@ def aggregate(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 row[f"{average}_{metric}_mean"], row[f"{average}_{metric}_sd"] = _mean_sd(
                     [j["test"][average][metric] for j in members])
         row["zero_output_rows"] = int(sum(j["zero_output_rows"] for j in members))
+        row["dead_head_units"] = int(sum(len(j.get("dead_head_units", [])) for j in members))
         row["n_test"] = members[0]["n_test"]
         rows.append(row)
     return rows
