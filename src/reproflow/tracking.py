@@ -197,7 +197,7 @@ def journal_dir_of(parent_file: str | Path) -> Path:
 
 @contextmanager
 def child_run(
-    study: str, parent_run_id: str, run_name: str, tags: Mapping[str, str],
+    study: str, parent_run_id: str | None, run_name: str, tags: Mapping[str, str],
     uri: str | None = None, journal_dir: str | Path = DEFAULT_JOURNAL,
 ) -> Iterator[RunLog]:
     """A run nested under the study's parent run. Ends FINISHED, or FAILED

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -59,6 +59,15 @@ _INDEX = {name: i for i, name in enumerate(FIELDS)}
 REJECT_COLUMNS = ("file", "line", "reason", "text")
 
 
+def save_npz(path: str | Path, **arrays: np.ndarray) -> None:
+    """np.savez_compressed with fast compression (zlib level 1): a file np.load reads
+    as any .npz, about 25% larger than level 6 and 3-4 times faster to write."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for key, value in arrays.items():
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asanyarray(value), allow_pickle=False)
+
+
 class FieldError(ValueError):
     """One field of one record is malformed (the message is the reject reason)."""
 
@@ -79,7 +88,7 @@ class Columns:
         return len(self.label)
 
     def save(self, path: str | Path) -> None:
-        np.savez_compressed(path, **{key: getattr(self, key) for key in self.keys()})
+        save_npz(path, **{key: getattr(self, key) for key in self.keys()})
 
     @classmethod
     def load(cls, path: str | Path) -> Columns:
@@ -199,43 +208,281 @@ def parse_fields(fields: list[str]) -> tuple[list[float], str, str, str, tuple[i
     return numeric, service, flag, protocol, detection, label
 
 
+def _parse_line(source: str, number: int, raw: bytes, rejects: RejectLog) -> tuple | None:
+    """One line, validated field by field: the record's values, or None (rejected)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        rejects.add(source, number, "encoding: not UTF-8 text", raw.decode("utf-8", "replace"))
+        return None
+    text = text.rstrip("\r\n")
+    if not text.strip():
+        rejects.add(source, number, "empty line: expected a record", text)
+        return None
+    try:
+        return parse_fields(text.split("\t"))
+    except FieldError as error:
+        rejects.add(source, number, str(error), text)
+        return None
+
+
+# ---------------------------------------------------------------- fast path
+# A block of lines is parsed with numpy: every line of printable ASCII with
+# exactly 23 tabs is checked column by column (digits, one dot, ranges, time
+# pattern; string fields through their distinct values and the same checks as
+# parse_fields). A line any check does not accept is not rejected here: it
+# goes through `_parse_line`, which rejects it with its reason (or accepts it,
+# e.g. a valid non-ASCII detection name), so records and rejects are exactly
+# those of parsing line by line. Numbers are exact: a decimal of at most 15
+# digits is m / 10**k with m < 2**53 and k <= 15, one correctly rounded
+# division, which is what float(text) returns; longer ones take the slow path.
+
+CHUNK_BYTES = 8 << 20
+_MAX_DIGITS = 15
+_POW10 = 10.0 ** np.arange(_MAX_DIGITS + 2)
+_STRING_CAP = 256
+
+
+def _field_bytes(a: np.ndarray, start: np.ndarray, end: np.ndarray, cap: int, multiple: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each field's bytes as rows of a zero-padded uint8 matrix [m, width <= cap]
+    (width rounded up to `multiple`); its lengths, and whether it fits.
+    `a` ends with at least `cap` + `multiple` zero bytes."""
+    length = end - start
+    fits = length <= cap
+    width = int(min(max(int(length.max()), 1), cap))
+    width += -width % multiple
+    k = np.arange(width, dtype=np.int32)
+    matrix = a[start.astype(np.int32 if len(a) < 2**31 else np.int64)[:, None] + k]
+    matrix[k >= length[:, None]] = 0
+    return matrix, length, fits
+
+
+def _fast_number(a: np.ndarray, start: np.ndarray, end: np.ndarray, decimal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """_count (digits) or _seconds (digits[.digits]) of a column: values, accepted."""
+    matrix, length, ok = _field_bytes(a, start, end, _MAX_DIGITS + 1 if decimal else _MAX_DIGITS)
+    ok &= length >= 1
+    digit = (matrix >= 48) & (matrix <= 57)            # padding (0) is no digit
+    inside = np.arange(matrix.shape[1]) < length[:, None]
+    frac = np.zeros(len(length), np.int64)
+    if decimal:
+        dot = matrix == 46
+        n_dots = dot.sum(axis=1)
+        last = matrix[np.arange(len(length)), np.clip(length - 1, 0, matrix.shape[1] - 1)]
+        ok &= np.all(digit | dot | ~inside, axis=1) & (n_dots <= 1) & ~dot[:, 0] & (last != 46)
+        ok &= digit.sum(axis=1) <= _MAX_DIGITS
+        frac = np.where(n_dots == 1, length - 1 - np.argmax(dot, axis=1), 0)
+    else:
+        ok &= np.all(digit | ~inside, axis=1)
+    mantissa = np.zeros(len(length), np.int64)
+    for k in range(matrix.shape[1]):
+        mantissa = np.where(digit[:, k], mantissa * 10 + (matrix[:, k].astype(np.int64) - 48), mantissa)
+    return mantissa.astype(np.float64) / _POW10[np.clip(frac, 0, _MAX_DIGITS + 1)], ok
+
+
+def _fast_hours(a: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    matrix, length, ok = _field_bytes(a, start, end, 8)
+    if matrix.shape[1] < 8:
+        return np.zeros(len(length)), np.zeros(len(length), bool)
+    d = matrix.astype(np.int64) - 48
+    ok &= (length == 8) & (matrix[:, 2] == 58) & (matrix[:, 5] == 58)
+    ok &= np.all((d[:, [0, 1, 3, 4, 6, 7]] >= 0) & (d[:, [0, 1, 3, 4, 6, 7]] <= 9), axis=1)
+    hours, minutes, seconds = d[:, 0] * 10 + d[:, 1], d[:, 3] * 10 + d[:, 4], d[:, 6] * 10 + d[:, 7]
+    ok &= (hours <= 23) & (d[:, 3] <= 5) & (d[:, 6] <= 5)
+    return hours.astype(np.float64) + minutes / 60 + seconds / 3600, ok
+
+
+def _valid_service(text: str) -> bool:
+    return _SERVICE.fullmatch(text) is not None
+
+
+def _valid_detection(text: str) -> bool:
+    return _DETECTION.fullmatch(text) is not None
+
+
+def _valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+_STRING_CHECKS = {
+    "service": _valid_service, "flag": FLAGS.__contains__, "protocol": PROTOCOLS.__contains__,
+    "detection": _valid_detection, "label": LABELS.__contains__, "ip": _valid_ip,
+}
+
+
+class _BlockParser:
+    """Parses blocks of whole lines; collects records (line order) and rejects."""
+
+    def __init__(self, source: str, rejects: RejectLog) -> None:
+        self.source, self.rejects = source, rejects
+        self.n_lines = 0
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.known: dict[str, dict[bytes, bool]] = {kind: {} for kind in _STRING_CHECKS}
+
+    def _strings(self, a: np.ndarray, start: np.ndarray, end: np.ndarray, kind: str
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct values (bytes), each row's index into them, accepted.
+
+        Rows are grouped by a 64-bit hash of their bytes, then every row is
+        compared with its group's first row: a row that differs (a hash
+        collision) is not accepted here and takes the slow path."""
+        matrix, _, fits = _field_bytes(a, start, end, _STRING_CAP, 8)
+        words = matrix.view(np.uint64)
+        key = words[:, 0].copy()
+        for j in range(1, words.shape[1]):
+            key = (key * np.uint64(0x9E3779B97F4A7C15)) ^ (key >> np.uint64(29)) ^ words[:, j]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        same = np.all(words == words[first][inverse], axis=1)
+        unique = matrix[first].view(f"S{matrix.shape[1]}").ravel()
+        known, check = self.known[kind], _STRING_CHECKS[kind]
+        good = np.array([known[v] if v in known else known.setdefault(v, check(v.decode("ascii")))
+                         for v in unique.tolist()], bool)
+        return unique, inverse, fits & same & good[inverse]
+
+    def _fast(self, a: np.ndarray, starts: np.ndarray, ends: np.ndarray, tabs: np.ndarray,
+              first_tab: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        m = len(starts)
+        bounds = tabs[first_tab[:, None] + np.arange(len(FIELDS) - 1)]
+        field_start = np.empty((m, len(FIELDS)), np.int64)
+        field_end = np.empty((m, len(FIELDS)), np.int64)
+        field_start[:, 0], field_start[:, 1:] = starts, bounds + 1
+        field_end[:, :-1], field_end[:, -1] = bounds, ends
+        ok = np.ones(m, bool)
+        numeric = np.empty((m, len(NUMERIC)), np.float64)
+        for j, (i, _name, parse) in enumerate(_NUMERIC_PARSERS):
+            values, good = _fast_number(a, field_start[:, i], field_end[:, i], parse in (_seconds, _rate))
+            if parse is _rate:
+                good &= values <= 1.0
+            elif parse is _port:
+                good &= values <= 65535
+            numeric[:, j] = values
+            ok &= good
+        numeric[:, -1], good = _fast_hours(a, field_start[:, 22], field_end[:, 22])
+        ok &= good
+        record: dict[str, np.ndarray] = {"numeric": numeric}
+        for name in CATEGORICAL:
+            i = _INDEX[name]
+            unique, inverse, good = self._strings(a, field_start[:, i], field_end[:, i], name)
+            record[name] = unique.astype(str)[inverse]
+            ok &= good
+        detection = np.empty((m, 3), np.uint8)
+        for k, name in enumerate(DETECTION):
+            i = _INDEX[name]
+            unique, inverse, good = self._strings(a, field_start[:, i], field_end[:, i], "detection")
+            detection[:, k] = (unique != b"0")[inverse]
+            ok &= good
+        record["detection"] = detection
+        unique, inverse, good = self._strings(a, field_start[:, 17], field_end[:, 17], "label")
+        record["label"] = np.array([LABELS.get(v.decode("ascii"), 0) for v in unique.tolist()], np.int8)[inverse]
+        ok &= good
+        for i in (_INDEX["src_ip"], _INDEX["dst_ip"]):
+            ok &= self._strings(a, field_start[:, i], field_end[:, i], "ip")[2]
+        return record, ok
+
+    def feed(self, buffer: bytes) -> None:
+        """Parse whole lines: every line ends with b"\n", except perhaps the last."""
+        if not buffer:
+            return
+        data = np.frombuffer(buffer, np.uint8)
+        a = np.zeros(len(data) + _STRING_CAP + 8, np.uint8)    # zero tail: fields read past their end
+        a[:len(data)] = data
+        ends = np.flatnonzero(data == 10)
+        if buffer[-1:] != b"\n":
+            ends = np.append(ends, len(data))
+        starts = np.empty_like(ends)
+        starts[0], starts[1:] = 0, ends[:-1] + 1
+        first = self.n_lines + 1
+        self.n_lines += len(ends)
+        tabs = np.flatnonzero(data == 9)
+        first_tab = np.searchsorted(tabs, starts)
+        candidate = np.searchsorted(tabs, ends) - first_tab == len(FIELDS) - 1
+        odd = np.flatnonzero(((data < 32) & (data != 9) & (data != 10)) | (data > 126))
+        candidate[np.searchsorted(ends, odd)] = False      # control or non-ASCII bytes: slow path
+        rows = np.flatnonzero(candidate)
+        accepted = np.zeros(len(ends), bool)
+        record: dict[str, np.ndarray] | None = None
+        if len(rows):
+            record, ok = self._fast(a, starts[rows], ends[rows], tabs, first_tab[rows])
+            record = {key: value[ok] for key, value in record.items()}
+            record["line"] = first + rows[ok]
+            accepted[rows[ok]] = True
+        slow = [(int(i), _parse_line(self.source, first + int(i),
+                                     buffer[starts[i]:ends[i] + 1], self.rejects))
+                for i in np.flatnonzero(~accepted)]
+        slow = [(i, values) for i, values in slow if values is not None]
+        if slow:
+            extra = {
+                "numeric": np.asarray([v[0] for _, v in slow], np.float64).reshape(-1, len(NUMERIC)),
+                "service": np.asarray([v[1] for _, v in slow], dtype=str),
+                "flag": np.asarray([v[2] for _, v in slow], dtype=str),
+                "protocol": np.asarray([v[3] for _, v in slow], dtype=str),
+                "detection": np.asarray([v[4] for _, v in slow], np.uint8).reshape(-1, 3),
+                "label": np.asarray([v[5] for _, v in slow], np.int8),
+                "line": first + np.asarray([i for i, _ in slow], np.int64),
+            }
+            if record is not None:
+                record = {key: np.concatenate([record[key], extra[key]]) for key in extra}
+                order = np.argsort(record["line"], kind="stable")
+                record = {key: value[order] for key, value in record.items()}
+            else:
+                record = extra
+        if record is not None and len(record["line"]):
+            self.parts.append(record)
+
+    def result(self) -> tuple[Columns, int]:
+        def joined(key: str, empty: np.ndarray) -> np.ndarray:
+            return np.concatenate([part[key] for part in self.parts]) if self.parts else empty
+
+        strings = {}
+        for name in CATEGORICAL:
+            values = joined(name, np.asarray([], dtype=str))
+            width = int(np.char.str_len(values).max()) if len(values) else 1
+            strings[name] = values.astype(f"<U{max(width, 1)}")
+        columns = Columns(
+            numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)),
+            service=strings["service"], flag=strings["flag"], protocol=strings["protocol"],
+            detection=joined("detection", np.zeros((0, 3), np.uint8)),
+            label=joined("label", np.zeros(0, np.int8)).astype(np.int8),
+            line=joined("line", np.zeros(0, np.int64)).astype(np.int64),
+        )
+        return columns, self.n_lines
+
+
 def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tuple[Columns, int]:
     """Parse one source's lines (bytes, as read); returns the columns and the line count."""
-    numeric, service, flag, protocol, detection, label, numbers = [], [], [], [], [], [], []
-    n_lines = 0
-    for number, raw in enumerate(lines, start=1):
-        n_lines = number
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            rejects.add(source, number, "encoding: not UTF-8 text", raw.decode("utf-8", "replace"))
-            continue
-        text = text.rstrip("\r\n")
-        if not text.strip():
-            rejects.add(source, number, "empty line: expected a record", text)
-            continue
-        try:
-            values = parse_fields(text.split("\t"))
-        except FieldError as error:
-            rejects.add(source, number, str(error), text)
-            continue
-        numeric.append(values[0])
-        service.append(values[1])
-        flag.append(values[2])
-        protocol.append(values[3])
-        detection.append(values[4])
-        label.append(values[5])
-        numbers.append(number)
-    columns = Columns(
-        numeric=np.asarray(numeric, dtype=np.float64).reshape(-1, len(NUMERIC)),
-        service=np.asarray(service, dtype=str),
-        flag=np.asarray(flag, dtype=str),
-        protocol=np.asarray(protocol, dtype=str),
-        detection=np.asarray(detection, dtype=np.uint8).reshape(-1, 3),
-        label=np.asarray(label, dtype=np.int8),
-        line=np.asarray(numbers, dtype=np.int64),
-    )
-    return columns, n_lines
+    parser = _BlockParser(source, rejects)
+    batch: list[bytes] = []
+    size = 0
+    for raw in lines:
+        batch.append(raw)
+        size += len(raw)
+        if size >= CHUNK_BYTES or not raw.endswith(b"\n"):   # a line without newline ends a block
+            parser.feed(b"".join(batch))
+            batch, size = [], 0
+    parser.feed(b"".join(batch))
+    return parser.result()
+
+
+def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
+                 on_bytes: Callable[[bytes], object] | None = None) -> tuple[Columns, int]:
+    """Parse a binary file object read in blocks (`on_bytes` sees every byte read, e.g.
+    a hash's update); the same result as `parse_lines` on its lines."""
+    parser = _BlockParser(source, rejects)
+    rest = b""
+    while chunk := handle.read(CHUNK_BYTES):
+        if on_bytes is not None:
+            on_bytes(chunk)
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n") + 1
+        parser.feed(data[:cut])
+        rest = data[cut:]
+    parser.feed(rest)
+    return parser.result()
 
 
 def check_reject_share(n_rejected: int, n_lines: int, max_share: float, source: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +12,10 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.ids import preprocess as pp
-from reproflow.ids.kyoto import Columns, RejectLog, check_reject_share, find_day_file, parse_lines
+from reproflow.ids.kyoto import Columns, RejectLog, check_reject_share, find_day_file, parse_stream, save_npz
 
 log = logging.getLogger(__name__)
 SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
-
-
-def _hashed(handle, digest) -> Iterator[bytes]:
-    for line in handle:
-        digest.update(line)
-        yield line
 
 
 def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share: float,
@@ -32,13 +26,13 @@ def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share
     path = find_day_file(path, day) if path.is_dir() else path
     digest = hashlib.sha256()
     with RejectLog(out["rejects"]) as rejects, open(path, "rb") as handle:
-        columns, n_lines = parse_lines(str(path), _hashed(handle, digest), rejects)
+        columns, n_lines = parse_stream(str(path), handle, rejects, on_bytes=digest.update)
     for source_name, line, reason in rejects.examples:
         log.warning("reject %s:%d: %s", source_name, line, reason)
     check_reject_share(rejects.n_rejected, n_lines, max_reject_share, str(path), rejects)
     split = pp.paper_split(len(columns), day, split_seed, test_share)
     columns.save(out["columns"])
-    np.savez_compressed(out["stats"], **pp.partial_stats(columns, pp.day_groups(columns, split)))
+    save_npz(out["stats"], **pp.partial_stats(columns, pp.day_groups(columns, split)))
     info = {"day": day, "file": str(path), "sha256": digest.hexdigest(), "lines": n_lines,
             "records": len(columns), "rejected": rejects.n_rejected, "reject_reasons": dict(rejects.reasons),
             "attack": int(pp.attack_labels(columns.label).sum())}
@@ -81,7 +75,7 @@ def transform_day(*, columns: str, fitted: str, day: str, split_seed: int, test_
         code = 1 if day in spec["days"]["test"] else 0
         split = np.full(len(data), code, np.uint8)
     arrays, issues = pp.transform(data, split, spec)
-    np.savez_compressed(out["binned"], **arrays)
+    save_npz(out["binned"], **arrays)
     info = {"day": day, "protocol": spec["protocol"], "rows": len(data), **issues}
     pp.save_json(info, out["info"])
     return info
