@@ -10,11 +10,9 @@ import json
 import math
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +20,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from workflow_utils import BIN, copy_workflow, env, git_init, snakemake
+from workflow_utils import BIN, copy_workflow, env, git_init, hold_sqlite_lock, snakemake
 
 IDS_TARGET = "results/ids/work/paper/all/gru_svm/seed0/metrics.json"
 # Study 1 at micro scale with epochs long enough (about a second each) to be killed mid-epoch
@@ -159,18 +157,6 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert not list((workdir / "results").rglob("*.part"))
 
 
-def hold_lock(db: Path) -> subprocess.Popen:
-    """Another process holding SQLite's exclusive lock on the store until killed."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys, time\n"
-         "db = sqlite3.connect(sys.argv[1]); db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
-         "time.sleep(3600)", str(db)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 @pytest.mark.slow
 def test_a_locked_mlflow_store_loses_no_run(tmp_path):
     workdir = copy_workflow(tmp_path / "wf")
@@ -180,7 +166,7 @@ def test_a_locked_mlflow_store_loses_no_run(tmp_path):
     # the store and the study's parent run exist; then another process locks the store for the whole run
     snakemake(workdir, "--cores", "2", "results/relu/mlflow_parent_run.json", *configs)
     db = workdir / "results/mlflow/mlflow.db"
-    holder = hold_lock(db)
+    holder = hold_sqlite_lock(db)
     try:
         result = snakemake(workdir, "--cores", "2", *configs)
     finally:

@@ -3,12 +3,12 @@
 import os
 import socket
 import subprocess
-import sys
 
 import pytest
 
 from reproflow import tracking
 from reproflow.cli import main
+from workflow_utils import hold_sqlite_lock
 
 
 def free_port() -> int:
@@ -86,18 +86,6 @@ def test_parent_run_creates_a_missing_experiment(store):
     assert run.data.tags["config_hash"] == "b"
 
 
-def hold_exclusive_lock(db):
-    """A real second process holding SQLite's exclusive lock on the store."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys, time\n"
-         "db = sqlite3.connect(sys.argv[1]); db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
-         "time.sleep(600)", str(db)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 def test_a_locked_store_loses_nothing_and_the_journal_relogs(store, caplog):
     tracking.init_store(["relu"])
     parent = tracking.start_parent_run("relu", "relu-test", {"config_hash": "a"})
@@ -106,7 +94,7 @@ def test_a_locked_store_loses_nothing_and_the_journal_relogs(store, caplog):
                             journal_dir=store / "journal") as run:
         run.log_params({"epochs": 3})
         run.log_metric("loss", 1.0, step=0)
-        holder = hold_exclusive_lock(store / "results/mlflow/mlflow.db")
+        holder = hold_sqlite_lock(store / "results/mlflow/mlflow.db")
         try:
             for epoch in (1, 2):  # the first call waits for SQLite's timeout, then the run goes offline
                 run.log_metric("loss", 1.0 / (epoch + 1), step=epoch)

@@ -110,3 +110,15 @@ def git_init(workdir: Path) -> str:
     git("add", "-A")
     git("commit", "-qm", "fixture")
     return git("rev-parse", "HEAD")
+
+
+def hold_sqlite_lock(db: Path) -> subprocess.Popen:
+    """A real second process holding SQLite's exclusive lock on `db` until killed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         "db = sqlite3.connect(sys.argv[1]); db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
+         "time.sleep(3600)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
