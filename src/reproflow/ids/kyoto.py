@@ -59,10 +59,12 @@ _INDEX = {name: i for i, name in enumerate(FIELDS)}
 REJECT_COLUMNS = ("file", "line", "reason", "text")
 
 
-def save_npz(path: str | Path, **arrays: np.ndarray) -> None:
+def save_npz(path: str | Path, compress: bool = True, **arrays: np.ndarray) -> None:
     """np.savez_compressed with fast compression (zlib level 1): a file np.load reads
-    as any .npz, about 25% larger than level 6 and 3-4 times faster to write."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    as any .npz, about 25% larger than level 6 and 3-4 times faster to write;
+    `compress=False`: stored as np.savez does."""
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", method, compresslevel=1 if compress else None) as archive:
         for key, value in arrays.items():
             with archive.open(f"{key}.npy", "w", force_zip64=True) as handle:
                 np.lib.format.write_array(handle, np.asanyarray(value), allow_pickle=False)
@@ -88,7 +90,9 @@ class Columns:
         return len(self.label)
 
     def save(self, path: str | Path) -> None:
-        save_npz(path, **{key: getattr(self, key) for key in self.keys()})
+        # stored, not deflated: a day's columns are read once, by the fit and the transform,
+        # and compressing them was a quarter of the parse job
+        save_npz(path, compress=False, **{key: getattr(self, key) for key in self.keys()})
 
     @classmethod
     def load(cls, path: str | Path) -> Columns:
