@@ -186,10 +186,6 @@ def read_parent(path: str | Path) -> dict[str, str]:
     return json.loads(Path(path).read_text())
 
 
-def read_parent_id(path: str | Path) -> str:
-    return read_parent(path)["run_id"]
-
-
 def journal_dir_of(parent_file: str | Path) -> Path:
     """A study's journals live beside its parent run file: results/<study>/mlflow_journal/."""
     return Path(parent_file).parent / JOURNAL_FOLDER
@@ -260,7 +256,7 @@ class RunLog:
         uri = absolute_uri(uri)
         all_tags = {**tags, PARENT_TAG: parent_run_id} if parent_run_id else dict(tags)
         journal = new_journal(journal_dir, run_name)
-        run_id, error = None, None
+        run_id, error, mlflow_client = None, None, None
         try:
             mlflow_client = MlflowClient(tracking_uri=uri)
             experiment = mlflow_client.get_experiment_by_name(study)
@@ -271,6 +267,7 @@ class RunLog:
         except Exception as caught:
             error = caught
         run = cls(journal, uri, run_id, online=error is None)
+        run.client = mlflow_client
         run.write({"op": "start", "study": study, "run_name": run_name, "tags": all_tags,
                    "uri": uri, "run_id": run_id, "time": now_ms()})
         if error is not None:

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reproflow.data import sha256_file
+from reproflow.errors import ReproflowError
+
 WEIGHTS = Path(__file__).with_name("weights")
 MANIFEST = "weights.json"
-SIGMA_METHODS = ("network_echo", "ist_echo", "ist_nus")
 
 
 def manifest(folder: str | Path = WEIGHTS) -> dict[str, Any]:
@@ -67,14 +69,14 @@ def ship(run_dir: str | Path, *, architecture: str, command: str, repo: str | Pa
     sigmas = [run_dir / f"results/nmr/work/sigma/{m}.keras" for m in nmr["uncertainty"]["methods"]]
     missing = [str(p) for p in stages + sigmas if not p.exists()]
     if missing:
-        raise FileNotFoundError(f"not in the run: {missing}")
+        raise ReproflowError(f"{run_dir}: the run lacks {missing}; expected a finished study 3 run")
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("stage*.keras"), *out.glob("sigma_*.keras")]:
         old.unlink()
     files = {}
     for path, name in [(p, p.name) for p in stages] + [(p, f"sigma_{p.stem}.keras") for p in sigmas]:
         shutil.copyfile(path, out / name)
-        files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        files[name] = sha256_file(path)
     info = {
         "architecture": architecture,
         "stages": len(stages),

@@ -88,7 +88,6 @@ def stage_inputs(previous: Sequence[keras.Model], echoes: np.ndarray, damping_ba
     """The input of the next stage: the cascade of the stages trained so far."""
     if not previous:
         return echoes.astype(np.float32)
-    previous = models.prepare(previous)  # once, not per spectrum
     return np.stack([models.cascade(previous, e, "echo", damping_base) for e in echoes]).astype(np.float32)
 
 
@@ -99,6 +98,7 @@ def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mappi
     """Train cascade stage len(previous) on the outputs of the earlier stages."""
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
+    previous = models.prepare(previous)  # once for all spectra of both sets, not per spectrum
     damping_base = options["damping"]
     sets = []
     for arrays, count in ((train, options["tiles"]), (val, options["val_tiles"])):
@@ -116,6 +116,7 @@ def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np
     """The NLL network for one method: input its input spectra, y = [reference, mu]."""
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
+    previous = models.prepare(previous)  # once for all spectra of both sets, not per spectrum
     train_set = sample_tiles(method_inputs, [references, mus], options["tiles"], rng)
     val_set = sample_tiles(val[0], [val[1], val[2]], options["val_tiles"], rng)
     model = models.uncertainty_net(options["width"])
