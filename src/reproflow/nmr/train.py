@@ -116,7 +116,6 @@ def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np
     """The NLL network for one method: input its input spectra, y = [reference, mu]."""
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
-    previous = models.prepare(previous)  # once for all spectra of both sets, not per spectrum
     train_set = sample_tiles(method_inputs, [references, mus], options["tiles"], rng)
     val_set = sample_tiles(val[0], [val[1], val[2]], options["val_tiles"], rng)
     model = models.uncertainty_net(options["width"])
