@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 
 from reproflow.errors import ReproflowError
+from reproflow.ids import kyoto
 from reproflow.ids.kyoto import (
-    FIELDS, RejectLog, check_reject_share, find_day_file, iter_sources, parse_lines, read_rejects,
+    FIELDS, NUMERIC, RejectLog, _parse_line, check_reject_share, find_day_file, iter_sources, parse_lines,
+    parse_stream, read_rejects,
 )
-from reproflow.ids.synth import write_days
+from reproflow.ids.synth import day_records, write_days
 from workflow_utils import SHARED_DATA
 
 REAL = SHARED_DATA / "kyoto2013/20130101-first70.txt"
@@ -90,3 +92,73 @@ def test_daily_file_is_found_inside_a_nested_archive_folder(tmp_path):
     assert find_day_file(tmp_path, "20130105").name == "20130105.txt"
     with pytest.raises(ReproflowError, match="no daily file 20130106.txt"):
         find_day_file(tmp_path, "20130106")
+
+
+def _line_by_line(source: str, raw: bytes, rejects: RejectLog) -> tuple[dict[str, np.ndarray], int]:
+    """The reference: every line through the per-line parser (`_parse_line`), no fast path."""
+    lines = raw.splitlines(keepends=True)
+    kept = [(n, v) for n, line in enumerate(lines, 1)
+            if (v := _parse_line(source, n, line, rejects)) is not None]
+    return {
+        "numeric": np.asarray([v[0] for _, v in kept], np.float64).reshape(-1, len(NUMERIC)),
+        "service": np.asarray([v[1] for _, v in kept], dtype=str),
+        "flag": np.asarray([v[2] for _, v in kept], dtype=str),
+        "protocol": np.asarray([v[3] for _, v in kept], dtype=str),
+        "detection": np.asarray([v[4] for _, v in kept], np.uint8).reshape(-1, 3),
+        "label": np.asarray([v[5] for _, v in kept], np.int8),
+        "line": np.asarray([n for n, _ in kept], np.int64),
+    }, len(lines)
+
+
+MUTATIONS = ("-1", "1.5", "1.0", "1.01", "12x", "", "70000", "65535", "65536", "0.000001", "24:00:00", "00:60:00", "XX", "sctp", "2", "0.1.2",
+             "1e5", "not-an-ip", "4060-1-8(1) ,x", "a(1", "01234567890123456789", "\u00e9t\u00e9", "  ")
+
+
+def _mutated_day(rng: np.random.Generator, records: list[str]) -> bytes:
+    """Synthetic records with random damage: fields replaced by bad values, dropped or
+    doubled; CRLF, blank lines, non-UTF-8 bytes, no newline at the end."""
+    out = []
+    for record in records:
+        fields = record.split("\t")
+        kind = rng.integers(12)
+        if kind == 0:
+            fields[rng.integers(len(fields))] = MUTATIONS[rng.integers(len(MUTATIONS))]
+        elif kind == 1:
+            del fields[rng.integers(len(fields))]
+        elif kind == 2:
+            i = rng.integers(len(fields))
+            fields.insert(i, fields[i])
+        line = "\t".join(fields).encode("utf-8")
+        if kind == 3:
+            line += b"\r"
+        elif kind == 4:
+            line = line[: rng.integers(len(line))] + b"\xff" + line[rng.integers(len(line)):]
+        elif kind == 5:
+            out.append(b"")
+        out.append(line)
+    return b"\n".join(out) + (b"\n" if rng.random() < 0.5 else b"")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_block_parser_gives_exactly_the_records_and_rejects_of_the_per_line_parser(tmp_path, monkeypatch, seed):
+    # The vectorised fast path only accepts lines it has fully checked and sends every
+    # other line to the per-line parser; together they must equal the per-line parser alone,
+    # bit for bit, rejects and reasons included, whatever the block size.
+    rng = np.random.default_rng(seed)
+    records = day_records(seed % 3, 3, 300, seed)
+    raw = _mutated_day(rng, records) + REAL.read_bytes() * REAL.exists()
+    monkeypatch.setattr(kyoto, "CHUNK_BYTES", int(rng.choice([1, 97, 4096, 1 << 23])))
+    path = tmp_path / "20130101.txt"
+    path.write_bytes(raw)
+    with RejectLog(tmp_path / "block.tsv") as block_rejects, path.open("rb") as handle:
+        columns, n_lines = parse_stream(str(path), handle, block_rejects)
+    with RejectLog(tmp_path / "lines.tsv") as line_rejects:
+        expected, n_expected = _line_by_line(str(path), raw, line_rejects)
+    assert n_lines == n_expected
+    assert 0 < block_rejects.n_rejected < n_lines       # both paths really ran
+    for key, value in expected.items():
+        got = getattr(columns, key)
+        assert got.dtype.kind == value.dtype.kind and got.shape == value.shape, key
+        np.testing.assert_array_equal(got, value, err_msg=key)
+    assert (tmp_path / "block.tsv").read_bytes() == (tmp_path / "lines.tsv").read_bytes()
+    assert block_rejects.reasons == line_rejects.reasons
