@@ -2,6 +2,8 @@
 
 import argparse
 import os
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -39,6 +41,62 @@ def test_ist_reconstruction_writes_nmrpipe(files, mode):
         "--out", str(out), "--iterations", "100", *extra)
     reference = io.read_spectrum(files / "reference.ft2").data
     assert metrics.quality(reference, io.read_spectrum(out).data)["r"] > 0.97
+
+
+# (SF MHz, SW_p Hz, OFFSET ppm of the first point, AXNUC) of procs (F2) and proc2s (F1): a 1H-15N HSQC
+AXES = {"procs": (600.13, 8000.0, 12.5, "1H"), "proc2s": (60.81, 2000.0, 135.0, "15N")}
+
+
+def bruker_procs(size: int, procs: str) -> dict[str, Any]:
+    """A TopSpin-like procs file: int32 points scaled by 2**-NC_proc, stored in
+    XDIM-point submatrices (a quarter of the axis, so nmrglue must reorder)."""
+    sf, sw_p, offset, nucleus = AXES[procs]
+    return {"_coreheader": ["##TITLE= Parameter file", "##JCAMPDX= 5.0"], "_comments": [],
+            "SI": size, "XDIM": size // 4, "NC_proc": -28, "BYTORDP": 0, "DTYPP": 0, "PHC0": 0.0, "PHC1": 0.0,
+            "MC2": 3, "SF": sf, "SW_p": sw_p, "OFFSET": offset, "AXNUC": nucleus}
+
+
+@pytest.fixture(scope="module")
+def bruker(files: Path) -> Path:
+    """The echo and anti-echo of `files` as Bruker experiments <mode>/pdata/1
+    (2rr, procs, proc2s), written by nmrglue."""
+    for mode in ("echo", "antiecho"):
+        _, data = ng.pipe.read(str(files / f"{mode}.ft2"))
+        dic = {"procs": bruker_procs(data.shape[1], "procs"), "proc2s": bruker_procs(data.shape[0], "proc2s")}
+        ng.bruker.write_pdata(str(files / "bruker" / mode), dic, data.astype(np.float64), scale_data=True,
+                              write_procs=True, pdata_folder=1)
+    return files / "bruker"
+
+
+@pytest.mark.parametrize(("method", "mode"), [("ist", "echo"), ("network", "antiecho")])
+def test_bruker_input_reconstructs_like_nmrpipe(files, bruker, tmp_path, method, mode):
+    """A Bruker experiment folder is the same spectrum as its NMRPipe file, so it
+    gives the same reconstruction (shipped weights for the network), and the
+    output keeps the Bruker ppm axes so it overlays the input."""
+    pipe_input = files / f"{mode}.ft2"
+    # NC_proc undone: equal up to the int32 rounding (2**-28 of a spectrum with max 1)
+    assert np.abs(io.read_spectrum(bruker / mode).data - io.read_spectrum(pipe_input).data).max() < 1e-7
+    out = {}
+    for name, source in (("bruker", bruker / mode), ("pipe", pipe_input)):
+        extra = ["--iterations", "100"] if method == "ist" else []
+        run("nmr", "reconstruct", "--input", str(source), "--mode", mode, "--method", method, *extra,
+            "--out", str(tmp_path / f"{name}.ft2"), "--sigma", str(tmp_path / f"{name}_sigma.ft2"))
+        out[name] = ng.pipe.read(str(tmp_path / f"{name}.ft2"))
+        out[f"{name}_sigma"] = ng.pipe.read(str(tmp_path / f"{name}_sigma.ft2"))[1]
+    dic, rec = out["bruker"]
+    reference = ng.pipe.read(str(files / "reference.ft2"))[1]
+    assert rec.shape == reference.shape
+    r = metrics.quality(reference, rec)["r"]
+    assert r == pytest.approx(metrics.quality(reference, out["pipe"][1])["r"], abs=1e-4) and r > 0.97, r
+    assert np.abs(rec - out["pipe"][1]).max() < 1e-4 * np.abs(reference).max()
+    assert (out["bruker_sigma"] > 0).all()
+    assert np.abs(out["bruker_sigma"] - out["pipe_sigma"]).max() < 1e-4 * out["pipe_sigma"].max()
+    for axis, procs in ((1, "procs"), (0, "proc2s")):
+        sf, sw_p, offset, nucleus = AXES[procs]
+        ppm = ng.pipe.make_uc(dic, rec, dim=axis)
+        assert ppm.ppm(0) == pytest.approx(offset, abs=1e-4)  # OFFSET: the first point's ppm
+        assert ppm.ppm(0) - ppm.ppm(rec.shape[axis]) == pytest.approx(sw_p / sf, rel=1e-5)  # SW_p Hz wide
+        assert dic[f"FDF{axis + 1}LABEL"] == nucleus and dic[f"FDF{axis + 1}OBS"] == pytest.approx(sf, rel=1e-6)
 
 
 def test_network_with_sigma(files, tmp_path):

@@ -80,3 +80,42 @@ def test_training_learns_resumes_and_logs(tmp_path):
     second, _ = train.train_stage("wnn_bf", [model], data, data, dict(options, epochs=1),
                                   tmp_path / "backup2", seed=1)
     assert second.count_params() == model.count_params()
+
+
+def test_uncertainty_training_fits_the_error_of_mu(tmp_path):
+    """train_uncertainty fits sigma to the method's error |reference - mu| (per
+    tile, in the input's norm): 10 times the error gives about 10 times the
+    sigma. Training on the wrong target (mu = reference, or the input) would
+    leave sigma at the 1e-3 floor or the same for both scales."""
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(3, 64, 128)).astype(np.float32)
+    references = inputs + rng.normal(size=inputs.shape).astype(np.float32)  # what the method must fill in
+    noise = rng.normal(size=inputs.shape).astype(np.float32)
+    options = dict(width=4, tiles=128, val_tiles=32, epochs=2, batch_size=16, learning_rate=0.03,
+                   patience=5, lr_patience=5)
+    # the training tiles' inputs and their rms error at scale 1 (errors are linear in the scale)
+    x, y = train.sample_tiles(inputs[:2], [references[:2], references[:2] + noise[:2]], 64,
+                              np.random.default_rng(1))
+    unit_error = float(np.sqrt(np.mean(np.square(y[..., 0] - y[..., 1]))))
+    sigmas = {}
+    for scale in (0.5, 5.0):
+        mus = references + scale * noise
+        logged = []
+        model, history = train.train_uncertainty(inputs[:2], references[:2], mus[:2],
+                                                 (inputs[2:], references[2:], mus[2:]), options,
+                                                 tmp_path / f"backup{scale}", seed=0,
+                                                 sink=lambda row, step: logged.append(step))
+        assert [row["epoch"] for row in history] == [0, 1] and logged == [0, 1]
+        assert all(np.isfinite(row["val_loss"]) for row in history)
+        assert history[1]["loss"] < history[0]["loss"]  # the NLL goes down
+        sigma = keras.ops.convert_to_numpy(model(x))
+        assert sigma.min() >= np.float32(1e-3)  # sigma = 1e-3 + relu(0.01 x)
+        assert 1 / 3 < sigma.mean() / (scale * unit_error) < 3, (scale, sigma.mean(), scale * unit_error)
+        sigmas[scale] = float(sigma.mean())
+    assert sigmas[5.0] / sigmas[0.5] > 4, sigmas
+    # saved as the workflow does and loaded as the CLI does (safe mode, the Sigma layer registered)
+    model.save(tmp_path / "sigma.keras")
+    loaded = models.load(str(tmp_path / "sigma.keras"))
+    spectrum_sigma = models.uncertainty(loaded, inputs[2])
+    assert spectrum_sigma.shape == (64, 128) and (spectrum_sigma > 0).all()
+    assert np.allclose(spectrum_sigma, models.uncertainty(model, inputs[2]), rtol=1e-5)

@@ -99,12 +99,16 @@ def _read_bruker(path: Path) -> Spectrum:
         phase = float(dic.get(procs, {}).get("PHC1", 0.0))
         if abs(phase) > 1e-6:
             raise SpectrumError(f"{folder}: first-order phase {procs}.PHC1 = {phase}, expected 0")
-    return Spectrum(np.asarray(data), pipe_header(np.asarray(data).shape), str(folder))
+    data = np.asarray(data)
+    # the ppm axes (SF, SW_p, OFFSET, AXNUC of procs and proc2s) go into the output header, so the
+    # reconstruction overlays the input; nmrglue warns and keeps placeholders for an axis it cannot read
+    return Spectrum(data, pipe_header(data.shape, ng.bruker.guess_udic(dic, data)), str(folder))
 
 
-def pipe_header(shape: tuple[int, ...]) -> dict[str, Any]:
-    """A minimal NMRPipe header for a real frequency-domain spectrum."""
-    udic = ng.fileio.fileiobase.create_blank_udic(len(shape))
+def pipe_header(shape: tuple[int, ...], udic: dict[Any, Any] | None = None) -> dict[str, Any]:
+    """A minimal NMRPipe header for a real frequency-domain spectrum, with the
+    axes (sw, obs, car, label) of `udic` where given."""
+    udic = udic or ng.fileio.fileiobase.create_blank_udic(len(shape))
     for dim, size in enumerate(shape):
         udic[dim].update(size=size, complex=False, time=False, freq=True, encoding="states")
     return ng.pipe.create_dic(udic)
