@@ -2,7 +2,7 @@
 and peak memory of the Kyoto 2013 preprocessing path, on SYNTHETIC data.
 
 Usage: .venv/bin/python benchmarks/ids_preprocess.py [--sizes-gb 0.05 0.1] [--day-mb 27]
-       [--jobs 2] [--protocols paper] [--dataset] [--data-dir /tmp/reproflow-ids-bench]
+       [--jobs 2] [--protocols paper] [--dataset] [--snakemake] [--data-dir /tmp/reproflow-ids-bench]
        [--keep] [--out FILE.json]
 
 Data: daily files written by the project's generator (reproflow.ids.synth:
@@ -35,6 +35,14 @@ CPU seconds are reported too: inside each job's function (`cpu_seconds`),
 and of the whole job processes with interpreter start and imports
 (`process_cpu_seconds`, getrusage(RUSAGE_CHILDREN)); on a shared machine
 MB per process CPU second x cores estimates what an idle machine would reach.
+
+With --snakemake, each size is also run through the real workflow: `snakemake
+--cores <jobs>` in a scratch folder holding links to this repository's
+Snakefile, workflow/, scripts/ and config/, the generated days placed where the
+`ids_synth` rule would have written them (so it does not run), asked for every
+day's binned file of each protocol: parse, fit and transform jobs exactly as a
+user's run does them, Snakemake's start-up, DAG, scheduling and per-job script
+start included. Throughput = raw bytes / wall seconds of that command.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from pathlib import Path
 
 FIRST_DAY = "20130101"
 SEED = 2013
+REPO = Path(__file__).resolve().parents[1]
 SPLIT_SEED = 2013
 TEST_SHARE = 0.2
 MAX_REJECT_SHARE = 0.01
@@ -207,6 +216,40 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
     return result
 
 
+def run_snakemake(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int, rows: int) -> dict:
+    """The same days through `snakemake --cores jobs` (see the module docstring)."""
+    if work.exists():
+        shutil.rmtree(work)
+    synth = work / "results/ids/work/synth"
+    synth.mkdir(parents=True)
+    for name in ("Snakefile", "workflow", "scripts", "config", "envs"):
+        (work / name).symlink_to(REPO / name)
+    for day in days:
+        os.link(raw / f"{day}.txt", synth / f"{day}.txt")
+    shutil.copy(raw / "SYNTHETIC.md", synth / "SYNTHETIC.md")
+    overlay = work / "bench.yaml"
+    overlay.write_text(json.dumps({
+        "run_name": "bench", "studies": ["ids"], "protocols": protocols,
+        "ids": {"max_reject_share": MAX_REJECT_SHARE,
+                "synth": {"days": len(days), "rows_per_day": rows, "seed": SEED, "first_day": FIRST_DAY},
+                "paper": {"split_seed": SPLIT_SEED, "test_share": TEST_SHARE},
+                "clean": {"test_days": max(1, round(len(days) * TEST_DAYS_SHARE))}},
+    }))
+    targets = [f"results/ids/work/{p}/days/{d}.npz" for p in protocols for d in days]
+    command = [str(Path(sys.executable).parent / "snakemake"), "--cores", str(jobs), *targets,
+               "--configfile", str(overlay)]
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=work, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0 or "ids_synth" in result.stderr:
+        raise SystemExit(f"snakemake failed or regenerated the days:\n{result.stderr[-3000:]}")
+    raw_bytes = sum((raw / f"{d}.txt").stat().st_size for d in days)
+    return {"snakemake_seconds": seconds, "snakemake_mb_per_s": raw_bytes / 1e6 / seconds,
+            "snakemake_jobs": len(days) * (1 + len(protocols)) + len(protocols),
+            "snakemake_loadavg_before": load_before, "snakemake_loadavg_after": os.getloadavg()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -216,6 +259,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="jobs at a time (snakemake --cores)")
     parser.add_argument("--protocols", nargs="+", default=["paper"], choices=["paper", "clean"])
     parser.add_argument("--dataset", action="store_true", help="also time ids_dataset (feature set all)")
+    parser.add_argument("--snakemake", action="store_true",
+                        help="also run each size through `snakemake --cores JOBS` (the real workflow)")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/reproflow-ids-bench"))
     parser.add_argument("--keep", action="store_true", help="keep the generated days and the last outputs (default: delete --data-dir)")
     parser.add_argument("--out", type=Path, help="write the results as JSON")
@@ -241,6 +286,10 @@ def main() -> None:
               f"{result['mb_per_cpu_s']:.1f} MB per CPU s; peak RSS {result['peak_rss_mb_any_job']:.0f} MB "
               f"({result['peak_rss_mb']}); load {result['loadavg_before'][0]:.1f} -> "
               f"{result['loadavg_after'][0]:.1f}", flush=True)
+        if args.snakemake:
+            result.update(run_snakemake(days, raw, args.data_dir / "snakemake", args.protocols, args.jobs, rows))
+            print(f"  through snakemake: {result['raw_mb']:.0f} MB in {result['snakemake_seconds']:.1f} s: "
+                  f"{result['snakemake_mb_per_s']:.1f} MB/s ({result['snakemake_jobs']} jobs)", flush=True)
     # the largest RSS of any child process over the whole run, as the kernel counts it
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     summary = {

@@ -247,30 +247,31 @@ _POW10 = 10.0 ** np.arange(_MAX_DIGITS + 2)
 _STRING_CAP = 256
 
 
-def _field_bytes(a: np.ndarray, start: np.ndarray, end: np.ndarray, cap: int, multiple: int = 1
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each field's bytes as rows of a zero-padded uint8 matrix [m, width <= cap]
-    (width rounded up to `multiple`); its lengths, and whether it fits.
+def _field_bytes(a: np.ndarray, start: np.ndarray, end: np.ndarray, cap: int, multiple: int = 1,
+                 pad: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each field's bytes as rows of a uint8 matrix [m, width <= cap] (width rounded up
+    to `multiple`), zero-padded unless `pad` is false (then the bytes after the field
+    are left in place); its lengths, and whether it fits.
     `a` ends with at least `cap` + `multiple` zero bytes."""
     length = end - start
     fits = length <= cap
     width = int(min(max(int(length.max()), 1), cap))
     width += -width % multiple
-    k = np.arange(width, dtype=np.int32)
-    matrix = a[start.astype(np.int32 if len(a) < 2**31 else np.int64)[:, None] + k]
-    matrix[k >= length[:, None]] = 0
+    matrix = np.lib.stride_tricks.sliding_window_view(a, width)[start]    # copies m rows of `width` bytes
+    if pad:
+        matrix *= np.arange(width) < length[:, None]
     return matrix, length, fits
 
 
 def _fast_number(a: np.ndarray, start: np.ndarray, end: np.ndarray, decimal: bool) -> tuple[np.ndarray, np.ndarray]:
     """_count (digits) or _seconds (digits[.digits]) of a column: values, accepted."""
-    matrix, length, ok = _field_bytes(a, start, end, _MAX_DIGITS + 1 if decimal else _MAX_DIGITS)
+    matrix, length, ok = _field_bytes(a, start, end, _MAX_DIGITS + 1 if decimal else _MAX_DIGITS, pad=False)
     ok &= length >= 1
-    digit = (matrix >= 48) & (matrix <= 57)            # padding (0) is no digit
     inside = np.arange(matrix.shape[1]) < length[:, None]
+    digit = (matrix >= 48) & (matrix <= 57) & inside
     frac = np.zeros(len(length), np.int64)
     if decimal:
-        dot = matrix == 46
+        dot = (matrix == 46) & inside
         n_dots = dot.sum(axis=1)
         last = matrix[np.arange(len(length)), np.clip(length - 1, 0, matrix.shape[1] - 1)]
         ok &= np.all(digit | dot | ~inside, axis=1) & (n_dots <= 1) & ~dot[:, 0] & (last != 46)
@@ -285,7 +286,7 @@ def _fast_number(a: np.ndarray, start: np.ndarray, end: np.ndarray, decimal: boo
 
 
 def _fast_hours(a: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    matrix, length, ok = _field_bytes(a, start, end, 8)
+    matrix, length, ok = _field_bytes(a, start, end, 8, pad=False)    # length must be 8
     if matrix.shape[1] < 8:
         return np.zeros(len(length)), np.zeros(len(length), bool)
     d = matrix.astype(np.int64) - 48

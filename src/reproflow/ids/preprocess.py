@@ -64,9 +64,16 @@ def attack_labels(label: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------- step 1
 
 
-def _value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    unique, counts = np.unique(values, return_counts=True)
-    return unique, counts.astype(np.int64)
+def _value_counts(values: np.ndarray, groups: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each row group's distinct values and their counts."""
+    if values.dtype.kind != "U":      # numbers: a sort per group is cheaper than return_inverse
+        return {group: tuple(np.unique(values[mask], return_counts=True)) for group, mask in groups.items()}
+    unique, inverse = np.unique(values, return_inverse=True)     # strings sort slowly: once
+    out = {}
+    for group, mask in groups.items():
+        counts = np.bincount(inverse[mask], minlength=len(unique))
+        out[group] = unique[counts > 0], counts[counts > 0]
+    return out
 
 
 def partial_stats(columns: Columns, groups: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -75,10 +82,10 @@ def partial_stats(columns: Columns, groups: Mapping[str, np.ndarray]) -> dict[st
     for group, mask in groups.items():
         out[f"{group}/n"] = np.array(int(mask.sum()))
         out[f"{group}/attack"] = np.array(int(attack_labels(columns.label[mask]).sum()))
-        for j, name in enumerate(NUMERIC):
-            out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = _value_counts(columns.numeric[mask, j])
-        for name in CATEGORICAL:
-            out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = _value_counts(getattr(columns, name)[mask])
+    named = [(name, columns.numeric[:, j]) for j, name in enumerate(NUMERIC)]
+    for name, values in named + [(name, getattr(columns, name)) for name in CATEGORICAL]:
+        for group, (unique, counts) in _value_counts(values, groups).items():
+            out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique, counts.astype(np.int64)
     return out
 
 
@@ -91,17 +98,14 @@ def day_groups(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _merge(tables: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    values, counts = None, None
-    for v, c in tables:
-        if values is None:
-            values, counts = v, c
-            continue
-        unique, inverse = np.unique(np.concatenate([values, v]), return_inverse=True)
-        counts = np.bincount(inverse, weights=np.concatenate([counts, c]), minlength=len(unique)).astype(np.int64)
-        values = unique
-    if values is None:
+    """Sum the days' value-count tables: one sort of all of them (merging day by day
+    re-sorted the growing table each time: quadratic in the number of days)."""
+    tables = list(tables)
+    if not tables:
         raise ReproflowError("fit: no days to fit on")
-    return values, counts
+    values, inverse = np.unique(np.concatenate([v for v, _ in tables]), return_inverse=True)
+    counts = np.bincount(inverse, weights=np.concatenate([c for _, c in tables]), minlength=len(values))
+    return values, counts.astype(np.int64)
 
 
 def weighted_quantiles(values: np.ndarray, counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:

@@ -32,7 +32,8 @@ def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share
     check_reject_share(rejects.n_rejected, n_lines, max_reject_share, str(path), rejects)
     split = pp.paper_split(len(columns), day, split_seed, test_share)
     columns.save(out["columns"])
-    save_npz(out["stats"], **pp.partial_stats(columns, pp.day_groups(columns, split)))
+    # stored, not deflated: read once, by the fit, the one job no other job overlaps
+    save_npz(out["stats"], compress=False, **pp.partial_stats(columns, pp.day_groups(columns, split)))
     info = {"day": day, "file": str(path), "sha256": digest.hexdigest(), "lines": n_lines,
             "records": len(columns), "rejected": rejects.n_rejected, "reject_reasons": dict(rejects.reasons),
             "attack": int(pp.attack_labels(columns.label).sum())}
