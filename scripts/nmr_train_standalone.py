@@ -31,19 +31,15 @@ from typing import Any
 import numpy as np
 import yaml
 
+from reproflow.config import merge_config_files
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def merged_nmr(paths: list[str], overrides: list[str]) -> dict[str, Any]:
-    def merge(base: dict, extra: dict) -> dict:
-        out = dict(base)
-        for key, value in extra.items():
-            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        return out
-
-    options: dict[str, Any] = {}
-    for path in paths:
-        options = merge(options, (yaml.safe_load(Path(path).read_text()) or {}).get("nmr", {}))
+    """The `nmr:` section of the config files (merged as --configfile does), then
+    KEY.PATH=VALUE overrides."""
+    options = merge_config_files(paths).get("nmr", {})
     for item in overrides:
         key, _, value = item.partition("=")
         *parents, last = key.split(".")

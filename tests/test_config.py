@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from reproflow.config import ConfigError, config_hash, load_registry, validate
+from reproflow.config import ConfigError, config_hash, load_registry, merge_config_files, validate
 from workflow_utils import REPO, copy_workflow, snakemake
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -87,3 +87,12 @@ def test_snakemake_stops_on_missing_key(tmp_path):
     result = snakemake(workdir, "-n", check=False)
     assert result.returncode != 0
     assert "missing required key 'tracking'" in result.stderr + result.stdout
+
+
+def test_config_files_merge_as_snakemake_configfile_does(tmp_path):
+    base, overlay = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    base.write_text("nmr: {seed: 0, network: {stages: 2, tiles: 512}, sets: {train: 16}}\nstudies: [nmr]\n")
+    overlay.write_text("nmr: {network: {tiles: 16384}, sets: [1]}\n")
+    merged = merge_config_files([base, overlay])
+    assert merged == {"nmr": {"seed": 0, "network": {"stages": 2, "tiles": 16384}, "sets": [1]}, "studies": ["nmr"]}
+    assert yaml.safe_load(base.read_text())["nmr"]["network"]["tiles"] == 512     # inputs untouched

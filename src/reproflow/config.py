@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from reproflow.errors import ReproflowError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 class ConfigError(ReproflowError):
@@ -24,8 +26,26 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def merge_config_files(paths: Sequence[str | Path]) -> dict[str, Any]:
+    """YAML config files merged as Snakemake's `--configfile a b` merges them:
+    mappings key by key, anything else replaced by the later file."""
+    def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(base)
+        for key, value in extra.items():
+            both = isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+            out[key] = merge(out[key], value) if both else value
+        return out
+
+    config: dict[str, Any] = {}
+    for path in paths:
+        config = merge(config, yaml.safe_load(Path(path).read_text()) or {})
+    return config
+
+
 def validate(instance: Mapping[str, Any], schema_path: str | Path, source: str) -> None:
     """Validate against a JSON schema; the error names the offending key."""
+    import jsonschema     # here: scripts/nmr_train_standalone.py runs where only NumPy, YAML and Keras are
+
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))

@@ -1,0 +1,291 @@
+"""Benchmark: the authors' WNN-2D ("wnn", with biases, normalised tile by
+tile) against the bias-free variant the project uses ("wnn_bf", one
+convolution over the wrap-padded spectrum), trained and scored on the same data.
+
+Both architectures get the same simulated sets, the same training tiles,
+the same seeds, budget and optimiser settings, all through the pipeline's
+own code:
+- the train, val and test sets from `jobs.simulate_job` (as rule
+  nmr_simulate; the test set varied in quality by `vary`), MALT1 from
+  `jobs.malt1_job` (as rule nmr_malt1);
+- each stage from `train.train_stage(arch, previous, train, val, options,
+  backup, seed + stage)`, as `jobs.train_stage_job` calls it (without the
+  MLflow run), saved and reloaded with `models.load`;
+- reconstructions by `models.cascade(models.prepare(stages), ...)` as
+  `jobs.network_job`, scored by `evaluate.quality_table` as
+  `jobs.evaluate_job` (MALT1: `metrics.quality(..., cut=metrics.MALT1_CUT)`).
+
+What it adds is observation only: `train.fit` is wrapped to hash the tile
+arrays and the initial kernels each architecture trains on (the comparison
+is fair only if they match), and to time the fit.
+
+    python benchmarks/nmr_architectures.py --threads 1 --out /tmp/nmr_arch.json
+
+Defaults: config/config.yaml + config/nmr_cpu.yaml simulation (256 x 512
+spectra, 4 peaks per tile; 32 train, 4 val, 8 test spectra), 1 stage,
+4,096 training tiles x 4 epochs, 1,024 validation tiles, batch 32, lr 1e-3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MALT1 = ROOT.parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
+
+
+def sha(array: np.ndarray) -> str:
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", nargs="+", default=[str(ROOT / "config/config.yaml"),
+                                                         str(ROOT / "config/nmr_cpu.yaml")])
+    parser.add_argument("--architectures", nargs="+", default=["wnn", "wnn_bf"])
+    parser.add_argument("--stages", type=int, default=1)
+    parser.add_argument("--tiles", type=int, default=4096, help="training tiles per stage")
+    parser.add_argument("--val-tiles", type=int, default=1024)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--train-spectra", type=int, default=None, help="default: the config's sets.train")
+    parser.add_argument("--val-spectra", type=int, default=None)
+    parser.add_argument("--test-spectra", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None, help="default: the config's nmr.seed")
+    parser.add_argument("--malt1", default=str(MALT1), help="Malt.ft2; 'none' to skip MALT1")
+    parser.add_argument("--repeats", type=int, default=3, help="timed MALT1 reconstructions per architecture")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workdir", default=None, help="default: a temporary directory, removed at the end")
+    parser.add_argument("--out", default=None, help="JSON results")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse()
+    from reproflow.runtime import limit_threads
+
+    limit_threads(args.threads)  # before Keras is first imported
+
+    import keras
+
+    from reproflow.config import merge_config_files
+    from reproflow.data import sha256_file
+    from reproflow.nmr import evaluate, jobs, metrics, models
+    from reproflow.nmr.shipped import git_state
+    from reproflow.nmr import train as training
+
+    started = time.perf_counter()
+    options = merge_config_files(args.config).get("nmr", {})
+    if args.seed is not None:
+        options["seed"] = args.seed
+    for split, value in (("train", args.train_spectra), ("val", args.val_spectra), ("test", args.test_spectra)):
+        if value is not None:
+            options["sets"][split] = value
+    network = dict(options["network"], stages=args.stages, tiles=args.tiles, val_tiles=args.val_tiles,
+                   epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
+    seed = options["seed"]
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="nmr_arch_"))
+    (work / "data").mkdir(parents=True, exist_ok=True)
+
+    # ---- data, as rules nmr_simulate and nmr_malt1 -------------------------
+    t0 = time.perf_counter()
+    paths = {split: work / "data" / f"{split}.npz" for split in ("train", "val", "test")}
+    for split, path in paths.items():
+        jobs.simulate_job(str(path), split, options, seed)
+    use_malt1 = args.malt1.lower() != "none"
+    if use_malt1:
+        paths["malt1"] = work / "data" / "malt1.npz"
+        jobs.malt1_job(args.malt1, str(paths["malt1"]), options["nus_fraction"], seed)
+    simulate_s = time.perf_counter() - t0
+    data = {name: jobs.load_npz(path) for name, path in paths.items()}
+    print(f"data in {simulate_s:.1f} s: " + ", ".join(f"{k} {v['reference'].shape}" for k, v in data.items()),
+          flush=True)
+
+    # ---- observe train.fit: the tiles and initial kernels each model sees ---
+    fit_records: list[dict[str, Any]] = []
+    original_fit = training.fit
+
+    def observed_fit(model, train_set, val_set, *rest, **kwargs):
+        kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+        record = {"train_x": sha(train_set[0]), "train_y": sha(train_set[1]), "val_x": sha(val_set[0]),
+                  "val_y": sha(val_set[1]), "train_shape": list(train_set[0].shape),
+                  "val_shape": list(val_set[0].shape),
+                  "initial_kernels": sha(np.concatenate([keras.ops.convert_to_numpy(k).ravel() for k in kernels]))}
+        wall, cpu = time.perf_counter(), time.process_time()
+        rows = original_fit(model, train_set, val_set, *rest, **kwargs)
+        record.update(fit_wall_s=time.perf_counter() - wall, fit_cpu_s=time.process_time() - cpu)
+        fit_records.append(record)
+        return rows
+
+    training.fit = observed_fit
+
+    # ---- training, as jobs.train_stage_job ---------------------------------
+    results: dict[str, dict[str, Any]] = {}
+    stage_paths: dict[str, list[str]] = {}
+    train_arrays, val_arrays = jobs.load_npz(paths["train"]), jobs.load_npz(paths["val"])
+    for arch in args.architectures:
+        stage_paths[arch] = []
+        stages_out = []
+        for stage in range(args.stages):
+            previous = [models.load(p) for p in stage_paths[arch]]
+            backup = work / "backup" / arch / f"stage{stage}"
+            shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
+            wall, cpu = time.perf_counter(), time.process_time()
+            model, history = training.train_stage(arch, previous, train_arrays, val_arrays, network, backup,
+                                                  seed + stage)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            out = work / "models" / arch / f"stage{stage}.keras"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            model.save(out)
+            stage_paths[arch].append(str(out))
+            biases = [keras.ops.convert_to_numpy(layer.bias) for layer in model.layers
+                      if getattr(layer, "use_bias", False)]
+            stages_out.append({
+                "stage": stage, "params": model.count_params(), "train_wall_s": wall, "train_cpu_s": cpu,
+                "epochs_run": len(history), "final_loss": history[-1]["loss"],
+                "final_val_loss": history[-1]["val_loss"],
+                "best_val_loss": min(row["val_loss"] for row in history), "history": history,
+                "max_abs_bias": float(max(np.abs(b).max() for b in biases)) if biases else None,
+                "tiles": fit_records[-1],
+            })
+            print(f"{arch} stage {stage}: {wall:.0f} s wall, {cpu:.0f} s CPU, "
+                  f"loss {history[-1]['loss']:.4g}, val_loss {history[-1]['val_loss']:.4g}", flush=True)
+        results[arch] = {"architecture": arch, "stages": stages_out,
+                         "params": stages_out[0]["params"],
+                         "train_wall_s": sum(s["train_wall_s"] for s in stages_out),
+                         "train_cpu_s": sum(s["train_cpu_s"] for s in stages_out),
+                         "final_loss": stages_out[-1]["final_loss"],
+                         "final_val_loss": stages_out[-1]["final_val_loss"]}
+    training.fit = original_fit
+
+    # ---- same tiles? --------------------------------------------------------
+    fairness = []
+    for stage in range(args.stages):
+        records = {arch: results[arch]["stages"][stage]["tiles"] for arch in args.architectures}
+        first = records[args.architectures[0]]
+        same = {key: all(r[key] == first[key] for r in records.values())
+                for key in ("train_x", "train_y", "val_x", "val_y", "initial_kernels")}
+        row = {"stage": stage, "seed": seed + stage, **same, **{f"{key}_sha256_16": first[key] for key in same}}
+        if stage:  # each architecture's later stages train on its own cascade's outputs
+            row["note"] = ("differs by design: inputs are each architecture's cascade outputs and targets are "
+                           "divided by those inputs' tile norms; initial kernels differ because train_stage "
+                           "seeds Keras before models.prepare, which builds wnn_bf's full-size copies")
+        fairness.append(row)
+        if stage == 0 and not all(same.values()):
+            print(f"WARNING: stage 0 inputs differ between architectures: {same}", file=sys.stderr)
+
+    # ---- reconstruction and scores, as jobs.network_job and evaluate_job ----
+    damping = network["damping"]
+    cascades = {arch: models.prepare([models.load(p) for p in stage_paths[arch]]) for arch in args.architectures}
+    for arch, cascade in cascades.items():
+        for name, arrays in data.items():
+            if name in ("train", "val"):
+                continue
+            per_stage: list[list[dict[str, float]]] = [[] for _ in range(args.stages)]
+            recs: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
+            cut = metrics.MALT1_CUT if name == "malt1" else None
+            for index, reference in enumerate(arrays["reference"]):
+                for mode in recs:
+                    def on_stage(k, estimate, mode=mode, reference=reference):
+                        if mode == "echo":
+                            per_stage[k].append(metrics.quality(reference, estimate, cut))
+                    recs[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping, on_stage=on_stage))
+            table = evaluate.quality_table(arrays["reference"], {
+                "echo_plain": arrays["echo"], "network_echo": np.stack(recs["echo"]),
+                "network_antiecho": np.stack(recs["antiecho"])}, cut)
+            results[arch][name] = {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in table.items()}
+            results[arch][name]["echo_per_stage"] = [
+                {"r": float(np.mean([q["r"] for q in rows])), "rmsd": float(np.mean([q["rmsd"] for q in rows]))}
+                for rows in per_stage]
+
+    # ---- inference time: one MALT1 echo reconstruction, interleaved ---------
+    timing_input = data["malt1"]["echo"][0] if use_malt1 else data["test"]["echo"][0]
+    seconds: dict[str, list[float]] = {arch: [] for arch in args.architectures}
+    for arch, cascade in cascades.items():
+        models.cascade(cascade, timing_input, "echo", damping)  # warm up
+    for _ in range(args.repeats):
+        for arch, cascade in cascades.items():
+            t0 = time.perf_counter()
+            models.cascade(cascade, timing_input, "echo", damping)
+            seconds[arch].append(time.perf_counter() - t0)
+    for arch in args.architectures:
+        results[arch]["inference_s_median"] = float(np.median(seconds[arch]))
+        results[arch]["inference_s_all"] = seconds[arch]
+        results[arch]["inference_path"] = ("one pass (predict_full)" if models.is_bias_free(cascades[arch][0])
+                                           else "tiled (predict_tiled)")
+
+    # the bias-free network's one pass equals its normalised tiling (why it is cheaper)
+    equivalence = None
+    if "wnn_bf" in cascades:
+        tile_model = models.load(stage_paths["wnn_bf"][0])
+        tiled = models.predict_tiled(tile_model, timing_input)
+        full = models.predict_full(cascades["wnn_bf"][0], timing_input)
+        equivalence = float(np.abs(tiled - full).max() / np.abs(tiled).max())
+
+    summary = {
+        "benchmark": "nmr_architectures",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "threads": args.threads, "keras": keras.__version__, "backend": keras.backend.backend(),
+        "python": platform.python_version(), "machine": platform.machine(), "git": git_state(ROOT),
+        "config_files": args.config, "seed": seed,
+        "simulation": options["simulation"], "sets": options["sets"], "vary_test": options.get("vary", {}),
+        "network_options": network,
+        "data_sha256": {name: sha256_file(path) for name, path in paths.items()},
+        "data_seconds": simulate_s,
+        "same_tiles": fairness,
+        "wnn_bf_full_vs_tiled_max_rel_diff": equivalence,
+        "inference_input": f"{'MALT1' if use_malt1 else 'test[0]'} echo {list(timing_input.shape)}, "
+                           f"{args.stages}-stage cascade, median of {args.repeats} after a warm-up",
+        "architectures": results,
+        "total_wall_s": time.perf_counter() - started,
+    }
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(summary, indent=2))
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    print(markdown(summary))
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    archs = list(summary["architectures"].values())
+    rows = [("parameters", lambda a: f"{a['params']:,}"),
+            ("training wall s", lambda a: f"{a['train_wall_s']:.0f}"),
+            ("training CPU s", lambda a: f"{a['train_cpu_s']:.0f}"),
+            ("final train loss", lambda a: f"{a['final_loss']:.4g}"),
+            ("final val loss", lambda a: f"{a['final_val_loss']:.4g}")]
+    for name, label in (("test", "held-out simulated (mean)"), ("malt1", "MALT1")):
+        if name not in archs[0]:
+            continue
+        for method, mode in (("network_echo", "echo"), ("network_antiecho", "anti-echo")):
+            rows.append((f"{label} {mode} r / RMSD",
+                         lambda a, n=name, m=method: f"{a[n][m]['r']:.4f} / {a[n][m]['rmsd']:.4f}"))
+    rows.append(("inference s, one reconstruction", lambda a: f"{a['inference_s_median']:.3f}"))
+    lines = ["| | " + " | ".join(a["architecture"] for a in archs) + " |", "|---" * (len(archs) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(cell(a) for a in archs) + " |" for label, cell in rows]
+    tiles = summary["same_tiles"][0]
+    lines.append("")
+    lines.append(f"seed {summary['seed']}; stage-0 tiles identical: train x {tiles['train_x']} "
+                 f"({tiles['train_x_sha256_16']}), y {tiles['train_y']}, val x {tiles['val_x']}, "
+                 f"y {tiles['val_y']}; initial kernels identical: {tiles['initial_kernels']}")
+    lines.append(f"total {summary['total_wall_s']:.0f} s, {summary['threads']} thread(s)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
