@@ -5,8 +5,8 @@ import nmrglue as ng
 import numpy as np
 import pytest
 
-from reproflow.nmr import io, ist, metrics, simulate, ve
-from workflow_utils import SHARED_DATA
+from reproflow.nmr import io, ist, jobs, metrics, simulate, ve
+from workflow_utils import REPO, SHARED_DATA
 
 MALT1 = SHARED_DATA / "nmr/malt1-trosy/Malt.ft2"
 SMALL = simulate.SimConfig(n1=32, n2=128, peaks=24)
@@ -77,6 +77,44 @@ def test_simulated_set_shapes_and_inputs():
     assert np.allclose(arrays["reference"].max(axis=(1, 2)), 1.0)
     assert arrays["schedules"].sum(axis=1).tolist() == [16, 16]
     assert np.allclose(arrays["echo"] + arrays["antiecho"], arrays["reference"], atol=1e-6)
+
+
+def test_sigma_sets_vary_in_noise_and_have_noise_only_tiles(tmp_path):
+    """uncertainty.vary gives the sigma networks their own sets, spread over
+    noise levels and with empty tiles; the cascade's train set stays as it was."""
+    options = {"seed": 0, "nus_fraction": 0.5, "simulation": {"n1": 32, "n2": 128, "peaks": 24},
+               "sets": {"train": 16, "val": 2, "test": 2}, "vary": {"snr": [30.0, 3000.0]},
+               "uncertainty": {"methods": ["ist_echo"], "vary": {"snr": [2.0, 2000.0], "peaks": [0.05, 1.0]}}}
+    assert jobs.sigma_sets(options) == {"train": "sigma_train", "val": "sigma_val"}
+    assert jobs.sigma_sets({**options, "uncertainty": {"methods": ["ist_echo"]}}) == {"train": "train", "val": "val"}
+    assert jobs.quality_ranges("test", options) == {"snr": [30.0, 3000.0]}
+    quality = {}
+    for split in ("train", "sigma_train", "sigma_val"):
+        jobs.simulate_job(str(tmp_path / f"{split}.npz"), split, options, options["seed"])
+        arrays = jobs.load_npz(tmp_path / f"{split}.npz")
+        quality[split] = simulate.quality(arrays["reference"])
+    noise, empty = quality["sigma_train"]
+    assert len(noise) == 16 and len(quality["sigma_val"][0]) == 2
+    assert noise.max() / noise.min() > 20  # snr spans 1000x: noise/max from ~4e-4 to ~2e-2
+    assert noise.max() > 5e-3 and empty.mean() > 0.05 and (empty > 0).sum() >= 4
+    noise, empty = quality["train"]  # snr 1000, 24 peaks everywhere
+    assert noise.max() / noise.min() < 5 and empty.max() == 0.0
+
+
+def test_schema_checks_uncertainty_vary():
+    import yaml
+
+    from reproflow.config import ConfigError, validate
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    schema = REPO / "workflow/schemas/config.schema.yaml"
+    validate(config, schema, "config")
+    config["nmr"]["uncertainty"]["vary"] = {"snr": [2.0, 30.0, 3000.0]}
+    with pytest.raises(ConfigError, match=r"nmr\.uncertainty\.vary\.snr"):
+        validate(config, schema, "config")
+    config["nmr"]["uncertainty"]["vary"] = {"noise": [0.1, 1.0]}
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['noise'\] under 'nmr\.uncertainty\.vary'"):
+        validate(config, schema, "config")
 
 
 def test_ist_recovers_echo_and_nus():

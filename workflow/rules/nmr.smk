@@ -7,12 +7,15 @@ NMR_EVAL_SETS = ["test"] + (["malt1"] if NMR["malt1"] else [])
 NMR_ARCHS = NMR["network"]["architectures"]
 NMR_PRIMARY = NMR_ARCHS[0]
 NMR_SIGMA = NMR["uncertainty"]["methods"]
+# the sigma networks' train and val sets: their own, of varied quality, when
+# uncertainty.vary is set (as reproflow.nmr.jobs.sigma_sets), else the cascade's
+NMR_SIGMA_SETS = ["sigma_train", "sigma_val"] if NMR["uncertainty"].get("vary") else ["train", "val"]
 NMR_PARENT = "results/nmr/mlflow_parent_run.json"
 NMR_CATEGORY = "Study 3: MR-Ai NMR"
 
 wildcard_constraints:
-    nmr_set="train|val|test|malt1",
-    split="train|val|test",
+    nmr_set="train|val|test|sigma_train|sigma_val|malt1",
+    split="train|val|test|sigma_train|sigma_val",
     arch="|".join(NMR_ARCHS),
     stage=r"\d+",
     method="network_echo|ist_echo|ist_nus",
@@ -122,16 +125,17 @@ rule nmr_network:
 rule nmr_train_sigma:
     input:
         # mu for the NLL: the assessed method's reconstructions of train and val
+        # (or of sigma_train and sigma_val, NMR_SIGMA_SETS)
         unpack(
             lambda w: {
-                f"network_{s}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
-                for s in ("train", "val")
+                f"network_{r}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
+                for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
             }
             if w.method == "network_echo"
-            else {f"ist_{s}": f"results/nmr/work/ist/{s}.npz" for s in ("train", "val")}
+            else {f"ist_{r}": f"results/nmr/work/ist/{s}.npz" for r, s in zip(("train", "val"), NMR_SIGMA_SETS)}
         ),
-        train="results/nmr/work/data/train.npz",
-        val="results/nmr/work/data/val.npz",
+        train=f"results/nmr/work/data/{NMR_SIGMA_SETS[0]}.npz",
+        val=f"results/nmr/work/data/{NMR_SIGMA_SETS[1]}.npz",
         parent=NMR_PARENT,
     output:
         model="results/nmr/work/sigma/{method}.keras",

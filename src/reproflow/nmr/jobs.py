@@ -24,7 +24,9 @@ from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
-SIMULATED = ("train", "val", "test")
+SIMULATED = ("train", "val", "test", "sigma_train", "sigma_val")
+# the uncertainty networks' own train and val sets, when `uncertainty.vary` is set
+SIGMA_SETS = {"train": "sigma_train", "val": "sigma_val"}
 UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus"}
 
 
@@ -61,15 +63,35 @@ def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
 
 # ---- data -----------------------------------------------------------------
 
+def quality_ranges(split: str, options: Mapping[str, Any]) -> dict[str, list[float]]:
+    """How a simulated split varies in quality (snr, peaks ranges): the test set
+    by `vary`, the uncertainty networks' sets by `uncertainty.vary`, the
+    cascade's train and val sets not at all."""
+    if split == "test":
+        return dict(options.get("vary", {}))
+    if split in SIGMA_SETS.values():
+        return dict(options["uncertainty"].get("vary", {}))
+    return {}
+
+
+def sigma_sets(options: Mapping[str, Any]) -> dict[str, str]:
+    """The sets the uncertainty networks train and stop on: their own
+    varied-quality sets when `uncertainty.vary` is set, else the cascade's."""
+    return dict(SIGMA_SETS) if options["uncertainty"].get("vary") else {"train": "train", "val": "val"}
+
+
 def simulate_job(out: str, split: str, options: Mapping[str, Any], seed: int) -> None:
-    """One simulated set (train, val or test); the test set varies in quality."""
+    """One simulated set: train, val, test (varied in quality) or the
+    uncertainty networks' sigma_train and sigma_val (the sizes of train and val)."""
     cfg = simulate.SimConfig.from_config(options["simulation"])
-    sets = options["sets"]
-    vary = options.get("vary", {}) if split == "test" else {}
-    arrays = simulate.simulate_set(seed + SIMULATED.index(split) * 1000, sets[split], cfg,
+    count = options["sets"][split.removeprefix("sigma_")]
+    vary = quality_ranges(split, options)
+    arrays = simulate.simulate_set(seed + SIMULATED.index(split) * 1000, count, cfg,
                                    options["nus_fraction"], vary.get("snr"), vary.get("peaks"))
     save_npz(out, **arrays)
-    log.info("%s: %d spectra of %s", split, sets[split], cfg.shape)
+    noise, empty = simulate.quality(arrays["reference"])
+    log.info("%s: %d spectra of %s; noise/max %.1e to %.1e, %.0f%% of output tiles noise-only",
+             split, count, cfg.shape, noise.min(), noise.max(), 100 * empty.mean())
 
 
 def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
@@ -156,7 +178,8 @@ def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[
 def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[str, str],
                     network_out: Mapping[str, str], out: str, curves: str, backup: str,
                     options: Mapping[str, Any], seed: int, parent: str, config_hash: str, rule: str) -> None:
-    """The NLL network of one method, trained on the train set, stopped on val."""
+    """The NLL network of one method, trained on data["train"], stopped on
+    data["val"] (the cascade's sets or the sigma_* sets, see `sigma_sets`)."""
     from reproflow.nmr import train as training
 
     split = {}

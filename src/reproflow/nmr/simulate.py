@@ -193,3 +193,16 @@ def simulate_set(seed: int, count: int, cfg: SimConfig, nus_fraction: float,
 def schedule_indices(row: np.ndarray) -> np.ndarray:
     """Sampled t1 indices from a boolean schedule row."""
     return np.flatnonzero(row)
+
+
+def quality(references: np.ndarray, tile: tuple[int, int] = (32, 64),
+            threshold: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per spectrum of (count, n1, n2): its noise level, 1.4826 x the median
+    |point| (an upper bound where peaks are dense), and the share of its
+    `tile` blocks within `threshold` noise levels everywhere (noise only)."""
+    count, n1, n2 = references.shape
+    noise = 1.4826 * np.median(np.abs(references.reshape(count, -1)), axis=1)
+    blocks = np.abs(references[:, : n1 // tile[0] * tile[0], : n2 // tile[1] * tile[1]])
+    peak = blocks.reshape(count, n1 // tile[0], tile[0], n2 // tile[1], tile[1]).max(axis=(2, 4))
+    empty = (peak < threshold * noise[:, None, None]).reshape(count, -1).mean(axis=1)
+    return noise, empty
