@@ -89,3 +89,15 @@ def test_a_class_whose_relu_output_never_fires_is_a_dead_unit():
     assert silent_classes(outputs) == [2]
     # softmax outputs are never all zero
     assert silent_classes(np.full((4, 3), 1 / 3)) == []
+
+
+def test_jobs_without_cv_leave_the_cv_columns_empty():
+    no_cv = [job("clean", "relu", seed, 0.9) | {"cv_accuracy_mean": None, "cv_accuracy_sd": None, "folds": []}
+             for seed in (0, 1)]
+    summary = aggregate(no_cv + [job("paper", "relu", 0, 0.8)])
+    clean = next(row for row in summary if row["protocol"] == "clean")
+    assert clean["cv_accuracy_mean"] is None and clean["cv_accuracy_sd_within_seed"] is None
+    assert clean["test_accuracy_mean"] == pytest.approx(0.9)
+    table = comparison(summary, ["paper", "clean"]).set_index("metric")
+    assert np.isnan(table.loc["cv_accuracy", "ours_clean"]) and table.loc["cv_accuracy", "ours_paper"] == 80.0
+    assert table.loc["test_accuracy", "ours_clean"] == pytest.approx(90.0)

@@ -8,7 +8,7 @@ RELU_JOB = "results/relu/work/{protocol}/{dataset}/{model}-{head}/seed{seed}"
 RELU_DATA_OPTIONS = ["test_fraction", "split_seed", "pca_components", "drop_first_train"]
 RELU_TRAIN_OPTIONS = [
     "folds", "epochs", "batch_size", "learning_rate", "dropout", "ffnn_hidden",
-    "wdbc_hidden", "pca_components", "paper_cv_seed", "drop_first_train",
+    "wdbc_hidden", "pca_components", "paper_cv_seed", "drop_first_train", "clean_cv",
 ]
 RELU_REPORT = {"category": "Study 2: ReLU classifier"}
 

@@ -18,7 +18,7 @@ from reproflow.relu.data import load_arrays
 from reproflow.relu.evaluate import (
     classification_metrics, plot_confusion, predict_classes, silent_classes, write_confusion_csv, write_rows,
 )
-from reproflow.relu.report import PROTOCOL_NOTE
+from reproflow.relu.report import cv_note
 from reproflow.relu.train import cv_summary, one_hot, run_job
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def train_job(
     with tracking.job_run(STUDY, parent, run_name, tags) as run:
         run.log_params({
             "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
-            "cv": PROTOCOL_NOTE[protocol], "n_train": info["n_train"], "n_test": info["n_test"],
+            "cv": cv_note(protocol, options), "n_train": info["n_train"], "n_test": info["n_test"],
             **{k: options[k] for k in ("folds", "epochs", "batch_size", "learning_rate", "dropout",
                                         "pca_components", "paper_cv_seed", "drop_first_train")},
             "hidden": options["wdbc_hidden"] if dataset == "wdbc" else options["ffnn_hidden"],
@@ -59,7 +59,7 @@ def train_job(
                                    batch_size=options["batch_size"], verbose=0, return_dict=True)["loss"]
         summary = {
             "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
-            "cv": PROTOCOL_NOTE[protocol], **cv_summary(folds), "test": test,
+            "cv": cv_note(protocol, options), **cv_summary(folds), "test": test,
             "test_loss": float(test_loss), "zero_output_rows": zero_rows, "n_test": len(y_test),
             "dead_head_units": [info["class_names"][k] for k in dead],
             "n_train": info["n_train"], "epochs_per_fold": options["epochs"],
@@ -72,7 +72,7 @@ def train_job(
         final.save(out["model"])
         Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
         run.log_metrics({
-            "cv_accuracy_mean": summary["cv_accuracy_mean"], "cv_accuracy_sd": summary["cv_accuracy_sd"],
+            **{key: summary[key] for key in ("cv_accuracy_mean", "cv_accuracy_sd") if summary[key] is not None},
             "test_accuracy": test["accuracy"], "test_loss": summary["test_loss"],
             "test_f1_macro": test["macro"]["f1"], "test_precision_macro": test["macro"]["precision"],
             "test_recall_macro": test["macro"]["recall"], "zero_output_rows": zero_rows,
@@ -82,7 +82,8 @@ def train_job(
         plt.close(figure)
         for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
             run.log_artifact(out[key])
-    log.info("%s: cv %.4f +- %.4f, test accuracy %.4f, %d all-zero output rows, dead head units: %s", run_name,
-             summary["cv_accuracy_mean"], summary["cv_accuracy_sd"], test["accuracy"], zero_rows,
+    cv = "no cv" if not folds else f"cv {summary['cv_accuracy_mean']:.4f} +- {summary['cv_accuracy_sd']:.4f}"
+    log.info("%s: %s, test accuracy %.4f, %d all-zero output rows, dead head units: %s", run_name,
+             cv, test["accuracy"], zero_rows,
              ", ".join(summary["dead_head_units"]) or "none")
     return summary

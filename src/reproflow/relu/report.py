@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,18 @@ PROTOCOL_NOTE = {
     "clean": "fresh model per fold (stratified); final model trained on the whole training "
              "split, tested once",
 }
+NO_CV_NOTE = "no CV (relu.clean_cv: false): a fresh model trained on the whole training split, tested once"
 
 
-def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
+def cv_note(protocol: str, options: Mapping[str, Any]) -> str:
+    """What the job's CV columns mean, for its metrics and MLflow params."""
+    return NO_CV_NOTE if protocol == "clean" and not options["clean_cv"] else PROTOCOL_NOTE[protocol]
+
+
+def _mean_sd(values: Sequence[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample sd; None where a job had no value (a clean run without CV)."""
+    if any(value is None for value in values):
+        return None, None
     array = np.asarray(values, dtype=float)
     return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
 
@@ -35,7 +44,7 @@ def aggregate(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         row: dict[str, Any] = dict(zip(KEY, key, strict=True))
         row["seeds"] = sorted(job["seed"] for job in members)
         row["cv_accuracy_mean"], row["cv_accuracy_sd_over_seeds"] = _mean_sd([j["cv_accuracy_mean"] for j in members])
-        row["cv_accuracy_sd_within_seed"] = float(np.mean([j["cv_accuracy_sd"] for j in members]))
+        row["cv_accuracy_sd_within_seed"] = _mean_sd([j["cv_accuracy_sd"] for j in members])[0]
         row["test_accuracy_mean"], row["test_accuracy_sd"] = _mean_sd([j["test"]["accuracy"] for j in members])
         for average in ("macro", "weighted"):
             for metric in ("precision", "recall", "f1"):
@@ -51,6 +60,8 @@ def aggregate(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def _ours(row: dict[str, Any], metric: str) -> tuple[float, float]:
     """Our value of one paper metric, in the paper's units (% or fraction)."""
     if metric == "cv_accuracy":
+        if row["cv_accuracy_mean"] is None:
+            return np.nan, np.nan
         return 100 * row["cv_accuracy_mean"], 100 * row["cv_accuracy_sd_over_seeds"]
     if metric == "test_accuracy":
         return 100 * row["test_accuracy_mean"], 100 * row["test_accuracy_sd"]

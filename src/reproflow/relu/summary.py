@@ -42,8 +42,9 @@ def summarize(
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
         for row in summary:
             name = f"{row['protocol']}.{row['dataset']}.{row['model']}-{row['head']}"
-            run.log_metrics({f"{name}.cv_accuracy_mean": row["cv_accuracy_mean"],
-                            f"{name}.test_accuracy_mean": row["test_accuracy_mean"]})
+            if row["cv_accuracy_mean"] is not None:
+                run.log_metrics({f"{name}.cv_accuracy_mean": row["cv_accuracy_mean"]})
+            run.log_metrics({f"{name}.test_accuracy_mean": row["test_accuracy_mean"]})
         for path in out.values():
             run.log_artifact(path)
     tracking.end_job_parent(parent, tags)

@@ -113,10 +113,14 @@ def clean_cv(
     build: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, n_classes: int, *,
     folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None,
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]]]:
-    """A fresh model per fold; then a fresh model fit on all of (x, y)."""
+    """A fresh model per fold; then a fresh model fit on all of (x, y).
+
+    folds=0 skips the cross-validation (relu.clean_cv: false): only the final
+    model is trained and tested, a tenth of the protocol's cost.
+    """
     results, history = [], []
     targets = one_hot(y, n_classes)
-    splits = StratifiedKFold(folds, shuffle=True, random_state=cv_seed).split(x, y)
+    splits = StratifiedKFold(folds, shuffle=True, random_state=cv_seed).split(x, y) if folds else []
     for fold, (train, val) in enumerate(splits, start=1):
         model = build()
         fitted = model.fit(x[train], targets[train], validation_data=(x[val], targets[val]),
@@ -147,16 +151,19 @@ def run_job(
     build, key = model_builder(model, head, arrays, n_classes, list(hidden),
                                options["dropout"], options["learning_rate"])
     cv_seed = options["paper_cv_seed"] if protocol == "paper" else seed
+    cross_validate = protocol == "paper" or options["clean_cv"]
     final, folds, history = PROTOCOL_RUNNERS[protocol](
         build, arrays[f"{key}_train"], arrays["y_train"], n_classes,
-        folds=options["folds"], epochs=options["epochs"], batch_size=options["batch_size"],
+        folds=options["folds"] if cross_validate else 0, epochs=options["epochs"], batch_size=options["batch_size"],
         cv_seed=cv_seed, sink=sink,
     )
     return final, folds, history, key
 
 
 def cv_summary(folds: list[FoldResult]) -> dict[str, Any]:
-    """Mean and sample standard deviation of the fold accuracies, and the folds."""
+    """Mean and sample standard deviation of the fold accuracies (None without folds), and the folds."""
+    if not folds:
+        return {"cv_accuracy_mean": None, "cv_accuracy_sd": None, "folds": []}
     accuracy = np.array([fold.accuracy for fold in folds])
     return {
         "cv_accuracy_mean": float(accuracy.mean()),
