@@ -5,7 +5,7 @@ import pytest
 
 from reproflow.relu import paper
 from reproflow.relu.data import RawData, as_cnn_images, preprocess
-from reproflow.relu.evaluate import classification_metrics, predict_classes, silent_classes
+from reproflow.relu.evaluate import classification_metrics, predict_classes, silent_classes, starved_classes
 from reproflow.relu.report import aggregate, comparison, fold_table
 
 
@@ -101,3 +101,13 @@ def test_jobs_without_cv_leave_the_cv_columns_empty():
     table = comparison(summary, ["paper", "clean"]).set_index("metric")
     assert np.isnan(table.loc["cv_accuracy", "ours_clean"]) and table.loc["cv_accuracy", "ours_paper"] == 80.0
     assert table.loc["test_accuracy", "ours_clean"] == pytest.approx(90.0)
+
+
+def test_a_class_predicted_far_less_often_than_it_occurs_is_starved():
+    confusion = [[90, 10, 0], [5, 5, 90], [0, 0, 100]]  # class 1: 15 predicted of 100 true
+    assert starved_classes(confusion) == [1]
+    assert starved_classes(confusion, share=0.1) == []
+    assert starved_classes([[50, 0], [0, 50]]) == []
+    jobs = [job("clean", "relu", seed, 0.9) for seed in (0, 1)]
+    jobs[1]["test"]["confusion"] = confusion
+    assert aggregate(jobs)[0]["starved_classes"] == 1

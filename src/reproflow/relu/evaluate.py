@@ -33,6 +33,15 @@ def silent_classes(outputs: np.ndarray) -> list[int]:
     return [int(k) for k in np.flatnonzero(np.all(outputs <= 0, axis=0))]
 
 
+def starved_classes(confusion: Sequence[Sequence[int]], share: float = 0.5) -> list[int]:
+    """Classes predicted for fewer than `share` times as many test rows as
+    truly belong to them: a ReLU output unit that is nearly dead (fires on a
+    few rows only) loses most of its class without being a dead unit."""
+    matrix = np.asarray(confusion)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    return [int(k) for k in np.flatnonzero(predicted < share * actual)]
+
+
 def classification_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
 ) -> dict[str, Any]:

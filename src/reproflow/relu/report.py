@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from reproflow.relu import paper
+from reproflow.relu.evaluate import starved_classes
 
 KEY = ("protocol", "dataset", "model", "head")
 PROTOCOL_NOTE = {
@@ -52,6 +53,7 @@ def aggregate(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     [j["test"][average][metric] for j in members])
         row["zero_output_rows"] = int(sum(j["zero_output_rows"] for j in members))
         row["dead_head_units"] = int(sum(len(j.get("dead_head_units", [])) for j in members))
+        row["starved_classes"] = int(sum(len(starved_classes(j["test"]["confusion"])) for j in members))
         row["n_test"] = members[0]["n_test"]
         rows.append(row)
     return rows

@@ -116,7 +116,7 @@ def clean_cv(
     """A fresh model per fold; then a fresh model fit on all of (x, y).
 
     folds=0 skips the cross-validation (relu.clean_cv: false): only the final
-    model is trained and tested, a tenth of the protocol's cost.
+    model is trained and tested, 1/(folds + 1) of the protocol's cost.
     """
     results, history = [], []
     targets = one_hot(y, n_classes)
