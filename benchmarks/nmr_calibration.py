@@ -140,7 +140,7 @@ def main() -> None:
         rows = []
         for reference, mu, method_input in zip(arrays["reference"], mus, inputs):
             sigma = models.uncertainty(model, method_input)
-            reference, mu, sigma = (a[:, cut[0]:cut[1]] if cut else a for a in (reference, mu, sigma))
+            reference, mu, sigma = metrics.crop(cut, reference, mu, sigma)
             scale = float(reference.max())
             rows.append({**evaluate.calibration(reference, mu, sigma),
                          "mean_sigma_over_max": float(sigma.mean()) / scale,

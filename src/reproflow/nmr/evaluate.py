@@ -90,8 +90,7 @@ def figure_reconstruction(reference: np.ndarray, mu: np.ndarray, sigma: np.ndarr
                           cut: tuple[int, int] | None = None) -> plt.Figure:
     """Contour plot of a reconstruction and, through its strongest peak, a
     trace with the 95% band and the reference (the paper's Figure 2a)."""
-    if cut:
-        reference, mu, sigma = (a[:, cut[0]:cut[1]] for a in (reference, mu, sigma))
+    reference, mu, sigma = metrics.crop(cut, reference, mu, sigma)
     scale = float(reference.max())
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     levels = scale * 0.02 * 1.4 ** np.arange(12)

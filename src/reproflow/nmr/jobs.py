@@ -237,7 +237,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
             covered, scores = [], []
             for index, (reference, mu) in enumerate(zip(references, mus)):
                 sigma = models.uncertainty(model, inputs[index])
-                ref_c, mu_c, sig_c = (a[:, cut[0]:cut[1]] if cut else a for a in (reference, mu, sigma))
+                ref_c, mu_c, sig_c = metrics.crop(cut, reference, mu, sigma)
                 covered.append(evaluate.calibration(ref_c, mu_c, sig_c))
                 scores.append(evaluate.psq(sig_c, mu_c))
                 psq_rows.append({"set": name, "spectrum": index, "method": method, "psq": scores[-1],

@@ -8,12 +8,15 @@ MALT1_CUT = (100, 800)  # direct-dimension points kept on MALT1, before anything
 LEVEL = 0.01  # points kept: |ref| or |rec| above this share of max(ref)
 
 
+def crop(cut: tuple[int, int] | None, *spectra: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The spectra cut to direct-dimension points cut[0]:cut[1] (MALT1), or as they are."""
+    return spectra if cut is None else tuple(s[..., cut[0]:cut[1]] for s in spectra)
+
+
 def normalise_pair(reference: np.ndarray, reconstruction: np.ndarray, cut: tuple[int, int] | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Cut the direct dimension (MALT1) and divide both by max(reference)."""
-    if cut is not None:
-        reference = reference[..., cut[0]:cut[1]]
-        reconstruction = reconstruction[..., cut[0]:cut[1]]
+    reference, reconstruction = crop(cut, reference, reconstruction)
     scale = float(np.max(reference))
     if scale <= 0:
         raise ValueError("the reference spectrum has no positive maximum")
