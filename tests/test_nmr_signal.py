@@ -101,6 +101,30 @@ def test_sigma_sets_vary_in_noise_and_have_noise_only_tiles(tmp_path):
     assert noise.max() / noise.min() < 5 and empty.max() == 0.0
 
 
+def test_vary_draws_quality_and_line_shapes_per_spectrum():
+    vary = {"snr": [2.0, 3000.0], "peaks": [0.05, 2.0], "phase_deg": [0.0, 5.0], "linewidth": [0.5, 3.0]}
+    rng = np.random.default_rng(0)
+    drawn = [simulate.varied(rng, SMALL, vary) for _ in range(300)]
+    snr = np.array([one.snr for one in drawn])
+    phase = np.array([one.phase_deg for one in drawn])
+    factor1 = np.array([one.decay1[1] / SMALL.decay1[1] for one in drawn])
+    factor2 = np.array([one.decay2[0] / SMALL.decay2[0] for one in drawn])
+    assert 2.0 <= snr.min() < 10 and 1000 < snr.max() <= 3000.0  # log-uniform: both decades reached
+    assert {one.peaks for one in drawn} <= set(range(1, 49)) and len({one.peaks for one in drawn}) > 20
+    assert 0.0 <= phase.min() < 0.5 and 4.5 < phase.max() <= 5.0
+    assert np.allclose(factor1, factor2) and 0.5 <= factor1.min() < 0.6 and 2.7 < factor1.max() <= 3.0
+    with pytest.raises(ValueError, match=r"vary keys must be among .*'noise'"):
+        simulate.varied(rng, SMALL, {"noise": [0.1, 1.0]})
+
+
+def test_vary_linewidth_broadens_the_same_peaks():
+    one_peak = simulate.SimConfig(n1=32, n2=128, peaks=1, snr=0.0)
+    narrow = simulate.simulate_set(3, 1, one_peak, 0.5, {"linewidth": [1.0, 1.0]})["reference"][0]
+    broad = simulate.simulate_set(3, 1, one_peak, 0.5, {"linewidth": [4.0, 4.0]})["reference"][0]
+    assert np.unravel_index(narrow.argmax(), narrow.shape) == np.unravel_index(broad.argmax(), broad.shape)
+    assert (broad > 0.5).sum() > 1.5 * (narrow > 0.5).sum()
+
+
 def test_schema_checks_uncertainty_vary():
     import yaml
 

@@ -86,8 +86,7 @@ def simulate_job(out: str, split: str, options: Mapping[str, Any], seed: int) ->
     cfg = simulate.SimConfig.from_config(options["simulation"])
     count = options["sets"][split.removeprefix("sigma_")]
     vary = quality_ranges(split, options)
-    arrays = simulate.simulate_set(seed + SIMULATED.index(split) * 1000, count, cfg,
-                                   options["nus_fraction"], vary.get("snr"), vary.get("peaks"))
+    arrays = simulate.simulate_set(seed + SIMULATED.index(split) * 1000, count, cfg, options["nus_fraction"], vary)
     save_npz(out, **arrays)
     noise, empty = simulate.quality(arrays["reference"])
     log.info("%s: %d spectra of %s; noise/max %.1e to %.1e, %.0f%% of output tiles noise-only",

@@ -4,7 +4,7 @@ anti-echo and NUS inputs (the authors' recipe, sizes from config)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -160,24 +160,44 @@ def poisson_gap(rng: np.random.Generator, total: int, fraction: float) -> np.nda
     raise RuntimeError(f"no Poisson-gap schedule of {wanted} of {total} points found")
 
 
+VARIED = ("snr", "peaks", "phase_deg", "linewidth")
+
+
+def varied(rng: np.random.Generator, cfg: SimConfig, vary: Mapping[str, Sequence[float]]) -> SimConfig:
+    """One spectrum's config, drawn from the [lo, hi] ranges in `vary`: snr
+    (log-uniform), peaks (a uniform factor on cfg.peaks), phase_deg (the
+    phase errors' standard deviation, uniform) and linewidth (a log-uniform
+    factor on both decay ranges)."""
+    unknown = set(vary) - set(VARIED)
+    if unknown:
+        raise ValueError(f"vary keys must be among {VARIED}, not {sorted(unknown)}")
+    one = cfg
+    if "snr" in vary:
+        one = replace(one, snr=float(np.exp(rng.uniform(*np.log(vary["snr"])))))
+    if "peaks" in vary:
+        one = replace(one, peaks=max(1, int(round(cfg.peaks * rng.uniform(*vary["peaks"])))))
+    if "phase_deg" in vary:
+        one = replace(one, phase_deg=float(rng.uniform(*vary["phase_deg"])))
+    if "linewidth" in vary:
+        factor = float(np.exp(rng.uniform(*np.log(vary["linewidth"]))))
+        one = replace(one, decay1=tuple(factor * d for d in cfg.decay1), decay2=tuple(factor * d for d in cfg.decay2))
+    return one
+
+
 def simulate_set(seed: int, count: int, cfg: SimConfig, nus_fraction: float,
-                 snr_range: tuple[float, float] | None = None,
-                 peaks_range: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+                 vary: Mapping[str, Sequence[float]] | None = None) -> dict[str, np.ndarray]:
     """`count` references (max 1), their echo, anti-echo and NUS inputs and schedules.
 
-    snr_range (log-uniform) and peaks_range (a factor on cfg.peaks) vary the
-    spectra's quality, for held-out sets that test a quality score.
+    `vary` draws each spectrum's quality and line shapes (see `varied`), for
+    held-out sets that test a quality score and for the uncertainty networks'
+    own training sets.
     """
     rng = np.random.default_rng(seed)
     shape = cfg.shape
     arrays = {name: np.empty((count, *shape), np.float32) for name in ("reference", "echo", "antiecho", "nus")}
     schedules = np.zeros((count, cfg.n1), bool)
     for index in range(count):
-        one = cfg
-        if snr_range:
-            one = replace(one, snr=float(np.exp(rng.uniform(*np.log(snr_range)))))
-        if peaks_range:
-            one = replace(one, peaks=max(1, int(round(cfg.peaks * rng.uniform(*peaks_range)))))
+        one = varied(rng, cfg, vary or {})
         reference = reference_spectrum(random_peaks(rng, one), one, rng)
         reference /= reference.max()
         schedule = poisson_gap(rng, cfg.n1, nus_fraction)
