@@ -64,7 +64,7 @@ def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
 # ---- data -----------------------------------------------------------------
 
 def quality_ranges(split: str, options: Mapping[str, Any]) -> dict[str, list[float]]:
-    """How a simulated split varies in quality (snr, peaks ranges): the test set
+    """How a simulated split varies (`simulate.varied` ranges): the test set
     by `vary`, the uncertainty networks' sets by `uncertainty.vary`, the
     cascade's train and val sets not at all."""
     if split == "test":
