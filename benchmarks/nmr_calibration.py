@@ -30,7 +30,8 @@ reference's max (mean over spectra; the error is the same before and after).
 
 About 20 min on one core (IST and cascade on 32 + 4 + 8 simulated spectra
 and MALT1, then about 6 min of training per method); --tiles, --epochs and
---methods shorten it.
+--methods shorten it; --seed draws a replicate (other simulated sets, other
+initial weights).
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--tiles", type=int, default=None, help="training tiles (default: the config's)")
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="data and training seed (default: the shipped run's); a replicate")
     parser.add_argument("--malt1", default=str(MALT1), help="Malt.ft2")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workdir", default=None, help="default: a temporary directory, removed at the end")
@@ -89,6 +92,8 @@ def main() -> None:
     for key, value in (("tiles", args.tiles), ("epochs", args.epochs)):
         if value is not None:
             options["uncertainty"][key] = value
+    if args.seed is not None:
+        options["seed"] = args.seed
     seed, iterations, damping = options["seed"], options["ist"]["iterations"], manifest["damping"]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="nmr_calibration_"))
     (work / "data").mkdir(parents=True, exist_ok=True)
