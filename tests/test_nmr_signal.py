@@ -139,6 +139,11 @@ def test_schema_checks_uncertainty_vary():
     config["nmr"]["uncertainty"]["vary"] = {"noise": [0.1, 1.0]}
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['noise'\] under 'nmr\.uncertainty\.vary'"):
         validate(config, schema, "config")
+    config["nmr"]["uncertainty"]["vary"] = {"phase_deg": [0.0, 5.0]}
+    validate(config, schema, "config")
+    config["nmr"]["vary"] = {"linewidth": [0.0, 2.0]}  # the test set's spread: same ranges, same checks
+    with pytest.raises(ConfigError, match=r"nmr\.vary\.linewidth"):
+        validate(config, schema, "config")
 
 
 def test_ist_recovers_echo_and_nus():
