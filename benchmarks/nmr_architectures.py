@@ -85,7 +85,7 @@ def main() -> None:
 
     from reproflow.config import merge_config_files
     from reproflow.data import sha256_file
-    from reproflow.nmr import evaluate, jobs, metrics, models
+    from reproflow.nmr import evaluate, jobs, metrics, models, plan
     from reproflow.nmr.shipped import git_state
     from reproflow.nmr import train as training
 
@@ -106,7 +106,7 @@ def main() -> None:
     t0 = time.perf_counter()
     paths = {split: work / "data" / f"{split}.npz" for split in ("train", "val", "test")}
     for split, path in paths.items():
-        jobs.simulate_job(str(path), split, options, seed)
+        jobs.simulate_job(str(path), split, **plan.split_recipe(split, options))
     use_malt1 = args.malt1.lower() != "none"
     if use_malt1:
         paths["malt1"] = work / "data" / "malt1.npz"

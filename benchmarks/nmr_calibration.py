@@ -13,7 +13,7 @@ with its `uncertainty` section replaced by the current one from --config
 (default config/config.yaml + config/nmr_cpu.yaml: `vary`, 8,192 tiles x 3
 epochs), so the data are the shipped run's and only the sigma training
 differs. Everything goes through the pipeline's own code:
-- the held-out test set and the sigma sets (`jobs.sigma_sets`: sigma_train,
+- the held-out test set and the sigma sets (`plan.sigma_sets`: sigma_train,
   sigma_val) from `jobs.simulate_job`, as rule nmr_simulate; MALT1 from
   `jobs.malt1_job`, as rule nmr_malt1;
 - mu: `models.cascade` with the shipped stages (echo, as `jobs.network_job`)
@@ -82,7 +82,7 @@ def main() -> None:
 
     from reproflow.config import merge_config_files
     from reproflow.data import sha256_file
-    from reproflow.nmr import evaluate, ist, jobs, metrics, models, shipped, simulate
+    from reproflow.nmr import evaluate, ist, jobs, metrics, models, plan, shipped, simulate
     from reproflow.nmr import train as training
 
     started = time.perf_counter()
@@ -100,10 +100,10 @@ def main() -> None:
 
     # ---- data, as rules nmr_simulate and nmr_malt1 -------------------------
     t0 = time.perf_counter()
-    sets = jobs.sigma_sets(options)  # {"train": "sigma_train", "val": "sigma_val"} when vary is set
+    sets = plan.sigma_sets(options)  # {"train": "sigma_train", "val": "sigma_val"} when vary is set
     paths = {name: work / "data" / f"{name}.npz" for name in ("test", *sets.values())}
     for name, path in paths.items():
-        jobs.simulate_job(str(path), name, options, seed)
+        jobs.simulate_job(str(path), name, **plan.split_recipe(name, options))
     paths["malt1"] = work / "data" / "malt1.npz"
     jobs.malt1_job(args.malt1, str(paths["malt1"]), options["nus_fraction"], seed)
     data = {name: jobs.load_npz(path) for name, path in paths.items()}

@@ -5,8 +5,7 @@ from reproflow.runtime import run_logged
 
 
 def main() -> None:
-    options = snakemake.params.options
-    simulate_job(snakemake.output[0], snakemake.wildcards.split, options, options["seed"])
+    simulate_job(snakemake.output[0], snakemake.wildcards.split, **snakemake.params.recipe)
 
 
 run_logged(main, snakemake.log[0])

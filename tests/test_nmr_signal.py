@@ -5,7 +5,7 @@ import nmrglue as ng
 import numpy as np
 import pytest
 
-from reproflow.nmr import io, ist, jobs, metrics, simulate, ve
+from reproflow.nmr import io, ist, jobs, metrics, plan, simulate, ve
 from workflow_utils import REPO, SHARED_DATA
 
 MALT1 = SHARED_DATA / "nmr/malt1-trosy/Malt.ft2"
@@ -85,12 +85,12 @@ def test_sigma_sets_vary_in_noise_and_have_noise_only_tiles(tmp_path):
     options = {"seed": 0, "nus_fraction": 0.5, "simulation": {"n1": 32, "n2": 128, "peaks": 24},
                "sets": {"train": 16, "val": 2, "test": 2}, "vary": {"snr": [30.0, 3000.0]},
                "uncertainty": {"methods": ["ist_echo"], "vary": {"snr": [2.0, 2000.0], "peaks": [0.05, 1.0]}}}
-    assert jobs.sigma_sets(options) == {"train": "sigma_train", "val": "sigma_val"}
-    assert jobs.sigma_sets({**options, "uncertainty": {"methods": ["ist_echo"]}}) == {"train": "train", "val": "val"}
-    assert jobs.quality_ranges("test", options) == {"snr": [30.0, 3000.0]}
+    assert plan.sigma_sets(options) == {"train": "sigma_train", "val": "sigma_val"}
+    assert plan.sigma_sets({**options, "uncertainty": {"methods": ["ist_echo"]}}) == {"train": "train", "val": "val"}
+    assert plan.quality_ranges("test", options) == {"snr": [30.0, 3000.0]}
     quality = {}
     for split in ("train", "sigma_train", "sigma_val"):
-        jobs.simulate_job(str(tmp_path / f"{split}.npz"), split, options, options["seed"])
+        jobs.simulate_job(str(tmp_path / f"{split}.npz"), split, **plan.split_recipe(split, options))
         arrays = jobs.load_npz(tmp_path / f"{split}.npz")
         quality[split] = simulate.quality(arrays["reference"])
     noise, empty = quality["sigma_train"]

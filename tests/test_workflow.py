@@ -115,3 +115,12 @@ def test_micro_run_end_to_end(tmp_path, http_server):
     changed = snakemake(workdir, *configs, "config/epochs.yaml", "-n", "--quiet", "rules")
     assert "relu_train" in changed.stdout
     assert "ids_train" not in changed.stdout
+    # study 3: the sigma networks' training setting retrains them, not the cascade, and
+    # simulates nothing again; one more stage or method trains only that one
+    (workdir / "config/sigma.yaml").write_text("nmr: {uncertainty: {epochs: 2}}\n")
+    changed = planned_jobs(workdir, *configs, "config/sigma.yaml")
+    assert changed["nmr_train_sigma"] == 1 and not changed["nmr_train_stage"] and not changed["nmr_simulate"], changed
+    (workdir / "config/more.yaml").write_text(
+        "nmr: {network: {stages: 2}, uncertainty: {methods: [ist_echo, ist_nus]}}\n")
+    changed = planned_jobs(workdir, *configs, "config/more.yaml")
+    assert changed["nmr_train_stage"] == 1 and changed["nmr_train_sigma"] == 1 and not changed["nmr_simulate"], changed

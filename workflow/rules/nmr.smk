@@ -2,14 +2,16 @@
 # Logic in reproflow.nmr; scripts/nmr_*.py are adapters. Training rules are
 # named nmr_train_* so the cluster profile can give them a GPU.
 
+from reproflow.nmr import plan as nmr_plan
+
 NMR = config["nmr"]
 NMR_EVAL_SETS = ["test"] + (["malt1"] if NMR["malt1"] else [])
 NMR_ARCHS = NMR["network"]["architectures"]
 NMR_PRIMARY = NMR_ARCHS[0]
 NMR_SIGMA = NMR["uncertainty"]["methods"]
 # the sigma networks' train and val sets: their own, of varied quality, when
-# uncertainty.vary is set (as reproflow.nmr.jobs.sigma_sets), else the cascade's
-NMR_SIGMA_SETS = ["sigma_train", "sigma_val"] if NMR["uncertainty"].get("vary") else ["train", "val"]
+# uncertainty.vary is set, else the cascade's
+NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
 NMR_PARENT = "results/nmr/mlflow_parent_run.json"
 NMR_CATEGORY = "Study 3: MR-Ai NMR"
 
@@ -28,7 +30,7 @@ rule nmr_simulate:
     output:
         "results/nmr/work/data/{split}.npz",
     params:
-        options=NMR,
+        recipe=lambda w: nmr_plan.split_recipe(w.split, NMR),
     log:
         "logs/nmr/simulate_{split}.log",
     benchmark:
@@ -86,7 +88,7 @@ rule nmr_train_stage:
         model="results/nmr/work/models/{arch}/stage{stage}.keras",
         curves="results/nmr/plots/train_{arch}_stage{stage}.csv",
     params:
-        options=NMR["network"],
+        options=nmr_plan.training_options(NMR["network"]),
         seed=NMR["seed"],
         backup="results/nmr/work/backup/{arch}/stage{stage}",
     threads: 2
@@ -141,7 +143,7 @@ rule nmr_train_sigma:
         model="results/nmr/work/sigma/{method}.keras",
         curves="results/nmr/plots/train_sigma_{method}.csv",
     params:
-        options=NMR["uncertainty"],
+        options=nmr_plan.training_options(NMR["uncertainty"]),
         seed=NMR["seed"],
         backup="results/nmr/work/backup/sigma/{method}",
     threads: 2

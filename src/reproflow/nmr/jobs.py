@@ -24,9 +24,6 @@ from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
-SIMULATED = ("train", "val", "test", "sigma_train", "sigma_val")
-# the uncertainty networks' own train and val sets, when `uncertainty.vary` is set
-SIGMA_SETS = {"train": "sigma_train", "val": "sigma_val"}
 UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus"}
 
 
@@ -63,30 +60,12 @@ def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
 
 # ---- data -----------------------------------------------------------------
 
-def quality_ranges(split: str, options: Mapping[str, Any]) -> dict[str, list[float]]:
-    """How a simulated split varies (`simulate.varied` ranges): the test set
-    by `vary`, the uncertainty networks' sets by `uncertainty.vary`, the
-    cascade's train and val sets not at all."""
-    if split == "test":
-        return dict(options.get("vary", {}))
-    if split in SIGMA_SETS.values():
-        return dict(options["uncertainty"].get("vary", {}))
-    return {}
-
-
-def sigma_sets(options: Mapping[str, Any]) -> dict[str, str]:
-    """The sets the uncertainty networks train and stop on: their own
-    varied-quality sets when `uncertainty.vary` is set, else the cascade's."""
-    return dict(SIGMA_SETS) if options["uncertainty"].get("vary") else {"train": "train", "val": "val"}
-
-
-def simulate_job(out: str, split: str, options: Mapping[str, Any], seed: int) -> None:
-    """One simulated set: train, val, test (varied in quality) or the
-    uncertainty networks' sigma_train and sigma_val (the sizes of train and val)."""
-    cfg = simulate.SimConfig.from_config(options["simulation"])
-    count = options["sets"][split.removeprefix("sigma_")]
-    vary = quality_ranges(split, options)
-    arrays = simulate.simulate_set(seed + SIMULATED.index(split) * 1000, count, cfg, options["nus_fraction"], vary)
+def simulate_job(out: str, split: str, *, simulation: Mapping[str, Any], count: int,
+                 vary: Mapping[str, Sequence[float]], nus_fraction: float, seed: int) -> None:
+    """One simulated set (`split_recipe`): train, val, test (varied in quality)
+    or the uncertainty networks' sigma_train and sigma_val."""
+    cfg = simulate.SimConfig.from_config(simulation)
+    arrays = simulate.simulate_set(seed, count, cfg, nus_fraction, vary)
     save_npz(out, **arrays)
     noise, empty = simulate.quality(arrays["reference"])
     log.info("%s: %d spectra of %s; noise/max %.1e to %.1e, %.0f%% of output tiles noise-only",
@@ -178,7 +157,7 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
                     network_out: Mapping[str, str], out: str, curves: str, backup: str,
                     options: Mapping[str, Any], seed: int, parent: str, config_hash: str, rule: str) -> None:
     """The NLL network of one method, trained on data["train"], stopped on
-    data["val"] (the cascade's sets or the sigma_* sets, see `sigma_sets`)."""
+    data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`)."""
     from reproflow.nmr import train as training
 
     split = {}
