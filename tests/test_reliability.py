@@ -150,6 +150,13 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert_close(comparable(resumed), comparable(straight))
     # the checkpoint is gone once the job is done: a later rerun trains afresh
     assert checkpoint_epochs(workdir) == 0
+    # the killed job's MLflow run was ended KILLED by the rerun; no job's run is left RUNNING
+    client = MlflowClient(f"sqlite:///{workdir}/results/mlflow/mlflow.db")
+    children = [run for run in client.search_runs([client.get_experiment_by_name("ids").experiment_id])
+                if tracking.PARENT_TAG in run.data.tags]
+    trained = Counter(run.info.status for run in children if run.data.tags["snakemake_rule"] == "ids_train")
+    assert trained == {"KILLED": 1, "FINISHED": 1}, trained
+    assert {run.info.status for run in children} == {"KILLED", "FINISHED"}
     # every file the run left is whole: JSON parses, arrays load
     for path in (workdir / "results").rglob("*"):
         if path.suffix == ".json":

@@ -3,6 +3,7 @@
 import os
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -145,6 +146,41 @@ def test_a_failing_job_ends_its_run_failed(store):
     with pytest.raises(ValueError), tracking.child_run("ids", None, "job", {}, journal_dir=store / "j") as run:
         raise ValueError("training diverged")
     assert tracking.client().get_run(run.run_id).info.status == "FAILED"
+
+
+KILLED_JOB = """
+import os, signal
+from reproflow import tracking
+run = tracking.RunLog.start("ids", None, "train/seed0", {}, tracking.tracking_uri(), "j")
+run.log_metrics({"loss": 0.5}, step=1)
+print(run.run_id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_rerun_of_a_killed_job_ends_its_run_killed(store):
+    """A job killed unseen (SIGKILL, a cluster's time limit) leaves its run
+    RUNNING; the job's next run ends it KILLED, and only it."""
+    tracking.init_store(["ids"])
+    killed = subprocess.run([sys.executable, "-c", KILLED_JOB], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    killed_id = killed.stdout.split()[0]
+    with tracking.child_run("ids", None, "train/seed1", {}, journal_dir=store / "j"):
+        pass  # another job's run: not touched
+    live = tracking.RunLog.start("ids", None, "train/seed0", {}, tracking.tracking_uri(), store / "j")
+    client = tracking.client()
+    assert client.get_run(killed_id).info.status == "KILLED"
+    assert client.get_run(killed_id).info.end_time >= client.get_run(killed_id).info.start_time
+    assert client.get_metric_history(killed_id, "loss")[0].value == 0.5
+
+    # a run whose process is alive on this host is left alone, although it has not ended
+    with tracking.child_run("ids", None, "train/seed0", {}, journal_dir=store / "j") as rerun:
+        pass
+    assert client.get_run(live.run_id).info.status == "RUNNING"
+    assert client.get_run(rerun.run_id).info.status == "FINISHED"
+    # the killed run's journal holds its end and is all in the store
+    journals = list((store / "j").glob("*.jsonl"))
+    assert len(journals) == 4 and all(tracking.unsent(tracking.read_journal(p)) is None for p in journals)
 
 
 def test_a_param_logged_twice_with_two_values_is_a_bug_not_an_outage(store):

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import shlex
+import socket
 import subprocess
 import time
 import uuid
@@ -255,6 +256,7 @@ class RunLog:
               uri: str, journal_dir: str | Path) -> RunLog:
         uri = absolute_uri(uri)
         all_tags = {**tags, PARENT_TAG: parent_run_id} if parent_run_id else dict(tags)
+        end_abandoned(journal_dir, run_name)
         journal = new_journal(journal_dir, run_name)
         run_id, error, mlflow_client = None, None, None
         try:
@@ -269,7 +271,8 @@ class RunLog:
         run = cls(journal, uri, run_id, online=error is None)
         run.client = mlflow_client
         run.write({"op": "start", "study": study, "run_name": run_name, "tags": all_tags,
-                   "uri": uri, "run_id": run_id, "time": now_ms()})
+                   "uri": uri, "run_id": run_id, "time": now_ms(), "host": socket.gethostname(),
+                   "pid": os.getpid()})
         if error is not None:
             run.go_offline(error, run.seq)
         return run
@@ -342,6 +345,49 @@ class RunLog:
                     self.uri, first_line(error), self.journal, shlex.quote(str(self.journal)))
 
 
+def end_abandoned(journal_dir: str | Path, run_name: str) -> list[Path]:
+    """End KILLED the earlier runs of this job that never ended: their process
+    died unseen (SIGKILL, out of memory, a cluster's time limit), and MLflow
+    would show them RUNNING for ever. A journal of this job without an end is
+    dead: Snakemake never runs one job twice at once in a working directory,
+    where the journals live. One whose process is still alive on this host is
+    left alone all the same. Returns the journals ended."""
+    ended = []
+    for path in sorted(Path(journal_dir).glob(f"*-{journal_stem(run_name)}-*.jsonl")):  # as new_journal names them
+        try:
+            records = read_journal(path)
+        except ReproflowError:
+            continue  # not ours to judge here; `reproflow mlflow relog` names it
+        start = records[0]
+        if (start.get("run_name") != run_name or any(r["op"] == "end" for r in records)
+                or (start.get("host") == socket.gethostname() and process_alive(start.get("pid")))):
+            continue
+        synced = [r["run_id"] for r in records if r["op"] == "synced"]  # relog may have made the run
+        run_id = synced[-1] if synced else start["run_id"]
+        run = RunLog(path, start["uri"], run_id, online=run_id is not None and unsent(records) is None)
+        run.seq = records[-1]["seq"]
+        text = path.read_text()
+        if not text.endswith("\n"):  # a torn last record: never sent (records are written first)
+            path.write_text(text[:text.rfind("\n") + 1])
+        # ended when it was last heard of, not now
+        run.record({"op": "end", "status": "KILLED", "time": max(r.get("time", 0) for r in records)})
+        log.info("MLflow run %s (%s) never ended: its job died; ended KILLED", run.run_id or path, run_name)
+        ended.append(path)
+    return ended
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def invalid_request(error: BaseException) -> bool:
     return isinstance(error, mlflow.exceptions.MlflowException) and error.error_code == "INVALID_PARAMETER_VALUE"
 
@@ -353,8 +399,11 @@ def now_ms() -> int:
 def new_journal(journal_dir: str | Path, run_name: str) -> Path:
     folder = Path(journal_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", run_name).strip("_") or "run"
-    return folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{safe}-{uuid.uuid4().hex[:8]}.jsonl"
+    return folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{journal_stem(run_name)}-{uuid.uuid4().hex[:8]}.jsonl"
+
+
+def journal_stem(run_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_name).strip("_") or "run"
 
 
 def send(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any]) -> None:
