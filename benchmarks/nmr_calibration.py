@@ -10,7 +10,7 @@ MALT1. "before" is the shipped sigma network (`reproflow/nmr/weights/`),
 
 Config: the shipped run's `nmr` config (`shipped.manifest()["nmr_config"]`)
 with its `uncertainty` section replaced by the current one from --config
-(default config/config.yaml + config/nmr_cpu.yaml: `vary`, 8,192 tiles x 3
+(default config/config.yaml + config/nmr_cpu.yaml: `vary`, 16,384 tiles x 6
 epochs), so the data are the shipped run's and only the sigma training
 differs. Everything goes through the pipeline's own code:
 - the held-out test set and the sigma sets (`plan.sigma_sets`: sigma_train,
@@ -28,9 +28,9 @@ reference's max (mean over spectra; the error is the same before and after).
 
     python benchmarks/nmr_calibration.py --threads 1 --out /tmp/nmr_calibration.json
 
-About 20 min on one core (IST and cascade on 32 + 4 + 8 simulated spectra
-and MALT1, then about 6 min of training per method); --tiles, --epochs and
---methods shorten it; --seed draws a replicate (other simulated sets, other
+About 65 min on one core (IST and cascade on 32 + 4 + 8 simulated spectra
+and MALT1, then about 21 min of training per method; 6 min with --tiles 8192
+--epochs 3); --tiles, --epochs and --methods shorten it; --seed draws a replicate (other simulated sets, other
 initial weights).
 """
 
