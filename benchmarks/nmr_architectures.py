@@ -198,7 +198,7 @@ def main() -> None:
                 continue
             per_stage: list[list[dict[str, float]]] = [[] for _ in range(args.stages)]
             recs: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
-            cut = metrics.MALT1_CUT if name == "malt1" else None
+            cut = metrics.cut_for(name)
             for index, reference in enumerate(arrays["reference"]):
                 for mode in recs:
                     def on_stage(k, estimate, mode=mode, reference=reference):

@@ -140,7 +140,7 @@ def main() -> None:
 
     def score(model: keras.Model, method: str, name: str) -> dict[str, float]:
         """Mean over the set's spectra, as jobs.evaluate_job."""
-        arrays, cut = data[name], metrics.MALT1_CUT if name == "malt1" else None
+        arrays, cut = data[name], metrics.cut_for(name)
         inputs, mus = jobs.method_arrays(method, arrays, ist_out[name], network[name])
         rows = []
         for reference, mu, method_input in zip(arrays["reference"], mus, inputs):

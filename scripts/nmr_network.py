@@ -11,7 +11,7 @@ def main() -> None:
     w = snakemake.wildcards
     network_job(data=snakemake.input.data, stages=list(snakemake.input.stages), out=snakemake.output[0],
                 damping_base=snakemake.params.damping, parent=snakemake.input.parent,
-                config_hash=config_hash(snakemake.config), rule=snakemake.rule, name=f"{w.arch}/{w.nmr_set}")
+                config_hash=config_hash(snakemake.config), rule=snakemake.rule, arch=w.arch, set_name=w.nmr_set)
 
 
 run_logged(main, snakemake.log[0])

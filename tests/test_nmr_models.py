@@ -48,9 +48,12 @@ def test_cascade_keeps_the_measured_echo():
     reference = rng.normal(size=(64, 128))
     for mode in ("echo", "antiecho"):
         measured = ve.apply_mask(reference, ve.mask_for(mode, reference.shape))
-        out = models.cascade(stages, measured, mode)
+        seen = []
+        out = models.cascade(stages, measured, mode, on_stage=lambda k, estimate: seen.append((k, estimate)))
         kept = ve.apply_mask(out, ve.mask_for(mode, out.shape))
         assert np.abs(kept - measured).max() < 1e-4 * np.abs(measured).max()
+        # each stage is seen as the result is (the anti-echo's conjugated back), the last one is it
+        assert [k for k, _ in seen] == [0, 1] and np.array_equal(seen[-1][1], out), mode
     assert models.damping(0) == pytest.approx(0.95) and models.damping(2) == pytest.approx(0.9875)
 
 

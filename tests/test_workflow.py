@@ -99,6 +99,13 @@ def test_micro_run_end_to_end(tmp_path, http_server):
         assert json.loads((workdir / f"results/{study}/metrics.json").read_text())
 
 
+    # study 3 scores every cascade stage; the last is the reconstruction the table scores
+    test_set = json.loads((workdir / "results/nmr/metrics.json").read_text())["sets"]["test"]
+    stages = test_set["network_stages"]["wnn_bf"]
+    assert [len(stages[mode]) for mode in ("echo", "antiecho")] == [1, 1]
+    for mode in ("echo", "antiecho"):
+        assert stages[mode][-1]["r"] == pytest.approx(test_set["table"][f"network_{mode}"]["r"], rel=1e-6)
+
     # the HTML report
     snakemake(workdir, *configs, "--report", "results/report.html")
     report = workdir / "results/report.html"

@@ -128,22 +128,35 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
 
 
 def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: float, parent: str,
-                config_hash: str, rule: str, name: str) -> None:
-    """The cascade's echo and anti-echo reconstructions of one set."""
+                config_hash: str, rule: str, arch: str, set_name: str) -> None:
+    """The cascade's echo and anti-echo reconstructions of one set, and the
+    quality (r, RMSD against the reference) after each stage: in the output
+    as `<mode>_stage_r` / `_rmsd` (stages x spectra), in MLflow per step."""
     from reproflow.nmr import models
 
     arrays = load_npz(data)
     cascade = models.prepare([models.load(path) for path in stages])
+    cut = metrics.cut_for(set_name)
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
+    per_stage: dict[str, list[list[dict[str, float]]]] = {mode: [[] for _ in cascade] for mode in result}
     seconds = []
-    with child(parent, f"network/{name}", config_hash, rule, datasets_of(arrays)) as run:
-        for index in range(len(arrays["reference"])):
+    with child(parent, f"network/{arch}/{set_name}", config_hash, rule, datasets_of(arrays)) as run:
+        for index, reference in enumerate(arrays["reference"]):
             for mode in result:
+                estimates: list[np.ndarray] = []
                 start = time.perf_counter()
-                result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base))
+                result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base,
+                                                   on_stage=lambda _, estimate: estimates.append(estimate)))
                 seconds.append(time.perf_counter() - start)
+                for stage, estimate in enumerate(estimates):  # scored outside the timing
+                    per_stage[mode][stage].append(metrics.quality(reference, estimate, cut))
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
-    save_npz(out, seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
+        for stage in range(len(cascade)):
+            run.log_metrics({f"{mode}.{key}": float(np.mean([row[key] for row in per_stage[mode][stage]]))
+                             for mode in per_stage for key in ("r", "rmsd")}, step=stage + 1)
+    scores = {f"{mode}_stage_{key}": np.array([[row[key] for row in rows] for rows in per_stage[mode]])
+              for mode in per_stage for key in ("r", "rmsd")}
+    save_npz(out, seconds=np.array(seconds), **scores, **{mode: np.stack(v) for mode, v in result.items()})
 
 
 def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[str, np.ndarray],
@@ -194,7 +207,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     arrays = load_npz(data)
     ist_arrays = load_npz(ist_out)
     network_arrays = {arch: load_npz(path) for arch, path in networks.items()}
-    cut = metrics.MALT1_CUT if name == "malt1" else None
+    cut = metrics.cut_for(name)
     references = arrays["reference"]
     methods = evaluate.reconstructions(arrays, ist_arrays, network_arrays, primary)
     table = evaluate.quality_table(references, methods, cut)
@@ -203,7 +216,8 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                               "cut": cut, "table": table, "uncertainty": {}, "seconds": {
                                   "ist_per_spectrum": float(np.mean(ist_arrays["seconds"])),
                                   **{f"network_{a}_per_spectrum": float(np.mean(v["seconds"]))
-                                     for a, v in network_arrays.items()}}}
+                                     for a, v in network_arrays.items()}},
+                              "network_stages": {a: evaluate.stage_table(v) for a, v in network_arrays.items()}}
     psq_rows, boxes = [], {}
     sigma_dir = Path(out["sigma_dir"])
     sigma_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,11 @@ MALT1_CUT = (100, 800)  # direct-dimension points kept on MALT1, before anything
 LEVEL = 0.01  # points kept: |ref| or |rec| above this share of max(ref)
 
 
+def cut_for(set_name: str) -> tuple[int, int] | None:
+    """The direct-dimension cut a set is scored on: MALT1's, as the authors; none for simulated sets."""
+    return MALT1_CUT if set_name == "malt1" else None
+
+
 def crop(cut: tuple[int, int] | None, *spectra: np.ndarray) -> tuple[np.ndarray, ...]:
     """The spectra cut to direct-dimension points cut[0]:cut[1] (MALT1), or as they are."""
     return spectra if cut is None else tuple(s[..., cut[0]:cut[1]] for s in spectra)

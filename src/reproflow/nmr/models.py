@@ -151,9 +151,12 @@ def cascade(models: Sequence[keras.Model], measured: np.ndarray, mode: str = "ec
     """K stages: network, damping (1 - base 2^-k), data consistency.
 
     The anti-echo runs through the echo networks after t1 conjugation.
+    `on_stage(k, estimate)` sees each stage's output as the result is seen
+    (anti-echo conjugated back).
     """
     if mode == "antiecho":
-        return ve.flip_t1(cascade(models, ve.flip_t1(measured), "echo", damping_base, None, on_stage))
+        echo_stage = None if on_stage is None else (lambda k, estimate: on_stage(k, ve.flip_t1(estimate)))
+        return ve.flip_t1(cascade(models, ve.flip_t1(measured), "echo", damping_base, None, echo_stage))
     known, mask = ve.known_part(measured, ve.mask_for(mode, measured.shape, schedule))
     operator = ve.MaskOperator(mask)
     estimate = measured.astype(np.float32)

@@ -25,6 +25,10 @@ def markdown(summary: Mapping[str, Any]) -> str:
             lines.append(f"| {LABELS.get(method, method)} | {_cell(row['r'])} | {_cell(row['rmsd'])} | "
                          f"{_cell(paper[0])} | {_cell(paper[1])} |")
         lines += ["", f"Seconds per spectrum: {result['seconds']}.", ""]
+        for arch, modes in result.get("network_stages", {}).items():
+            for mode, rows in modes.items():
+                lines += [f"Network {arch}, {mode}, r / RMSD after each stage: "
+                          + ", ".join(f"{row['r']:.4f} / {row['rmsd']:.4f}" for row in rows) + ".", ""]
         if result.get("uncertainty"):
             lines += ["| uncertainty model | coverage ±1.96σ (all) | coverage (signal points) | mean pSQ |",
                       "|---|---|---|---|"]
