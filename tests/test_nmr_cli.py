@@ -185,3 +185,22 @@ def test_ship_copies_a_run_with_its_manifest(files, tmp_path):
     run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "network",
         "--models", str(out), "--out", str(tmp_path / "o.ft2"))
     assert io.read_spectrum(tmp_path / "o.ft2").data.shape == (64, 256)
+
+
+def test_git_state_names_the_changed_files(tmp_path):
+    import subprocess
+
+    from reproflow.nmr import shipped
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+    (tmp_path / "a.py").write_text("a\n")
+    (tmp_path / "b.py").write_text("b\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "x")
+    (tmp_path / "a.py").write_text("changed\n")  # " M a.py": the status line starts with a space
+    (tmp_path / "new.py").write_text("new\n")
+    state = shipped.git_state(tmp_path)
+    assert len(state["commit"]) == 40 and state["uncommitted"] == ["a.py", "new.py"]

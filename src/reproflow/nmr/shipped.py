@@ -43,11 +43,12 @@ def source_digest(root: str | Path = Path(__file__).parent) -> str:
 def git_state(repo: str | Path) -> dict[str, Any]:
     """HEAD of the checkout and the tracked files changed against it."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
     try:
+        # not stripped: a status line starts with a space (" M path") when only the worktree changed
         changed = git("status", "--porcelain", "--untracked-files=all").splitlines()
-        return {"commit": git("rev-parse", "HEAD"), "uncommitted": sorted(line[3:] for line in changed)}
+        return {"commit": git("rev-parse", "HEAD").strip(), "uncommitted": sorted(line[3:] for line in changed)}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": "unknown", "uncommitted": []}
 
