@@ -196,22 +196,12 @@ def main() -> None:
         for name, arrays in data.items():
             if name in ("train", "val"):
                 continue
-            per_stage: list[list[dict[str, float]]] = [[] for _ in range(args.stages)]
-            recs: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
             cut = metrics.cut_for(name)
-            for index, reference in enumerate(arrays["reference"]):
-                for mode in recs:
-                    def on_stage(k, estimate, mode=mode, reference=reference):
-                        if mode == "echo":
-                            per_stage[k].append(metrics.quality(reference, estimate, cut))
-                    recs[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping, on_stage=on_stage))
+            recs, scores, _ = jobs.reconstruct_set(cascade, arrays, damping, cut)
             table = evaluate.quality_table(arrays["reference"], {
-                "echo_plain": arrays["echo"], "network_echo": np.stack(recs["echo"]),
-                "network_antiecho": np.stack(recs["antiecho"])}, cut)
+                "echo_plain": arrays["echo"], "network_echo": recs["echo"], "network_antiecho": recs["antiecho"]}, cut)
             results[arch][name] = {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in table.items()}
-            results[arch][name]["echo_per_stage"] = [
-                {"r": float(np.mean([q["r"] for q in rows])), "rmsd": float(np.mean([q["rmsd"] for q in rows]))}
-                for rows in per_stage]
+            results[arch][name]["echo_per_stage"] = jobs.stage_means(scores)["echo"]
 
     # ---- inference time: one MALT1 echo reconstruction, interleaved ---------
     timing_input = data["malt1"]["echo"][0] if use_malt1 else data["test"]["echo"][0]

@@ -28,9 +28,10 @@ reference's max (mean over spectra; the error is the same before and after).
 
     python benchmarks/nmr_calibration.py --threads 1 --out /tmp/nmr_calibration.json
 
-About 65 min on one core (IST and cascade on 32 + 4 + 8 simulated spectra
-and MALT1, then about 21 min of training per method; 6 min with --tiles 8192
---epochs 3); --tiles, --epochs and --methods shorten it; --seed draws a replicate (other simulated sets, other
+An estimated 65 min on one core (IST and cascade on 32 + 4 + 8 simulated
+spectra and MALT1, then about 21 min of training per method, measured for
+ist_echo; 6 min with --tiles 8192 --epochs 3); --tiles, --epochs and
+--methods shorten it; --seed draws a replicate (other simulated sets, other
 initial weights).
 """
 

@@ -55,14 +55,6 @@ def quality_table(references: np.ndarray, methods: Mapping[str, np.ndarray],
     return table
 
 
-def stage_table(network_out: Mapping[str, np.ndarray]) -> dict[str, list[dict[str, float]]]:
-    """Mean r and RMSD after each cascade stage, per mode, from a network job's
-    output (`jobs.network_job`); empty for an output made before it scored stages."""
-    return {mode: [{"r": float(r.mean()), "rmsd": float(rmsd.mean())}
-                   for r, rmsd in zip(network_out[f"{mode}_stage_r"], network_out[f"{mode}_stage_rmsd"])]
-            for mode in ("echo", "antiecho") if f"{mode}_stage_r" in network_out}
-
-
 def psq(sigma: np.ndarray, mu: np.ndarray, level: float = PSQ_LEVEL) -> float:
     """pSQ: median of sigma / max(mu) over points with mu between `level` and
     100% of max(mu). Reference-free: lower is better."""

@@ -127,36 +127,58 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
         run.log_artifact(curves)
 
 
+MODES = ("echo", "antiecho")
+
+
+def reconstruct_set(cascade: Sequence[Any], arrays: Mapping[str, np.ndarray], damping_base: float,
+                    cut: tuple[int, int] | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[float]]:
+    """The cascade's echo and anti-echo reconstructions of a set's spectra,
+    the quality after each stage (`<mode>_stage_r` / `_rmsd`: stages x
+    spectra, see `stage_means`) and the seconds of each reconstruction (the
+    scoring is outside the timing)."""
+    from reproflow.nmr import models
+
+    result: dict[str, list[np.ndarray]] = {mode: [] for mode in MODES}
+    per_stage: dict[str, list[list[dict[str, float]]]] = {mode: [[] for _ in cascade] for mode in MODES}
+    seconds = []
+    for index, reference in enumerate(arrays["reference"]):
+        for mode in MODES:
+            estimates: list[np.ndarray] = []
+            start = time.perf_counter()
+            result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base,
+                                               on_stage=lambda _, estimate: estimates.append(estimate)))
+            seconds.append(time.perf_counter() - start)
+            for stage, estimate in enumerate(estimates):
+                per_stage[mode][stage].append(metrics.quality(reference, estimate, cut))
+    scores = {f"{mode}_stage_{key}": np.array([[row[key] for row in rows] for rows in per_stage[mode]])
+              for mode in MODES for key in ("r", "rmsd")}
+    return {mode: np.stack(v) for mode, v in result.items()}, scores, seconds
+
+
+def stage_means(scores: Mapping[str, np.ndarray]) -> dict[str, list[dict[str, float]]]:
+    """Mean r and RMSD after each stage, per mode, from `reconstruct_set`'s
+    scores (or a network job's output; empty for one made before it scored stages)."""
+    return {mode: [{"r": float(r.mean()), "rmsd": float(rmsd.mean())}
+                   for r, rmsd in zip(scores[f"{mode}_stage_r"], scores[f"{mode}_stage_rmsd"])]
+            for mode in MODES if f"{mode}_stage_r" in scores}
+
+
 def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: float, parent: str,
                 config_hash: str, rule: str, arch: str, set_name: str) -> None:
     """The cascade's echo and anti-echo reconstructions of one set, and the
-    quality (r, RMSD against the reference) after each stage: in the output
-    as `<mode>_stage_r` / `_rmsd` (stages x spectra), in MLflow per step."""
+    quality after each stage: in the output (`reconstruct_set`), in MLflow per step."""
     from reproflow.nmr import models
 
     arrays = load_npz(data)
     cascade = models.prepare([models.load(path) for path in stages])
-    cut = metrics.cut_for(set_name)
-    result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": []}
-    per_stage: dict[str, list[list[dict[str, float]]]] = {mode: [[] for _ in cascade] for mode in result}
-    seconds = []
     with child(parent, f"network/{arch}/{set_name}", config_hash, rule, datasets_of(arrays)) as run:
-        for index, reference in enumerate(arrays["reference"]):
-            for mode in result:
-                estimates: list[np.ndarray] = []
-                start = time.perf_counter()
-                result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base,
-                                                   on_stage=lambda _, estimate: estimates.append(estimate)))
-                seconds.append(time.perf_counter() - start)
-                for stage, estimate in enumerate(estimates):  # scored outside the timing
-                    per_stage[mode][stage].append(metrics.quality(reference, estimate, cut))
+        result, scores, seconds = reconstruct_set(cascade, arrays, damping_base, metrics.cut_for(set_name))
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
+        means = stage_means(scores)
         for stage in range(len(cascade)):
-            run.log_metrics({f"{mode}.{key}": float(np.mean([row[key] for row in per_stage[mode][stage]]))
-                             for mode in per_stage for key in ("r", "rmsd")}, step=stage + 1)
-    scores = {f"{mode}_stage_{key}": np.array([[row[key] for row in rows] for rows in per_stage[mode]])
-              for mode in per_stage for key in ("r", "rmsd")}
-    save_npz(out, seconds=np.array(seconds), **scores, **{mode: np.stack(v) for mode, v in result.items()})
+            run.log_metrics({f"{mode}.{key}": rows[stage][key] for mode, rows in means.items()
+                             for key in ("r", "rmsd")}, step=stage + 1)
+    save_npz(out, seconds=np.array(seconds), **scores, **result)
 
 
 def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[str, np.ndarray],
@@ -217,7 +239,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                                   "ist_per_spectrum": float(np.mean(ist_arrays["seconds"])),
                                   **{f"network_{a}_per_spectrum": float(np.mean(v["seconds"]))
                                      for a, v in network_arrays.items()}},
-                              "network_stages": {a: evaluate.stage_table(v) for a, v in network_arrays.items()}}
+                              "network_stages": {a: stage_means(v) for a, v in network_arrays.items()}}
     psq_rows, boxes = [], {}
     sigma_dir = Path(out["sigma_dir"])
     sigma_dir.mkdir(parents=True, exist_ok=True)
