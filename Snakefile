@@ -2,7 +2,7 @@
 # Rules live in workflow/rules/<stage>.smk; logic in the reproflow package.
 from snakemake.utils import min_version
 
-from reproflow.config import validate
+from reproflow.config import check_config, load_yaml_file, validate
 
 min_version("9.0")
 
@@ -10,18 +10,24 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-# jsonschema errors reworded so each names the offending key
-validate(
-    config,
-    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
-    "config (" + " + ".join(map(str, workflow.configfiles)) + ")",
-)
+CONFIG_SOURCE = "config (" + " + ".join(map(str, workflow.configfiles)) + ")"
+# Snakemake has read the files; read again what it lets through: YAML
+# aliases (a few lines can stand for billions of values), non-string keys
+for path in workflow.configfiles:
+    load_yaml_file(path, "config file")
+# jsonschema errors reworded so each names the offending key; NaN and
+# infinities refused at every key
+validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml", CONFIG_SOURCE)
 
 
 report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+# what a dry run can know beyond the schema (dates, day counts, NMR tiles, sizes)
+check_config(config, CONFIG_SOURCE, REGISTRY)
 
 
 wildcard_constraints:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reproflow.errors import ReproflowError
+from reproflow.outputs import atomic_output
 
 CARD_COLUMNS = ["dataset", "file", "bytes", "sha256", "checksum_source", "licence", "citation", "url"]
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise ReproflowError(f"{path}: a dangling symbolic link (to {os.readlink(path)}); expected a data file")
+    if path.is_dir():
+        raise ReproflowError(f"{path}: is a folder; expected a data file")
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(chunk):
+                digest.update(block)
+    except OSError as error:
+        raise ReproflowError(f"{path}: cannot be read ({error.strerror}); expected a data file") from error
     return digest.hexdigest()
 
 
@@ -32,11 +41,14 @@ def datasets_card(
     checksum is not published, from the record made on first download
     ("recorded"); a file that no longer matches stops the run.
     """
-    recorded = json.loads(Path(lockfile).read_text()) if Path(lockfile).exists() else {}
-    rows = []
+    from reproflow.download import read_lock  # here: it brings requests
+
+    recorded = read_lock(Path(lockfile))
+    rows, inputs = [], [lockfile]
     for dataset, entry in entries.items():
         for name, spec in entry["files"].items():
             path = Path(resources) / dataset / name
+            inputs.append(path)
             actual = sha256_file(path)
             expected = spec["sha256"] or recorded.get(f"{dataset}/{name}", {}).get("sha256")
             if expected and actual != expected:
@@ -51,8 +63,7 @@ def datasets_card(
                 "licence": entry["licence"], "citation": entry["citation"],
                 "url": spec["urls"][0],
             })
-    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    with open(out_csv, "w", newline="") as handle:
+    with atomic_output(out_csv, inputs, "datasets card") as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CARD_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

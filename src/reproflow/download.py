@@ -106,10 +106,12 @@ def fetch(
     key = f"{spec.dataset}/{spec.name}"
     urls = resolve_urls(spec, mirror)
     sha, size, source = spec.sha256, spec.size, "registry"
-    if sha is None and lockfile is not None and (entry := _read_lock(lockfile).get(key)):
+    if sha is None and lockfile is not None and (entry := read_lock(lockfile).get(key)):
         sha, source = entry["sha256"], f"lockfile {lockfile}"
         size = entry.get("size") if size is None else size
     part = dest.parent / (dest.name + ".part")
+    if dest.is_dir() and not dest.is_symlink():
+        raise DownloadError(f"{dest}: is a folder; expected the place of the file {key} (remove the folder)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.unlink(missing_ok=True)
     failures = []
@@ -152,6 +154,10 @@ def _transfer(url: str, part: Path, size: int | None, timeout_s: float) -> str:
         if parts.netloc not in ("", "localhost"):
             raise _UrlError(f"file URL on a remote host {parts.netloc!r} is not supported")
         src = Path(url2pathname(parts.path))
+        if src.is_symlink() and not src.exists():
+            raise _UrlError(f"{src} is a dangling symbolic link (to {os.readlink(src)}); expected the file")
+        if src.is_dir():
+            raise _UrlError(f"{src} is a folder; expected the file")
         try:
             fh = src.open("rb")
         except OSError as e:
@@ -222,13 +228,33 @@ def _write(part: Path, chunks: Iterable[bytes], start: int, size: int | None, to
     return h.hexdigest()
 
 
-def _read_lock(lockfile: Path) -> dict:
+def read_lock(lockfile: Path) -> dict:
+    """The checksum lockfile: {"dataset/file": {"sha256": ..., "size": ...}}, checked."""
+    lockfile = Path(lockfile)
+    if lockfile.is_symlink() and not lockfile.exists():
+        raise DownloadError(f"checksum lockfile {lockfile} is a dangling symbolic link (to {os.readlink(lockfile)}); "
+                            "expected a JSON file or no file")
+    if lockfile.is_dir():
+        raise DownloadError(f"checksum lockfile {lockfile} is a folder; expected a JSON file")
     try:
-        return json.loads(Path(lockfile).read_text())
+        data = json.loads(lockfile.read_bytes())
     except FileNotFoundError:
         return {}
-    except ValueError as e:
+    except OSError as e:
+        raise DownloadError(f"checksum lockfile {lockfile} cannot be read ({e.strerror})") from e
+    except (ValueError, RecursionError) as e:
         raise DownloadError(f"checksum lockfile {lockfile} is not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise DownloadError(f"checksum lockfile {lockfile}: a JSON {type(data).__name__}; expected an object "
+                            '{"dataset/file": {"sha256": ..., "size": ...}}')
+    for key, entry in data.items():
+        sha = entry.get("sha256") if isinstance(entry, dict) else None
+        size = entry.get("size") if isinstance(entry, dict) else None
+        if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)) or not (
+                size is None or (isinstance(size, int) and not isinstance(size, bool) and size >= 0)):
+            raise DownloadError(f"checksum lockfile {lockfile}: entry {key!r} is {entry!r}; expected "
+                                '{"sha256": <64 hex digits>, "size": <bytes>}')
+    return data
 
 
 def _record(lockfile: Path, key: str, sha256: str, size: int) -> str:
@@ -238,7 +264,7 @@ def _record(lockfile: Path, key: str, sha256: str, size: int) -> str:
     # A sidecar is locked because os.replace gives the lockfile a new inode.
     with open(lockfile.with_name(lockfile.name + ".lock"), "a") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
-        data = _read_lock(lockfile)
+        data = read_lock(lockfile)
         if key not in data:
             data[key] = {"sha256": sha256, "size": size}
             tmp = lockfile.with_name(f".{lockfile.name}.{os.getpid()}.tmp")
@@ -248,19 +274,38 @@ def _record(lockfile: Path, key: str, sha256: str, size: int) -> str:
         return data[key]["sha256"]
 
 
-def extract(archive: Path, target_dir: Path) -> list[Path]:
+# Past these an archive is refused before anything is written: a Kyoto month
+# unpacks to a few GB in about 31 files; a bomb declares far more.
+MAX_EXTRACT_BYTES = 64 * 2**30
+MAX_MEMBERS = 100_000
+DISK_MARGIN = 2**30  # left free after extraction
+
+
+def extract(archive: Path, target_dir: Path, max_bytes: int | None = None) -> list[Path]:
     """Unpack a zip or tar archive into target_dir (replaced atomically); return the files.
 
-    Links, special files and members escaping target_dir are refused before anything is
-    written. On failure no target_dir is left.
+    Links, special files, members escaping target_dir, duplicate member names,
+    and archives whose members declare more than `max_bytes` (default
+    MAX_EXTRACT_BYTES) or more than the free disk space are refused before
+    anything is written; no member is written past the size it declares.
+    On failure no target_dir is left.
     """
     archive, target_dir = Path(archive), Path(target_dir)
+    if archive.is_symlink() and not archive.exists():
+        raise DownloadError(f"archive {archive} is a dangling symbolic link (to {os.readlink(archive)})")
+    if archive.is_dir():
+        raise DownloadError(f"archive {archive} is a folder; expected a zip or tar file")
     if not archive.is_file():
         raise DownloadError(f"archive {archive} does not exist")
+    if same_or_inside(archive, target_dir):
+        raise DownloadError(f"archive {archive}: the target folder {target_dir} is or holds the archive itself; "
+                            "extracting would replace it")
     target_dir.parent.mkdir(parents=True, exist_ok=True)
+    limit = MAX_EXTRACT_BYTES if max_bytes is None else max_bytes
+    free = shutil.disk_usage(target_dir.parent).free - DISK_MARGIN
     tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", suffix=".tmp", dir=target_dir.parent))
     try:
-        files = _unpack(archive, tmp)
+        files = _unpack(archive, tmp, Budget(archive, limit, free))
         if target_dir.exists() or target_dir.is_symlink():
             old = tmp.with_name(tmp.name + ".old")
             os.replace(target_dir, old)
@@ -276,8 +321,40 @@ def extract(archive: Path, target_dir: Path) -> list[Path]:
     return [target_dir / rel for rel in files]
 
 
-def _unpack(archive: Path, root: Path) -> list[PurePosixPath]:
-    entries: list[tuple[PurePosixPath, bool, Callable]] = []
+@dataclass
+class Budget:
+    """What an archive may unpack to: checked on the sizes members declare, as they are listed."""
+
+    archive: Path
+    limit: int
+    free: int
+    declared: int = 0
+    members: int = 0
+
+    def admit(self, name: str, size: int, names: set[str]) -> None:
+        if name in names:
+            raise DownloadError(f"archive {self.archive}: member {name!r} appears twice; refusing an archive "
+                                "whose members overwrite each other")
+        names.add(name)
+        self.members += 1
+        self.declared += max(size, 0)
+        if self.members > MAX_MEMBERS:
+            raise DownloadError(f"archive {self.archive}: more than {MAX_MEMBERS} members; refusing it")
+        if self.declared > self.limit:
+            raise DownloadError(
+                f"archive {self.archive}: its members declare more than {self.limit} bytes uncompressed "
+                f"({self.declared} bytes so far, at {name!r}), past the extraction cap "
+                "(download.max_extract_gb); a decompression bomb? refusing it")
+        if self.declared > self.free:
+            raise DownloadError(
+                f"archive {self.archive}: its members declare {self.declared} bytes uncompressed (so far, at "
+                f"{name!r}), more than the {max(self.free, 0)} bytes free on the disk (keeping {DISK_MARGIN} "
+                "free); refusing it")
+
+
+def _unpack(archive: Path, root: Path, budget: Budget) -> list[PurePosixPath]:
+    entries: list[tuple[PurePosixPath, bool, int, Callable]] = []
+    names: set[str] = set()
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
@@ -285,14 +362,16 @@ def _unpack(archive: Path, root: Path) -> list[PurePosixPath]:
                     kind = stat.S_IFMT(info.external_attr >> 16)
                     special = kind not in (0, stat.S_IFREG, stat.S_IFDIR)
                     rel = _member(archive, info.filename, root, special)
-                    entries.append((rel, info.is_dir(), lambda i=info: zf.open(i)))
-                return _write_members(entries, root)
+                    budget.admit(rel.as_posix(), info.file_size, names)
+                    entries.append((rel, info.is_dir(), info.file_size, lambda i=info: zf.open(i)))
+                return _write_members(archive, entries, root)
         if tarfile.is_tarfile(archive):
             with tarfile.open(archive) as tf:
-                for m in tf.getmembers():
+                for m in tf:  # lazily: a bomb is refused at the member that passes the cap, not after all
                     rel = _member(archive, m.name, root, not (m.isfile() or m.isdir()))
-                    entries.append((rel, m.isdir(), lambda m=m: tf.extractfile(m)))
-                return _write_members(entries, root)
+                    budget.admit(rel.as_posix(), m.size if m.isfile() else 0, names)
+                    entries.append((rel, m.isdir(), m.size, lambda m=m: tf.extractfile(m)))
+                return _write_members(archive, entries, root)
     except DownloadError:
         raise
     except Exception as e:  # zipfile, tarfile, gzip, zlib and lzma each raise their own
@@ -312,18 +391,32 @@ def _member(archive: Path, name: str, root: Path, special: bool) -> PurePosixPat
     return rel
 
 
-def _write_members(entries: list[tuple[PurePosixPath, bool, Callable]], root: Path) -> list[PurePosixPath]:
+def _write_members(
+    archive: Path, entries: list[tuple[PurePosixPath, bool, int, Callable]], root: Path,
+) -> list[PurePosixPath]:
     files = []
-    for rel, is_dir, open_member in entries:
+    for rel, is_dir, size, open_member in entries:
         path = root / rel
         if is_dir:
             path.mkdir(parents=True, exist_ok=True)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
         with open_member() as src, path.open("wb") as dst:
-            shutil.copyfileobj(src, dst, CHUNK)
+            while block := src.read(min(CHUNK, size - written + 1)):
+                written += len(block)
+                if written > size:  # zipfile and tarfile stop at the declared size; never trust that alone
+                    raise DownloadError(f"archive {archive}: member {rel.as_posix()!r} holds more than the "
+                                        f"{size} bytes it declares; refusing it")
+                dst.write(block)
         files.append(rel)
     return files
+
+
+def same_or_inside(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or lies inside it (resolved)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or path.is_relative_to(folder)
 
 
 def _remove(path: Path) -> None:

@@ -25,19 +25,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def pending_command(args: argparse.Namespace) -> None:
-    from reproflow import tracking
+    from reproflow.journal import scan_journals  # no MLflow needed to list them
 
-    paths = tracking.pending_journals(args.results)
+    paths, corrupt = scan_journals(args.results)
     for path in paths:
         print(path)
-    log.info("%d journal(s) under %s not yet in MLflow", len(paths), args.results)
+    for path, message in corrupt:
+        print(f"corrupt: {message}")
+    log.info("%d journal(s) under %s not yet in MLflow%s", len(paths), args.results,
+             f", {len(corrupt)} corrupt (left alone; fix or remove them)" if corrupt else "")
 
 
 def relog_command(args: argparse.Namespace) -> None:
+    """Send every journal that can be sent; then name those that could not."""
     from reproflow import tracking
+    from reproflow.errors import ReproflowError
 
-    paths = [Path(p) for p in args.journals] or tracking.pending_journals(args.results)
+    if args.journals:
+        paths, failed = [Path(p) for p in args.journals], []
+    else:
+        paths, corrupt = tracking.scan_journals(args.results)
+        failed = [message for _, message in corrupt]
+    sent = 0
     for path in paths:
-        run_id = tracking.relog(path, args.uri)
+        try:
+            run_id = tracking.relog(path, args.uri)
+        except ReproflowError as error:
+            failed.append(str(error))
+            continue
+        sent += 1
         log.info("%s -> MLflow run %s", path, run_id)
-    log.info("%d journal(s) sent", len(paths))
+    log.info("%d journal(s) sent", sent)
+    if failed:
+        raise ReproflowError(f"{len(failed)} journal(s) not sent:\n  " + "\n  ".join(failed))

@@ -54,7 +54,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from reproflow.errors import ReproflowError  # noqa: E402
 from reproflow.journal import (  # noqa: E402,F401  (re-exported for jobs and the CLI)
-    JOURNAL_FOLDER, first_line, pending_journals, read_journal, unsent,
+    JOURNAL_FOLDER, first_line, pending_journals, read_journal, scan_journals, unsent,
 )
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 import re
 import sys
 
-from reproflow.config import config_hash, load_registry
-from reproflow.journal import pending_journals
+from reproflow.config import ConfigError, config_hash, load_registry
+from reproflow.journal import journal_report
 
 REGISTRY = load_registry(
     config["registry"], f"{workflow.basedir}/workflow/schemas/datasets.schema.yaml"
@@ -47,7 +47,7 @@ def run_files():
     for item in items:
         dataset, _, name = item.partition("/")
         if dataset not in REGISTRY or (name and name not in REGISTRY[dataset]["files"]):
-            raise ValueError(
+            raise ConfigError(
                 f"config: {item!r} is not in the data registry {config['registry']} "
                 f"(datasets: {sorted(REGISTRY)})"
             )
@@ -70,12 +70,7 @@ def all_targets():
 
 
 def say_pending_journals():
-    """At the end of a run, name the runs the MLflow store did not receive."""
-    pending = pending_journals("results")
-    if pending:
-        print(
-            f"reproflow: {len(pending)} run(s) did not reach the MLflow store; their params, "
-            "metrics and artifacts are in results/<study>/mlflow_journal/. Once the store "
-            "answers, send them with: reproflow mlflow relog",
-            file=sys.stderr,
-        )
+    """At the end of a run, name the runs the MLflow store did not receive,
+    and journals that cannot be read (never failing the run for them)."""
+    for line in journal_report("results"):
+        print(f"reproflow: {line}", file=sys.stderr)
