@@ -194,11 +194,12 @@ def test_a_param_logged_twice_with_two_values_is_a_bug_not_an_outage(store):
 
 def test_journal_errors_name_the_file_and_line(store, capsys):
     journal = store / "broken.jsonl"
-    journal.write_text('{"seq": 1, "op": "start"}\nnot json\n{"seq": 3, "op": "end"}\n')
+    start = '{"seq": 1, "op": "start", "uri": "sqlite:///x.db", "run_id": "x"}'
+    journal.write_text(start + '\nnot json\n{"seq": 3, "op": "end", "status": "FINISHED", "time": 1}\n')
     assert main(["mlflow", "relog", str(journal)]) == 1
     assert f"{journal}, line 2: not a journal record" in capsys.readouterr().err
     # a torn last line (a job killed mid-write) is tolerated
-    journal.write_text('{"seq": 1, "op": "start", "run_id": "x"}\n{"seq": 2, "op": "metr')
+    journal.write_text(start + '\n{"seq": 2, "op": "metr')
     assert tracking.unsent(tracking.read_journal(journal)) is None
     assert main(["mlflow", "relog", str(store / "missing.jsonl")]) == 1
     assert "missing.jsonl: cannot read the MLflow journal" in capsys.readouterr().err

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,14 @@ def datasets_card(
         writer.writeheader()
         writer.writerows(rows)
     return rows
+
+
+def read_json_object(path: str | Path, what: str, needed: Sequence[str] = ()) -> dict[str, Any]:
+    """A JSON object a job reads, refused with the file named when unreadable or lacking `needed` keys."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ReproflowError(f"{path}: cannot read {what} ({error})") from error
+    if not isinstance(value, dict) or any(key not in value for key in needed):
+        raise ReproflowError(f"{path}: not {what}; expected a JSON object with {list(needed)}")
+    return value

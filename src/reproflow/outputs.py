@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -117,6 +118,16 @@ def write_text(path: PathLike, text: str, inputs: Iterable[PathLike | None] = ()
 def write_bytes(path: PathLike, data: bytes, inputs: Iterable[PathLike | None] = ()) -> None:
     with atomic_output(path, inputs) as tmp:
         tmp.write_bytes(data)
+
+
+def write_json(path: PathLike, value: object, inputs: Iterable[PathLike | None] = ()) -> None:
+    """`value` as indented JSON; a NaN or infinity anywhere in it is refused
+    (JSON has no such numbers, and a NaN in a result is a wrong answer)."""
+    try:
+        text = json.dumps(value, indent=2, allow_nan=False)
+    except ValueError as error:
+        raise ReproflowError(f"{path}: {error}; expected finite numbers only") from None
+    write_text(path, text, inputs)
 
 
 def check_finite(values: object, what: str) -> np.ndarray:

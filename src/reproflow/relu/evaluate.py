@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # noqa: E402
+
+from reproflow.errors import ReproflowError  # noqa: E402
+from reproflow.outputs import atomic_output  # noqa: E402
 
 
 def predict_classes(outputs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -64,9 +68,11 @@ def classification_metrics(
     return out
 
 
-def write_confusion_csv(matrix: Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path) -> None:
+def write_confusion_csv(
+    matrix: Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path, inputs: Sequence[str | Path] = (),
+) -> None:
     """Rows: true class; columns: predicted class."""
-    with open(path, "w", newline="") as handle:
+    with atomic_output(path, inputs, "confusion table") as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["true/predicted", *class_names])
         for name, row in zip(class_names, matrix, strict=True):
@@ -74,7 +80,8 @@ def write_confusion_csv(matrix: Sequence[Sequence[int]], class_names: Sequence[s
 
 
 def plot_confusion(
-    matrix: Sequence[Sequence[int]], class_names: Sequence[str], title: str, path: str | Path
+    matrix: Sequence[Sequence[int]], class_names: Sequence[str], title: str, path: str | Path,
+    inputs: Sequence[str | Path] = (),
 ) -> plt.Figure:
     """A confusion-matrix heat map with counts, saved as PNG; returns the figure."""
     matrix = np.asarray(matrix)
@@ -90,15 +97,20 @@ def plot_confusion(
         ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
                 color="white" if count > threshold else "black")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_output(path, inputs, "figure") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
     return fig
 
 
-def write_rows(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
-    """A list of dicts as CSV (columns: the union of keys, in first-seen order)."""
+def write_rows(rows: Sequence[dict[str, Any]], path: str | Path, inputs: Sequence[str | Path] = ()) -> None:
+    """A list of dicts as CSV (columns: the union of keys, in first-seen order);
+    every number must be finite (a NaN loss is a diverged model, not a result)."""
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as handle:
+    for number, row in enumerate(rows, 1):
+        for key, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ReproflowError(f"{path}: row {number}, column {key!r} is {value}; expected a finite number")
+    with atomic_output(path, inputs, "table") as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)

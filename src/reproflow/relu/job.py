@@ -5,7 +5,6 @@ Call `reproflow.runtime.limit_threads` before importing this module.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 from reproflow import tracking
+from reproflow.data import read_json_object
+from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json
 from reproflow.relu.data import load_arrays
 from reproflow.relu.evaluate import (
     classification_metrics, plot_confusion, predict_classes, silent_classes, write_confusion_csv, write_rows,
@@ -31,7 +32,11 @@ def train_job(
     head: str, protocol: str, seed: int, options: Mapping[str, Any], config_hash: str, rule: str,
 ) -> dict[str, Any]:
     """Train, cross-validate and test one job; write its files; log it to MLflow."""
-    info = json.loads(Path(meta).read_text())
+    inputs = [npz, meta, parent]
+    for key in TRAIN_OUTPUTS:  # refused before minutes of training, not after
+        check_output_path(out[key], inputs, key)
+    info = read_json_object(meta, "the data set's metadata (rule relu_data)",
+                            ("sha256", "n_train", "n_test", "n_classes", "class_names"))
     arrays = load_arrays(npz)
     for key in TRAIN_OUTPUTS:
         Path(out[key]).parent.mkdir(parents=True, exist_ok=True)
@@ -51,9 +56,12 @@ def train_job(
             protocol=protocol, seed=seed, options=options, sink=run.log_metrics,
         )
         x_test, y_test = arrays[f"{key}_test"], arrays["y_test"]
-        outputs = final.predict(x_test, batch_size=options["batch_size"], verbose=0)
+        outputs = check_finite(final.predict(x_test, batch_size=options["batch_size"], verbose=0),
+                               f"relu job {run_name}: test outputs")
         predicted, zero_rows = predict_classes(outputs)
-        dead = silent_classes(final.predict(arrays[f"{key}_train"], batch_size=options["batch_size"], verbose=0))
+        dead = silent_classes(check_finite(
+            final.predict(arrays[f"{key}_train"], batch_size=options["batch_size"], verbose=0),
+            f"relu job {run_name}: training outputs"))
         test = classification_metrics(y_test, predicted, info["class_names"])
         test_loss = final.evaluate(x_test, one_hot(y_test, info["n_classes"]),
                                    batch_size=options["batch_size"], verbose=0, return_dict=True)["loss"]
@@ -64,13 +72,15 @@ def train_job(
             "dead_head_units": [info["class_names"][k] for k in dead],
             "n_train": info["n_train"], "epochs_per_fold": options["epochs"],
         }
-        write_rows(summary["folds"], out["folds"])
-        write_rows(history, out["curves"])
-        write_confusion_csv(test["confusion"], info["class_names"], out["confusion_csv"])
+        check_finite(float(test_loss), f"relu job {run_name}: test loss")
+        write_rows(summary["folds"], out["folds"], inputs)
+        write_rows(history, out["curves"], inputs)
+        write_confusion_csv(test["confusion"], info["class_names"], out["confusion_csv"], inputs)
         title = f"{model.upper()}-{'ReLU' if head == 'relu' else 'Softmax'} on {dataset} ({protocol})"
-        figure = plot_confusion(test["confusion"], info["class_names"], title, out["confusion_png"])
-        final.save(out["model"])
-        Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
+        figure = plot_confusion(test["confusion"], info["class_names"], title, out["confusion_png"], inputs)
+        with atomic_output(out["model"], inputs, "model") as tmp:
+            final.save(tmp)
+        write_json(out["metrics"], summary, inputs)
         run.log_metrics({
             **{key: summary[key] for key in ("cv_accuracy_mean", "cv_accuracy_sd") if summary[key] is not None},
             "test_accuracy": test["accuracy"], "test_loss": summary["test_loss"],
@@ -87,3 +97,4 @@ def train_job(
              cv, test["accuracy"], zero_rows,
              ", ".join(summary["dead_head_units"]) or "none")
     return summary
+

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-
 from reproflow import tracking
+from reproflow.data import read_json_object
+from reproflow.outputs import atomic_output, check_output_path, write_json, write_text
 from reproflow.relu import report
 from reproflow.relu.report import PROTOCOL_NOTE
 
@@ -21,7 +22,10 @@ def summarize(
     config_hash: str, rule: str,
 ) -> dict[str, Any]:
     """Aggregate the jobs, compare with the paper, write the study's files, end the parent run."""
-    runs = [json.loads(Path(path).read_text()) for path in jobs]
+    inputs = [*jobs, parent]
+    for path in out.values():
+        check_output_path(path, inputs)
+    runs = [read_json_object(path, "a relu job's metrics (rule relu_train)", ("test",)) for path in jobs]
     summary = report.aggregate(runs)
     compared = report.comparison(summary, protocols)
     folds = report.fold_table(runs)
@@ -30,14 +34,15 @@ def summarize(
         "protocol_notes": PROTOCOL_NOTE, "summary": summary,
         "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs,
     }
-    Path(out["metrics"]).parent.mkdir(parents=True, exist_ok=True)
-    Path(out["metrics"]).write_text(json.dumps(result, indent=2))
-    compared.to_csv(out["comparison_csv"], index=False)
-    Path(out["comparison_html"]).write_text(report.to_html(
+    write_json(out["metrics"], result, inputs)
+    with atomic_output(out["comparison_csv"], inputs) as tmp:
+        compared.to_csv(tmp, index=False)
+    write_text(out["comparison_html"], report.to_html(
         compared, "ReLU vs softmax classifier: the paper's tables beside ours",
         "Mean over seeds; accuracies in %, precision/recall/F1 weighted as in the paper; "
-        "ours_<protocol>_diff = ours - paper. " + " ".join(f"{k}: {v}." for k, v in PROTOCOL_NOTE.items())))
-    folds.to_csv(out["folds"], index=False)
+        "ours_<protocol>_diff = ours - paper. " + " ".join(f"{k}: {v}." for k, v in PROTOCOL_NOTE.items())), inputs)
+    with atomic_output(out["folds"], inputs) as tmp:
+        folds.to_csv(tmp, index=False)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
         for row in summary:
@@ -49,3 +54,4 @@ def summarize(
             run.log_artifact(path)
     tracking.end_job_parent(parent, tags)
     return result
+

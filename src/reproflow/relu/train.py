@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from reproflow.errors import ReproflowError
 from reproflow.relu.models import build_cnn, build_ffnn, compile_model
+from reproflow.training import StopOnNonFinite
 
 log = logging.getLogger(__name__)
 Sink = Callable[[dict[str, float], int], None]  # e.g. mlflow.log_metrics(metrics, step)
@@ -94,7 +95,7 @@ def _fold_score(
 
 def paper_cv(
     build: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, n_classes: int, *,
-    folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None,
+    folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None, job: str = "relu job",
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]]]:
     """The authors' protocol: one model trained on fold after fold (leaky)."""
     model, results, history = build(), [], []
@@ -103,7 +104,8 @@ def paper_cv(
     for fold, (train, val) in enumerate(splits, start=1):
         fitted = model.fit(x[train], targets[train], validation_data=(x[val], targets[val]),
                            epochs=epochs, batch_size=batch_size, verbose=0,
-                           callbacks=[EpochLog(history, fold, (fold - 1) * epochs, sink=sink)])
+                           callbacks=[StopOnNonFinite(f"{job}, fold {fold}"),
+                                      EpochLog(history, fold, (fold - 1) * epochs, sink=sink)])
         loss, accuracy = _fold_score(model, fitted, x[val], targets[val], batch_size)
         results.append(FoldResult(fold, loss, accuracy, len(train), len(val)))
     return model, results, history
@@ -111,7 +113,7 @@ def paper_cv(
 
 def clean_cv(
     build: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, n_classes: int, *,
-    folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None,
+    folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None, job: str = "relu job",
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]]]:
     """A fresh model per fold; then a fresh model fit on all of (x, y).
 
@@ -125,12 +127,13 @@ def clean_cv(
         model = build()
         fitted = model.fit(x[train], targets[train], validation_data=(x[val], targets[val]),
                            epochs=epochs, batch_size=batch_size, verbose=0,
-                           callbacks=[EpochLog(history, fold, 0, prefix=f"fold{fold}.", sink=sink)])
+                           callbacks=[StopOnNonFinite(f"{job}, fold {fold}"),
+                                      EpochLog(history, fold, 0, prefix=f"fold{fold}.", sink=sink)])
         loss, accuracy = _fold_score(model, fitted, x[val], targets[val], batch_size)
         results.append(FoldResult(fold, loss, accuracy, len(train), len(val)))
     final = build()
     final.fit(x, targets, epochs=epochs, batch_size=batch_size, verbose=0,
-              callbacks=[EpochLog(history, 0, 0, prefix="final.", sink=sink)])
+              callbacks=[StopOnNonFinite(f"{job}, final model"), EpochLog(history, 0, 0, prefix="final.", sink=sink)])
     return final, results, history
 
 
@@ -155,7 +158,7 @@ def run_job(
     final, folds, history = PROTOCOL_RUNNERS[protocol](
         build, arrays[f"{key}_train"], arrays["y_train"], n_classes,
         folds=options["folds"] if cross_validate else 0, epochs=options["epochs"], batch_size=options["batch_size"],
-        cv_seed=cv_seed, sink=sink,
+        cv_seed=cv_seed, sink=sink, job=f"relu job {protocol}/{dataset}/{model}-{head}/seed{seed}",
     )
     return final, folds, history, key
 
