@@ -2,24 +2,23 @@
 
 from pathlib import Path
 
-from reproflow.config import load_registry
-from reproflow.download import fetch, file_specs
+from reproflow.download import fetch_registry_file
 from reproflow.runtime import run_logged
 
 
 def main() -> None:
-    schema = Path(snakemake.scriptdir).parent / "workflow/schemas/datasets.schema.yaml"
-    registry = load_registry(snakemake.config["registry"], schema)
-    spec = file_specs(registry)[(snakemake.wildcards.dataset, snakemake.wildcards.file)]
     options = snakemake.config["download"]
-    fetch(
-        spec,
-        Path(snakemake.output[0]),
+    fetch_registry_file(
+        snakemake.config["registry"],
+        Path(snakemake.scriptdir).parent / "workflow/schemas/datasets.schema.yaml",
+        snakemake.wildcards.dataset,
+        snakemake.wildcards.file,
+        snakemake.output[0],
         mirror=options["mirror"],
         retries=options["retries"],
         backoff_s=options["backoff_s"],
         timeout_s=options["timeout_s"],
-        lockfile=Path(options["lockfile"]),
+        lockfile=options["lockfile"],
     )
 
 

@@ -146,7 +146,7 @@ def check_values(instance: Any, source: str, limit: int = MAX_CONFIG_VALUES) -> 
                 if not isinstance(key, str):
                     where = f"under '{key_path(parts)}'" if parts else "at the top level"
                     raise ConfigError(
-                        f"{source}: key {key!r} {where} is a {type(key).__name__}, not a string; "
+                        f"{source}: key {key!r} {where} is not a string (YAML read it as {type(key).__name__}); "
                         "expected a key name (YAML reads 1:, true: and null: as a number, a boolean and "
                         "nothing: quote the key, e.g. '1':)")
                 stack.append(((*parts, key), item))
@@ -155,6 +155,16 @@ def check_values(instance: Any, source: str, limit: int = MAX_CONFIG_VALUES) -> 
         elif isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{source}: key '{key_path(parts)}': {value} is not a finite number; "
                               "expected a finite number")
+
+
+def load_config(paths: Sequence[str | Path], schema_path: str | Path) -> dict[str, Any]:
+    """Config files merged as `--configfile a b` merges them, then checked
+    as the Snakefile checks them: schema, finite numbers, check_config."""
+    config = merge_config_files(paths)
+    source = "config (" + " + ".join(map(str, paths)) + ")"
+    validate(config, schema_path, source)
+    check_config(config, source)
+    return config
 
 
 def validate(instance: Mapping[str, Any], schema_path: str | Path, source: str) -> None:

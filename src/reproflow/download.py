@@ -147,6 +147,19 @@ def fetch(
     )
 
 
+def fetch_registry_file(
+    registry: str | Path, schema: str | Path, dataset: str, name: str, dest: str | Path, **options,
+) -> str:
+    """Fetch one file of the data registry (rule download): `options` are fetch's."""
+    from reproflow.config import load_registry
+
+    specs = file_specs(load_registry(registry, schema))
+    if (dataset, name) not in specs:
+        raise DownloadError(f"data registry {registry}: no file {dataset}/{name}")
+    lockfile = options.pop("lockfile", None)
+    return fetch(specs[(dataset, name)], Path(dest), lockfile=None if lockfile is None else Path(lockfile), **options)
+
+
 def _transfer(url: str, part: Path, size: int | None, timeout_s: float) -> str:
     """Stream url into part, resuming an existing part over HTTP; return the part's sha256."""
     parts = urlsplit(url)
