@@ -38,8 +38,6 @@ def train_job(
     info = read_json_object(meta, "the data set's metadata (rule relu_data)",
                             ("sha256", "n_train", "n_test", "n_classes", "class_names"))
     arrays = load_arrays(npz)
-    for key in TRAIN_OUTPUTS:
-        Path(out[key]).parent.mkdir(parents=True, exist_ok=True)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=info["sha256"], protocol=protocol)
     tags.update({"dataset": dataset, "model": model, "head": head, "seed": str(seed)})
     run_name = f"{protocol}/{dataset}/{model}-{head}/seed{seed}"

@@ -1,0 +1,373 @@
+"""Hostile data files: decompression bombs and lying archives through
+`reproflow.download.extract`, IDX files whose headers claim more than they
+hold through `reproflow.relu.idx.read_idx`, data paths that are folders or
+dangling links, outputs that are inputs (relu and data jobs), NaN in
+training, and corrupt MLflow journals through `reproflow mlflow pending` /
+`relog`."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import struct
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bad_inputs.hostile import Case
+
+REPO = Path(__file__).resolve().parents[2]
+REGISTRY_SCHEMA = str(REPO / "workflow/schemas/datasets.schema.yaml")
+MB = 2**20
+ZEROS = bytes(MB)
+
+
+# -- archives ---------------------------------------------------------------------------------
+def zip_of(members: list[tuple[str, int]], name: str = "a.zip") -> Callable[[Path], None]:
+    """A deflated zip whose members are `size` bytes of zeros each (about 1000:1)."""
+    def make(folder: Path) -> None:
+        with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, size in members:
+                info = zipfile.ZipInfo(member)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(info, "w", force_zip64=True) as handle:
+                    for _ in range(size // MB):
+                        handle.write(ZEROS)
+                    handle.write(bytes(size % MB))
+    return make
+
+
+def duplicate_zip(folder: Path) -> None:
+    with zipfile.ZipFile(folder / "a.zip", "w") as archive:
+        archive.writestr("data.txt", "first\n")
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")         # zipfile warns "Duplicate name", and writes it
+            archive.writestr("data.txt", "second, written over the first\n")
+
+
+def tar_of(members: list[tuple[str, int]], name: str = "a.tar.gz") -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        with tarfile.open(folder / name, "w:gz", compresslevel=1) as archive:
+            for member, size in members:
+                info = tarfile.TarInfo(member)
+                info.size = size
+                archive.addfile(info, ZeroReader(size))
+    return make
+
+
+class ZeroReader(io.RawIOBase):
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return bytes(n)
+
+
+def zip_member_lies(folder: Path) -> None:
+    """A member whose headers say 10 bytes but whose data inflate to 100,000."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("small.txt", b"x" * 100_000)
+    data = bytearray(buffer.getvalue())
+    local = data.find(b"PK\x03\x04")
+    struct.pack_into("<I", data, local + 22, 10)               # local header: uncompressed size
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 10)             # central directory: uncompressed size
+    (folder / "a.zip").write_bytes(bytes(data))
+
+
+def extract_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str], archive: str = "a.zip",
+                 target: str = "{tmp}/out", max_bytes: int | None = None, **extra) -> Case:
+    kwargs = {"archive": f"{{tmp}}/{archive}", "target_dir": target}
+    if max_bytes is not None:
+        kwargs["max_bytes"] = max_bytes
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.download:extract", kwargs=kwargs,
+                memory_mb=800, **extra)
+
+
+# -- IDX --------------------------------------------------------------------------------------
+def idx_header(shape: tuple[int, ...]) -> bytes:
+    return struct.pack(">HBB", 0, 0x08, len(shape)) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def gz_file(name: str, header: bytes, zeros: int = 0, tail: bytes = b"") -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        with gzip.open(folder / name, "wb", compresslevel=1) as handle:
+            handle.write(header)
+            for _ in range(zeros // MB):
+                handle.write(ZEROS)
+            handle.write(bytes(zeros % MB) + tail)
+    return make
+
+
+def plain_file(name: str, data: bytes) -> Callable[[Path], None]:
+    return lambda folder: (folder / name).write_bytes(data)
+
+
+def idx_case(id: str, klass: str, make: Callable[[Path], None], path: str, expect: list[str], ndim: int = 3,
+             memory_mb: int = 600, **extra) -> Case:
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.idx:read_idx",
+                kwargs={"path": path, "ndim": ndim}, memory_mb=memory_mb, **extra)
+
+
+def mnist_folder(folder: Path) -> Path:
+    """A tiny, valid MNIST-layout folder (3 train / 2 test items), as relu_data reads it."""
+    mnist = folder / "mnist"
+    mnist.mkdir()
+    for prefix, count in (("train", 3), ("t10k", 2)):
+        images = np.zeros((count, 28, 28), np.uint8)
+        (mnist / f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_header(images.shape) + images.tobytes()))
+        (mnist / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_header((count,)) + bytes(count)))
+    return mnist
+
+
+RELU_OPTIONS = {"test_fraction": 0.3, "split_seed": 0, "pca_components": 16, "drop_first_train": 0}
+
+
+def prepare_case(id: str, make: Callable[[Path], None], expect: list[str], npz: str, meta: str,
+                 idx: str = "{tmp}/mnist") -> Case:
+    return Case(id, "overwrite", make, expect, runner="entry", entry="reproflow.relu.data:prepare",
+                kwargs={"name": "mnist", "protocol": "paper", "options": RELU_OPTIONS, "idx_folder": idx,
+                        "npz_path": npz, "meta_path": meta}, memory_mb=2000)
+
+
+# -- relu training job ------------------------------------------------------------------------
+def relu_job_inputs(features_scale: float = 1.0, nan: bool = False) -> Callable[[Path], None]:
+    """A prepared WDBC-like data set (npz + meta) and a parent-run file on a local store;
+    features of +-`features_scale` (3e38, near float32's largest: finite, but the first
+    layer's sums overflow)."""
+    def make(folder: Path) -> None:
+        rng = np.random.default_rng(0)
+        x = (np.sign(rng.normal(size=(40, 4))) * features_scale).astype(np.float32)
+        if nan:
+            x[3, 2] = np.nan
+        y = (x[:, 0] > 0).astype(np.int64)
+        np.savez(folder / "data.npz", features_train=x[:30], features_test=x[30:], y_train=y[:30], y_test=y[30:])
+        (folder / "data.json").write_text(json.dumps({
+            "dataset": "wdbc", "sha256": {"wdbc": "0" * 64}, "class_names": ["malignant", "benign"],
+            "n_classes": 2, "n_train": 30, "n_test": 10, "features": 4, "image_shape": None}))
+        (folder / "parent.json").write_text(json.dumps({"run_id": None, "uri": f"sqlite:///{folder}/store/mlflow.db"}))
+    return make
+
+
+TRAIN_OPTIONS = {"folds": 2, "epochs": 2, "batch_size": 8, "learning_rate": 1.0, "dropout": 0.0,
+                 "ffnn_hidden": [8], "wdbc_hidden": [8], "pca_components": 16, "paper_cv_seed": 10,
+                 "drop_first_train": 0, "clean_cv": False}
+TRAIN_OUT = {key: f"{{tmp}}/job/{name}" for key, name in [
+    ("metrics", "metrics.json"), ("folds", "folds.csv"), ("confusion_csv", "confusion.csv"),
+    ("confusion_png", "confusion.png"), ("model", "model.keras"), ("curves", "curves.csv")]}
+
+
+def train_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str],
+               out: dict[str, str] | None = None, **extra) -> Case:
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.job:train_job",
+                kwargs={"npz": "{tmp}/data.npz", "meta": "{tmp}/data.json", "parent": "{tmp}/parent.json",
+                        "out": out or TRAIN_OUT, "dataset": "wdbc", "model": "ffnn", "head": "relu",
+                        "protocol": "clean", "seed": 0, "options": TRAIN_OPTIONS, "config_hash": "0" * 16,
+                        "rule": "relu_train"},
+                memory_mb=8000, timeout=240, **extra)
+
+
+# -- the datasets card and downloads -------------------------------------------------------------
+def card_inputs(resource_is_folder: bool = False, lock: object | None = None) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        (folder / "res" / "toy").mkdir(parents=True)
+        if resource_is_folder:
+            (folder / "res" / "toy" / "a.csv").mkdir()
+        else:
+            (folder / "res" / "toy" / "a.csv").write_text("x\n1\n")
+        (folder / "lock.json").write_text(json.dumps(lock if lock is not None else {}))
+    return make
+
+
+CARD_ENTRIES = {"toy": {"licence": "CC0", "citation": "tests", "description": "toy",
+                        "files": {"a.csv": {"urls": ["https://example.org/a.csv"], "sha256": None, "size": None}}}}
+
+
+def card_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str], out: str = "{tmp}/card.csv") -> Case:
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.data:datasets_card",
+                kwargs={"entries": CARD_ENTRIES, "lockfile": "{tmp}/lock.json", "out_csv": out,
+                        "resources": "{tmp}/res"})
+
+
+def mirror_with(kind: str) -> Callable[[Path], None]:
+    """A registry of one file and a mirror folder where that file is a folder or a dangling link."""
+    def make(folder: Path) -> None:
+        (folder / "mirror" / "toy").mkdir(parents=True)
+        target = folder / "mirror" / "toy" / "a.csv"
+        if kind == "folder":
+            target.mkdir()
+        else:
+            os.symlink(folder / "gone.csv", target)
+        (folder / "registry.yaml").write_text(
+            "datasets:\n  toy:\n    description: toy\n    licence: CC0\n    citation: tests\n    files:\n"
+            "      a.csv: {urls: ['https://example.org/a.csv'], sha256: null, size: null}\n")
+    return make
+
+
+def fetch_case(id: str, make: Callable[[Path], None], expect: list[str], lockfile: str = "{tmp}/lock.json") -> Case:
+    return Case(id, "data path", make, expect, runner="entry", entry="reproflow.download:fetch_registry_file",
+                kwargs={"registry": "{tmp}/registry.yaml", "schema": REGISTRY_SCHEMA, "dataset": "toy",
+                        "name": "a.csv", "dest": "{tmp}/res/toy/a.csv", "mirror": "{tmp}/mirror", "retries": 0,
+                        "lockfile": lockfile},
+                may_create=["res", "res/toy"])
+
+
+# -- MLflow journals ------------------------------------------------------------------------------
+START = {"seq": 1, "op": "start", "uri": "sqlite:///nowhere/mlflow.db", "run_id": "0123abcd"}
+OFFLINE = {"seq": 2, "op": "offline", "first_unsent": 2, "error": "OperationalError: database is locked"}
+
+
+def journal(body: bytes | None, name: str = "20260101T000000-job-0000.jsonl", folder_instead: bool = False,
+            with_pending: bool = False) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        journals = folder / "results" / "relu" / "mlflow_journal"
+        journals.mkdir(parents=True)
+        if folder_instead:
+            (journals / name).mkdir()
+        else:
+            (journals / name).write_bytes(body or b"")
+        if with_pending:
+            lines = [START, OFFLINE, {"seq": 3, "op": "end", "status": "FINISHED", "time": 1}]
+            (journals / "20260101T000001-good-0001.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return make
+
+
+def lines(*records: object) -> bytes:
+    return b"".join((r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n" for r in records)
+
+
+JOURNAL = "{tmp}/results/relu/mlflow_journal/20260101T000000-job-0000.jsonl"
+
+
+def pending_case(id: str, make: Callable[[Path], None], expect: list[str]) -> Case:
+    return Case(id, "corrupt journal", make, expect, argv=["mlflow", "pending", "--results", "{tmp}/results"],
+                status=0)
+
+
+def relog_case(id: str, make: Callable[[Path], None], expect: list[str], argv: list[str] | None = None) -> Case:
+    return Case(id, "corrupt journal", make, expect,
+                argv=["mlflow", "relog", *(argv if argv is not None else [JOURNAL])], memory_mb=2500)
+
+
+CASES = [
+    # -- archives: bombs, duplicates, lies --------------------------------------------------------
+    extract_case("archive-zip-bomb", "decompression bomb", zip_of([("zeros.bin", 200 * MB)]),
+                 ["a.zip", "declare more than 52428800 bytes", "zeros.bin", "a decompression bomb"],
+                 max_bytes=50 * MB),
+    extract_case("archive-zip-many-members-bomb", "decompression bomb",
+                 zip_of([(f"part{i:03d}.bin", MB) for i in range(60)]),
+                 ["a.zip", "declare more than 20971520 bytes", "part020.bin"], max_bytes=20 * MB),
+    extract_case("archive-targz-bomb", "decompression bomb", tar_of([("zeros.bin", 120 * MB)]),
+                 ["a.tar.gz", "declare more than 10485760 bytes", "zeros.bin"], archive="a.tar.gz",
+                 max_bytes=10 * MB),
+    extract_case("archive-targz-bomb-late-member", "decompression bomb",
+                 tar_of([("small.txt", 100), ("zeros.bin", 120 * MB)]),
+                 ["a.tar.gz", "at 'zeros.bin'", "past the extraction cap"], archive="a.tar.gz", max_bytes=10 * MB),
+    extract_case("archive-zip-duplicate-member", "archive", duplicate_zip,
+                 ["a.zip", "member 'data.txt' appears twice", "overwrite each other"]),
+    extract_case("archive-tar-duplicate-member", "archive", tar_of([("dir/a.txt", 5), ("dir/a.txt", 7)], "a.tar"),
+                 ["a.tar", "member 'dir/a.txt' appears twice"], archive="a.tar"),
+    extract_case("archive-zip-member-lies-about-size", "archive", zip_member_lies,
+                 ["a.zip", "is corrupt or truncated", "Bad CRC-32"]),
+    extract_case("archive-target-is-its-folder", "overwrite", zip_of([("a.txt", 10)]),
+                 ["a.zip", "is or holds the archive itself"], target="{tmp}"),
+    extract_case("archive-dangling-link", "data path", lambda f: os.symlink(f / "gone.zip", f / "a.zip"),
+                 ["a.zip is a dangling symbolic link", "gone.zip"]),
+    extract_case("archive-is-a-folder", "data path", lambda f: (f / "a.zip").mkdir(),
+                 ["a.zip is a folder", "expected a zip or tar file"]),
+
+    # -- IDX: headers that claim more than they hold ------------------------------------------------
+    idx_case("idx-gzip-bomb-past-mnist-size", "decompression bomb",
+             gz_file("train-images-idx3-ubyte.gz", idx_header((60000, 28, 28)), zeros=300 * MB),
+             "{tmp}/train-images-idx3-ubyte.gz",
+             ["train-images-idx3-ubyte.gz", "has trailing data: at least", "says 47040000"]),
+    idx_case("idx-gzip-bomb-of-zeros", "decompression bomb", gz_file("train-images-idx3-ubyte.gz", b"", zeros=10 * MB),
+             "{tmp}/train-images-idx3-ubyte.gz", ["train-images-idx3-ubyte.gz", "magic number 0x00000000"]),
+    idx_case("idx-header-claims-4g-items-plain", "claimed size",
+             plain_file("labels-idx1-ubyte", idx_header((2**32 - 1,)) + bytes(10)), "{tmp}/labels-idx1-ubyte",
+             ["labels-idx1-ubyte", "truncated: 10 data bytes", "says 4294967295"], ndim=1),
+    idx_case("idx-header-claims-terabytes-gz", "claimed size",
+             gz_file("images-idx3-ubyte.gz", idx_header((2**32 - 1, 28, 28))), "{tmp}/images-idx3-ubyte.gz",
+             ["images-idx3-ubyte.gz", "claims 3367254359280 data bytes", "more than a gzip file of"]),
+    idx_case("idx-header-claims-past-memory", "claimed size",
+             gz_file("labels-idx1-ubyte.gz", idx_header((2_000_000_000,)), tail=np.random.default_rng(0).bytes(3 * MB)),
+             "{tmp}/labels-idx1-ubyte.gz",
+             ["labels-idx1-ubyte.gz", "claims: 2000000000 bytes", "bytes of memory", "refusing to allocate"], ndim=1),
+    idx_case("idx-gzip-shorter-than-header-says", "claimed size",
+             gz_file("labels-idx1-ubyte.gz", idx_header((1000,)), zeros=10), "{tmp}/labels-idx1-ubyte.gz",
+             ["labels-idx1-ubyte.gz", "truncated: 10 data bytes", "says 1000"], ndim=1),
+    idx_case("idx-path-is-a-folder", "data path", lambda f: (f / "images.gz").mkdir(), "{tmp}/images.gz",
+             ["images.gz: is a folder", "expected an IDX file"]),
+    idx_case("idx-dangling-link", "data path", lambda f: os.symlink(f / "gone.gz", f / "images.gz"),
+             "{tmp}/images.gz", ["images.gz: a dangling symbolic link", "gone.gz"]),
+
+    # -- relu jobs: outputs that are inputs, NaN ------------------------------------------------------
+    prepare_case("relu-data-output-is-input", mnist_folder, ["train-images-idx3-ubyte.gz", "is the input"],
+                 npz="{tmp}/mnist/train-images-idx3-ubyte.gz", meta="{tmp}/meta.json"),
+    prepare_case("relu-data-output-inside-input-folder", mnist_folder, ["lies inside the input folder", "mnist"],
+                 npz="{tmp}/data.npz", meta="{tmp}/mnist/meta.json"),
+    prepare_case("relu-data-idx-dangling-link",
+                 lambda f: (mnist_folder(f) / "train-labels-idx1-ubyte.gz").unlink() or os.symlink(
+                     f / "gone.gz", f / "mnist" / "train-labels-idx1-ubyte.gz"),
+                 ["train-labels-idx1-ubyte.gz: a dangling symbolic link"], npz="{tmp}/data.npz", meta="{tmp}/meta.json"),
+    train_case("relu-train-output-is-input", "overwrite", relu_job_inputs(),
+               ["data.npz", "is the input"], out={**TRAIN_OUT, "metrics": "{tmp}/data.npz"}),
+    train_case("relu-train-nan-in-prepared-data", "non-finite number", relu_job_inputs(nan=True),
+               ["data.npz: array features_train", "NaN or infinite", "first at index (3, 2)"]),
+    train_case("relu-train-diverges-to-nan", "non-finite number", relu_job_inputs(features_scale=3e38),
+               ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
+               may_create=["store", "store/*", "job", "mlflow_journal", "mlflow_journal/*"]),
+
+    # -- the datasets card and downloads ---------------------------------------------------------
+    card_case("data-card-output-is-lockfile", "overwrite", card_inputs(), ["lock.json", "is the input"],
+              out="{tmp}/lock.json"),
+    card_case("data-card-output-is-resource", "overwrite", card_inputs(), ["a.csv", "is the input"],
+              out="{tmp}/res/toy/a.csv"),
+    card_case("data-card-resource-is-folder", "data path", card_inputs(resource_is_folder=True),
+              ["res/toy/a.csv: is a folder", "expected a data file"]),
+    card_case("data-card-lockfile-entry-corrupt", "corrupt file", card_inputs(lock={"toy/a.csv": {"sha256": "abc"}}),
+              ["lock.json", "entry 'toy/a.csv'", "64 hex digits"]),
+    fetch_case("download-mirror-file-is-folder", mirror_with("folder"),
+               ["mirror/toy/a.csv is a folder", "expected the file", "could not download toy/a.csv"]),
+    fetch_case("download-mirror-file-dangling-link", mirror_with("dangling"),
+               ["mirror/toy/a.csv is a dangling symbolic link", "gone.csv"]),
+    fetch_case("download-lockfile-is-folder", lambda f: (mirror_with("folder")(f), (f / "lock").mkdir()),
+               ["checksum lockfile", "lock is a folder", "expected a JSON file"], lockfile="{tmp}/lock"),
+
+    # -- MLflow journals: pending lists them as corrupt, relog names file and line -----------------
+    pending_case("journal-pending-truncated-line", journal(lines(START, OFFLINE, b'{"seq": 3, "op": "par', START)),
+                 ["corrupt:", "20260101T000000-job-0000.jsonl, line 3", "not a journal record"]),
+    pending_case("journal-pending-binary-junk", journal(np.random.default_rng(1).bytes(4096)),
+                 ["corrupt:", "jsonl, line 1", "not UTF-8 text"]),
+    pending_case("journal-pending-is-a-folder", journal(None, folder_instead=True),
+                 ["corrupt:", "0000.jsonl: is a folder"]),
+    pending_case("journal-pending-wrong-record-type", journal(lines(START, [1, 2, 3])),
+                 ["corrupt:", "jsonl, line 2: a JSON list, not a journal record"]),
+    pending_case("journal-pending-unknown-op", journal(lines(START, {"seq": 2, "op": "delete_everything"})),
+                 ["corrupt:", "line 2: record type 'delete_everything'"]),
+    pending_case("journal-pending-lists-good-beside-corrupt", journal(b"\x00\x01\x02\n", with_pending=True),
+                 ["20260101T000001-good-0001.jsonl", "corrupt:", "0000.jsonl, line 1", "1 corrupt"]),
+    pending_case("journal-pending-empty-file", journal(b""), ["corrupt:", "0000.jsonl: empty"]),
+    relog_case("journal-relog-truncated-line", journal(lines(START, b'{"seq": 2, "op"', OFFLINE)),
+               ["0000.jsonl, line 2", "not a journal record", "journal(s) not sent"]),
+    relog_case("journal-relog-start-without-uri", journal(lines({"seq": 1, "op": "start", "run_id": "x"}, OFFLINE)),
+               ["0000.jsonl, line 1", "'uri' is None; expected str"]),
+    relog_case("journal-relog-metric-not-a-number",
+               journal(lines(START, OFFLINE, {"seq": 3, "op": "metrics", "values": {"loss": "high"}, "time": 1})),
+               ["0000.jsonl, line 3", "not a number"]),
+    relog_case("journal-relog-deep-nesting", journal(lines(START, b"[" * 100_000 + b"]" * 100_000)),
+               ["0000.jsonl, line 2", "nested too deep"]),
+    relog_case("journal-relog-all-pending-names-corrupt", journal(b"junk\n"),
+               ["0000.jsonl, line 1", "1 journal(s) not sent"], argv=["--results", "{tmp}/results"]),
+    relog_case("journal-relog-start-not-first", journal(lines(OFFLINE, START)),
+               ["0000.jsonl, line 1", "a 'offline' record", "start record first"]),
+]
