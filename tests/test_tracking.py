@@ -203,3 +203,22 @@ def test_journal_errors_name_the_file_and_line(store, capsys):
     assert tracking.unsent(tracking.read_journal(journal)) is None
     assert main(["mlflow", "relog", str(store / "missing.jsonl")]) == 1
     assert "missing.jsonl: cannot read the MLflow journal" in capsys.readouterr().err
+
+
+def test_a_corrupt_journal_does_not_fail_the_end_of_a_run(tmp_path):
+    """The Snakefile's onsuccess (say_pending_journals) reads every journal:
+    one it cannot read is named with its line, beside the pending ones, and
+    nothing raises, so a run whose jobs all succeeded still succeeds."""
+    from reproflow.journal import journal_report
+
+    journals = tmp_path / "results" / "relu" / "mlflow_journal"
+    journals.mkdir(parents=True)
+    start = '{"seq": 1, "op": "start", "uri": "sqlite:///x.db", "run_id": "x"}\n'
+    (journals / "a.jsonl").write_text(start + '{"seq": 2, "op": "offline", "first_unsent": 2}\n')
+    (journals / "b.jsonl").write_bytes(start.encode() + b"\xff\xfe junk\n{}\n")
+    (journals / "c.jsonl").mkdir()
+    lines = journal_report(tmp_path / "results")
+    assert lines[0].startswith("1 run(s) did not reach the MLflow store")
+    assert f"{journals / 'b.jsonl'}, line 2: not UTF-8 text" in lines[1]
+    assert f"{journals / 'c.jsonl'}: is a folder" in lines[2]
+    assert tracking.pending_journals(tmp_path / "results") == [journals / "a.jsonl"]
