@@ -1,10 +1,8 @@
 """Snakemake adapter: open the MLflow parent run of one study run."""
 
-import json
-from pathlib import Path
-
 from reproflow import tracking
 from reproflow.config import config_hash
+from reproflow.outputs import write_json
 from reproflow.runtime import run_logged
 
 
@@ -15,7 +13,7 @@ def main() -> None:
     run_id = tracking.start_parent_run(
         study, f"{study}-{snakemake.params.run_name}", tags, uri, snakemake.config["tracking"]["artifacts"]
     )
-    Path(snakemake.output[0]).write_text(json.dumps({"run_id": run_id, "uri": uri}, indent=2))
+    write_json(snakemake.output[0], {"run_id": run_id, "uri": uri})
 
 
 run_logged(main, snakemake.log[0])

@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     except ReproflowError as error:
         print(f"reproflow: error: {error}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print("reproflow: error: out of memory; the input is larger than this machine (or its memory limit) "
+              "can hold", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -29,6 +29,12 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
     except ReproflowError as error:
         logging.getLogger("reproflow").error("%s", error)
         raise SystemExit(f"error: {error}") from None
+    except MemoryError:
+        # sizes claimed by files are checked before allocating; what is left is the config's scale
+        message = (f"out of memory (see {log_path}); give the job more memory (the profile's mem_mb) "
+                   "or lower the config's sizes")
+        logging.getLogger("reproflow").error("%s", message)
+        raise SystemExit(f"error: {message}") from None
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")

@@ -184,7 +184,9 @@ def end_parent_run(
 
 def read_parent(path: str | Path) -> dict[str, str]:
     """The parent run file written by rule `mlflow_parent`: run_id and uri."""
-    return json.loads(Path(path).read_text())
+    from reproflow.data import read_json_object
+
+    return read_json_object(path, "the MLflow parent-run file (rule mlflow_parent)", ("run_id", "uri"))
 
 
 def journal_dir_of(parent_file: str | Path) -> Path:
