@@ -102,11 +102,12 @@ def test_bruker_input_reconstructs_like_nmrpipe(files, bruker, tmp_path, method,
 def test_network_with_sigma(files, tmp_path):
     from reproflow.nmr import models
 
+    (tmp_path / "models").mkdir()  # outputs are never written into an input folder
     for k in range(2):
-        models.wnn2d("wnn_bf", width=4).save(tmp_path / f"stage{k}.keras")
+        models.wnn2d("wnn_bf", width=4).save(tmp_path / f"models/stage{k}.keras")
     models.uncertainty_net(width=4).save(tmp_path / "sigma.keras")
     run("nmr", "reconstruct", "--input", str(files / "antiecho.ft2"), "--mode", "antiecho", "--method", "network",
-        "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"), "--sigma", str(tmp_path / "s.ft2"),
+        "--models", str(tmp_path / "models"), "--out", str(tmp_path / "o.ft2"), "--sigma", str(tmp_path / "s.ft2"),
         "--sigma-model", str(tmp_path / "sigma.keras"))
     out = io.read_spectrum(tmp_path / "o.ft2").data
     measured = io.read_spectrum(files / "antiecho.ft2").data
@@ -122,15 +123,16 @@ def test_clear_errors(files, tmp_path):
     with pytest.raises(ReproflowError, match="between 0 and 31"):
         run("nmr", "reconstruct", "--input", str(files / "nus.ft2"), "--mode", "nus", "--method", "ist",
             "--schedule", str(tmp_path / "bad"), "--out", str(tmp_path / "o.ft2"))
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ReproflowError, match="no trained cascade"):
         run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "network",
-            "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"))
+            "--models", str(tmp_path / "empty"), "--out", str(tmp_path / "o.ft2"))
     odd = tmp_path / "odd.ft2"
-    data = np.zeros((48, 128), np.float32)
+    data = ve.echo(np.random.default_rng(0).normal(size=(48, 128))).astype(np.float32)
     ng.pipe.write(str(odd), io.pipe_header(data.shape), data, overwrite=True)
     with pytest.raises(ReproflowError, match="multiples of 32"):
         run("nmr", "reconstruct", "--input", str(odd), "--mode", "echo", "--method", "network",
-            "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"))
+            "--models", str(tmp_path / "empty"), "--out", str(tmp_path / "o.ft2"))
     cube = tmp_path / "cube.ft3"
     ng.pipe.write(str(cube), io.pipe_header((4, 8, 16)), np.zeros((4, 8, 16), np.float32), overwrite=True)
     with pytest.raises(ReproflowError, match="3D"):
