@@ -193,8 +193,15 @@ def _bruker_parameters(folder: Path) -> dict[str, dict[str, Any]]:
                                 "JCAMP-DX procs file written by TopSpin") from error
         for key in BRUKER_NUMBERS:
             value = parameters[name].get(key)
-            if isinstance(value, float) and not np.isfinite(value):
+            if value is None:
+                continue
+            try:
+                number = float(value)  # nmrglue keeps a value it cannot parse ("inf", "1,5") as text
+            except (TypeError, ValueError):
+                number = float("nan")
+            if not np.isfinite(number):
                 raise SpectrumError(f"{folder / name}: {key} = {value}; expected a finite number")
+            parameters[name][key] = number if isinstance(value, str) else value
     sizes = []
     for name in ("proc2s", "procs"):
         procs, source = parameters[name], folder / name
