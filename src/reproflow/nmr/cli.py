@@ -222,13 +222,16 @@ def cascade_damping(folder: Path, option: float | None) -> float:
 def quiet_native_stderr() -> Iterator[None]:
     """Hide what TensorFlow's C++ start-up writes straight to file descriptor 2
     (absl notices, "could not find cuda drivers" on CPU-only machines): it is
-    no message for the user. Shown again if the block fails."""
+    no message for the user. Shown after all if the block fails other than
+    with a ReproflowError (whose message says what is wrong)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     saved = os.dup(2)
     with tempfile.TemporaryFile() as hidden:
         os.dup2(hidden.fileno(), 2)
         try:
             yield
+        except ReproflowError:
+            raise
         except BaseException:
             os.dup2(saved, 2)
             hidden.seek(0)
