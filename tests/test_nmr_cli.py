@@ -251,7 +251,8 @@ def test_help_says_the_echo_convention_without_starting_tensorflow():
     import sys
 
     code = ("import sys\nfrom reproflow import cli\ntry:\n    cli.main(['nmr', 'reconstruct', '--help'])\n"
-            "except SystemExit:\n    pass\nprint('LOADED', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+            "except SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "LOADED []" in result.stdout, result.stdout[-500:]
     text = " ".join(result.stdout.split())

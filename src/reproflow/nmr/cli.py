@@ -6,7 +6,7 @@ Which half is echo: the virtual echo (VE) of a spectrum is its 2D inverse
 Fourier transform; "echo" (P-type) data hold their VE power in the quadrants
 where t1 and t2 have the same sign, "antiecho" (N-type) data in the other two.
 P-type data exp(+i W1 t1) exp(+i W2 t2) transformed in both dimensions with
-the same sign convention (nmrglue's fft, NMRPipe's default FT) are echo;
+one sign convention (nmrglue's fft in both, or NMRPipe's FT in both) are echo;
 reversing the F1 axis (NMRPipe REV or FT -neg along F1, or a spectrometer that
 stores F1 the other way round) turns echo into antiecho and back. So the F1
 axis orientation of the file decides it, not the pulse sequence's name: the
@@ -252,8 +252,9 @@ def load_models(paths: list[Path]) -> list[Any]:
 def check_network(model: Any, path: Path, channels_out: int = 1) -> None:
     """A model of the WNN-2D's shape: one input channel, 2D tiles."""
     inputs, outputs = model.input_shape, model.output_shape
-    if not (isinstance(inputs, tuple) and len(inputs) == 4 and inputs[-1] == 1 and isinstance(outputs, tuple)
-            and len(outputs) == 4 and outputs[-1] == channels_out):
+    tiles = {((63, 127), (32, 64)), ((None, None), (None, None))}  # tile models, any-size (bias-free) models
+    if not (isinstance(inputs, tuple) and isinstance(outputs, tuple) and len(inputs) == len(outputs) == 4
+            and inputs[-1] == 1 and outputs[-1] == channels_out and (inputs[1:3], outputs[1:3]) in tiles):
         raise ReproflowError(f"{path}: a Keras model with input {inputs} and output {outputs}, not a reproflow "
                              "WNN-2D network; expected (None, 63, 127, 1) -> (None, 32, 64, 1) tiles")
 

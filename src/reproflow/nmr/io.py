@@ -223,8 +223,8 @@ def _bruker_parameters(folder: Path) -> dict[str, dict[str, Any]]:
     claimed, held = sizes[0] * sizes[1], (folder / "2rr").stat().st_size
     if claimed * width != held:
         raise SpectrumError(f"{folder}: 2rr holds {held // width} values, not the {sizes[0]} x {sizes[1]} "
-                            f"points ({width} bytes each, {held} bytes held) that proc2s and procs give (SI); the 2rr file "
-                            "is truncated or corrupt")
+                            f"points ({width} bytes each, {held} bytes held) that proc2s and procs give (SI); "
+                            "the 2rr file is truncated or corrupt")
     check_memory(folder, claimed, "SI of procs and proc2s")
     return parameters
 

@@ -120,7 +120,8 @@ def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
     schedule = simulate.poisson_gap(np.random.default_rng(seed), acquired, nus_fraction)
     row = np.zeros(acquired, bool)
     row[schedule] = True
-    save_npz(out, [spectrum], reference=reference[None].astype(np.float32), echo=ve.echo(reference)[None].astype(np.float32),
+    save_npz(out, [spectrum], reference=reference[None].astype(np.float32),
+             echo=ve.echo(reference)[None].astype(np.float32),
              antiecho=ve.antiecho(reference)[None].astype(np.float32),
              nus=ve.apply_mask(reference, ve.nus_mask(reference.shape, schedule))[None].astype(np.float32),
              schedules=row[None], sha256=np.array(sha256_file(spectrum)))
@@ -149,8 +150,8 @@ def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str,
 def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, curves: str, backup: str,
                     architecture: str, stage: int, options: Mapping[str, Any], seed: int, parent: str,
                     config_hash: str, rule: str) -> None:
-    inputs = [train, val, *previous, parent]
-    check_outputs([out, curves], inputs)
+    sources = [train, val, *previous, parent]
+    check_outputs([out, curves], sources)
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
@@ -160,8 +161,8 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
         model, history = training.train_stage(
             architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
             sink=lambda row, step: run.log_metrics(row, step=step))
-        write_csv(history, curves, inputs)
-        save_model(model, out, inputs)
+        write_csv(history, curves, sources)
+        save_model(model, out, sources)
         run.log_metrics({"params": model.count_params(), "epochs_run": len(history),
                         "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
@@ -235,8 +236,8 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
                     options: Mapping[str, Any], seed: int, parent: str, config_hash: str, rule: str) -> None:
     """The NLL network of one method, trained on data["train"], stopped on
     data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`)."""
-    inputs = [*data.values(), *ist_out.values(), *network_out.values(), parent]
-    check_outputs([out, curves], inputs)
+    sources = [*data.values(), *ist_out.values(), *network_out.values(), parent]
+    check_outputs([out, curves], sources)
     from reproflow.nmr import train as training
 
     split = {}
@@ -251,8 +252,8 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         model, history = training.train_uncertainty(
             *split["train"], split["val"], options, backup, seed,
             sink=lambda row, step: run.log_metrics(row, step=step))
-        write_csv(history, curves, inputs)
-        save_model(model, out, inputs)
+        write_csv(history, curves, sources)
+        save_model(model, out, sources)
         run.log_metrics({"epochs_run": len(history),
                         "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
@@ -269,11 +270,11 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
 
     from reproflow.nmr import evaluate, io, models
 
-    inputs = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum, parent]
+    sources = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum, parent]
     sigma_dir = Path(out["sigma_dir"])
     check_outputs([out[key] for key in ("json", "psq", "boxes", "figure")]
                   + [sigma_dir / f"{prefix}{method}.ft2" for method in sigma_models for prefix in ("sigma_", "")],
-                  inputs)
+                  sources)
     arrays = load_npz(data)
     ist_arrays = load_npz(ist_out)
     network_arrays = {arch: load_npz(path) for arch, path in networks.items()}
@@ -307,12 +308,12 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                 if index == 0:
                     boxes[method] = evaluate.normalised_sigma(sig_c, mu_c)
                     like = header or io.Spectrum(sigma, io.pipe_header(sigma.shape), name)
-                    save_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma, inputs)
-                    save_spectrum(sigma_dir / f"{method}.ft2", like, mu, inputs)
+                    save_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma, sources)
+                    save_spectrum(sigma_dir / f"{method}.ft2", like, mu, sources)
                     if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
                         figure = evaluate.figure_reconstruction(reference, mu, sigma,
                                                                 f"{name}: {evaluate.LABELS.get(method, method)}", cut)
-                        save_figure(figure, out["figure"], inputs)
+                        save_figure(figure, out["figure"], sources)
                         run.log_figure(figure, f"{name}_reconstruction.png")
                         plt.close(figure)
             result["uncertainty"][method] = {
@@ -323,7 +324,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
         if not sigma_models:  # no uncertainty network: still draw the reconstruction
             figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"],
                                                     np.zeros_like(references[0]), f"{name}: echo, CS-IST", cut)
-            save_figure(figure, out["figure"], inputs)
+            save_figure(figure, out["figure"], sources)
             plt.close(figure)
         if len(psq_rows) >= 5:  # a rank correlation over fewer points says little
             result["psq_spearman_rmsd"] = evaluate.spearman([row["psq"] for row in psq_rows],
@@ -334,11 +335,11 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                         for k, v in row.items()})
         if "psq_spearman_rmsd" in result:
             run.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
-        write_csv(psq_rows or [{"set": name}], out["psq"], inputs)
-        save_npz(out["boxes"], inputs, **boxes)
+        write_csv(psq_rows or [{"set": name}], out["psq"], sources)
+        save_npz(out["boxes"], sources, **boxes)
         check_finite([v for row in table.values() for k, v in row.items() if k in ("r", "rmsd")],
                      f"{out['json']}: r and RMSD of {name}")
-        write_text(out["json"], json.dumps(result, indent=2), inputs)
+        write_text(out["json"], json.dumps(result, indent=2), sources)
         run.log_artifact(out["json"])
     return result
 
@@ -351,24 +352,24 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
 
     from reproflow.nmr import evaluate, report
 
-    inputs = [*evaluations, *boxes, parent]
-    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report")], inputs)
+    sources = [*evaluations, *boxes, parent]
+    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report")], sources)
     results = [json.loads(Path(path).read_text()) for path in evaluations]
     tables = {r["set"]: r["table"] for r in results}
     rows = [{"set": r["set"], "method": m, "r": v["r"], "rmsd": v["rmsd"],
              "paper_r": evaluate.PAPER_MALT1.get(m, (None, None))[0],
              "paper_rmsd": evaluate.PAPER_MALT1.get(m, (None, None))[1]}
             for r in results for m, v in r["table"].items()]
-    write_csv(rows, out["table"], inputs)
+    write_csv(rows, out["table"], sources)
     summary = {"study": STUDY, "config_hash": config_hash, "options": options,
                "sets": {r["set"]: {k: v for k, v in r.items() if k != "table"} | {
                    "table": {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in r["table"].items()}}
                    for r in results},
                "paper_malt1": {m: {"r": r, "rmsd": d} for m, (r, d) in evaluate.PAPER_MALT1.items()}}
-    write_text(out["metrics"], json.dumps(summary, indent=2), inputs)
+    write_text(out["metrics"], json.dumps(summary, indent=2), sources)
     with child(parent, "summary", config_hash, rule) as run:
         bars = evaluate.figure_rmsd_bars(tables)
-        save_figure(bars, out["rmsd_figure"], inputs)
+        save_figure(bars, out["rmsd_figure"], sources)
         run.log_figure(bars, "rmsd_bars.png")
         plt.close(bars)
         samples = {}
@@ -376,10 +377,10 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
             for method, values in load_npz(path).items():
                 samples[f"{method} ({result['set']})"] = values
         box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
-        save_figure(box, out["sigma_figure"], inputs)
+        save_figure(box, out["sigma_figure"], sources)
         run.log_figure(box, "sigma_boxes.png")
         plt.close(box)
-        write_text(out["report"], report.markdown(summary), inputs)
+        write_text(out["report"], report.markdown(summary), sources)
         for path in (out["metrics"], out["table"], out["report"]):
             run.log_artifact(path)
         run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
