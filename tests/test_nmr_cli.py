@@ -102,11 +102,12 @@ def test_bruker_input_reconstructs_like_nmrpipe(files, bruker, tmp_path, method,
 def test_network_with_sigma(files, tmp_path):
     from reproflow.nmr import models
 
+    (tmp_path / "models").mkdir()  # outputs are never written into an input folder
     for k in range(2):
-        models.wnn2d("wnn_bf", width=4).save(tmp_path / f"stage{k}.keras")
+        models.wnn2d("wnn_bf", width=4).save(tmp_path / f"models/stage{k}.keras")
     models.uncertainty_net(width=4).save(tmp_path / "sigma.keras")
     run("nmr", "reconstruct", "--input", str(files / "antiecho.ft2"), "--mode", "antiecho", "--method", "network",
-        "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"), "--sigma", str(tmp_path / "s.ft2"),
+        "--models", str(tmp_path / "models"), "--out", str(tmp_path / "o.ft2"), "--sigma", str(tmp_path / "s.ft2"),
         "--sigma-model", str(tmp_path / "sigma.keras"))
     out = io.read_spectrum(tmp_path / "o.ft2").data
     measured = io.read_spectrum(files / "antiecho.ft2").data
@@ -122,15 +123,16 @@ def test_clear_errors(files, tmp_path):
     with pytest.raises(ReproflowError, match="between 0 and 31"):
         run("nmr", "reconstruct", "--input", str(files / "nus.ft2"), "--mode", "nus", "--method", "ist",
             "--schedule", str(tmp_path / "bad"), "--out", str(tmp_path / "o.ft2"))
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ReproflowError, match="no trained cascade"):
         run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "network",
-            "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"))
+            "--models", str(tmp_path / "empty"), "--out", str(tmp_path / "o.ft2"))
     odd = tmp_path / "odd.ft2"
-    data = np.zeros((48, 128), np.float32)
+    data = ve.echo(np.random.default_rng(0).normal(size=(48, 128))).astype(np.float32)
     ng.pipe.write(str(odd), io.pipe_header(data.shape), data, overwrite=True)
     with pytest.raises(ReproflowError, match="multiples of 32"):
         run("nmr", "reconstruct", "--input", str(odd), "--mode", "echo", "--method", "network",
-            "--models", str(tmp_path), "--out", str(tmp_path / "o.ft2"))
+            "--models", str(tmp_path / "empty"), "--out", str(tmp_path / "o.ft2"))
     cube = tmp_path / "cube.ft3"
     ng.pipe.write(str(cube), io.pipe_header((4, 8, 16)), np.zeros((4, 8, 16), np.float32), overwrite=True)
     with pytest.raises(ReproflowError, match="3D"):
@@ -204,3 +206,75 @@ def test_git_state_names_the_changed_files(tmp_path):
     (tmp_path / "new.py").write_text("new\n")
     state = shipped.git_state(tmp_path)
     assert len(state["commit"]) == 40 and state["uncommitted"] == ["a.py", "new.py"]
+
+
+def test_mode_auto_picks_the_half_and_says_so(files, tmp_path, caplog):
+    """--mode auto on anti-echo data reconstructs as --mode antiecho, and logs
+    what it measured; the wrong mode is refused, naming the right one."""
+    source = str(files / "antiecho.ft2")
+    with caplog.at_level("INFO", logger="reproflow"):
+        run("nmr", "reconstruct", "--input", source, "--mode", "auto", "--method", "ist", "--iterations", "20",
+            "--out", str(tmp_path / "auto.ft2"))
+    assert "looks like antiecho" in caplog.text and "0.0% of its virtual-echo power" in caplog.text
+    run("nmr", "reconstruct", "--input", source, "--mode", "antiecho", "--method", "ist", "--iterations", "20",
+        "--out", str(tmp_path / "named.ft2"))
+    assert np.array_equal(io.read_spectrum(tmp_path / "auto.ft2").data, io.read_spectrum(tmp_path / "named.ft2").data)
+    with pytest.raises(ReproflowError, match="look like antiecho .*use --mode antiecho"):
+        run("nmr", "reconstruct", "--input", source, "--mode", "echo", "--method", "ist",
+            "--out", str(tmp_path / "wrong.ft2"))
+    with pytest.raises(ReproflowError, match="holding both halves"):
+        run("nmr", "reconstruct", "--input", str(files / "reference.ft2"), "--mode", "echo", "--method", "ist",
+            "--out", str(tmp_path / "wrong.ft2"))
+    assert not (tmp_path / "wrong.ft2").exists()
+
+
+def test_a_failing_sigma_leaves_no_output_and_keeps_the_old_one(files, tmp_path):
+    """--out is written only with --sigma, after both are computed: a sigma
+    model that is no WNN-2D (here a Dense network) fails after the
+    reconstruction, and the earlier --out stays as it was."""
+    import keras
+
+    dense = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)])
+    dense.save(tmp_path / "dense.keras")
+    out = tmp_path / "out.ft2"
+    out.write_bytes(b"an earlier result")
+    with pytest.raises(ReproflowError, match="dense.keras: a Keras model with input .* not a reproflow WNN-2D"):
+        run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "ist",
+            "--iterations", "5", "--out", str(out), "--sigma", str(tmp_path / "s.ft2"),
+            "--sigma-model", str(tmp_path / "dense.keras"))
+    assert out.read_bytes() == b"an earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.keras", "out.ft2"]
+
+
+def test_help_says_the_echo_convention_without_starting_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom reproflow import cli\ntry:\n    cli.main(['nmr', 'reconstruct', '--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "LOADED []" in result.stdout, result.stdout[-500:]
+    text = " ".join(result.stdout.split())
+    assert all(words in text for words in ("echo (P-type", "F1 axis orientation", "--mode auto picks")), text
+
+
+def test_network_run_shows_no_tensorflow_start_up_noise(files, tmp_path):
+    """TensorFlow's C++ start-up lines (absl, "could not find cuda drivers") do
+    not reach the user's terminal; the command's own log does."""
+    import subprocess
+    import sys
+
+    from reproflow.nmr import models
+
+    (tmp_path / "models").mkdir()
+    models.wnn2d("wnn_bf", width=4).save(tmp_path / "models/stage0.keras")
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "reproflow.cli", "nmr", "reconstruct", "--input",
+                             str(files / "echo.ft2"), "--mode", "echo", "--method", "network", "--models",
+                             str(tmp_path / "models"), "--out", str(tmp_path / "o.ft2")],
+                            capture_output=True, text=True, timeout=240, env=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "wrote" in result.stderr
+    for noise in ("absl", "cuda", "oneDNN", "cpu_feature_guard", "I0000"):
+        assert noise not in result.stderr, result.stderr[-2000:]

@@ -122,3 +122,18 @@ def test_uncertainty_training_fits_the_error_of_mu(tmp_path):
     spectrum_sigma = models.uncertainty(loaded, inputs[2])
     assert spectrum_sigma.shape == (64, 128) and (spectrum_sigma > 0).all()
     assert np.allclose(spectrum_sigma, models.uncertainty(model, inputs[2]), rtol=1e-5)
+
+
+def test_a_nan_loss_stops_training_naming_the_stage_and_epoch(tmp_path):
+    """A NaN in the training data makes the loss NaN: the training stops with
+    an error naming the stage and epoch, and returns no model to save."""
+    from reproflow.errors import ReproflowError
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, *models.TILE_IN, 1)).astype("float32")
+    y = rng.normal(size=(8, *models.TILE_OUT, 1)).astype("float32")
+    y[0, 0, 0, 0] = np.nan
+    options = {"learning_rate": 1e-3, "lr_patience": 2, "patience": 3, "epochs": 3, "batch_size": 4}
+    with pytest.raises(ReproflowError, match=r"cascade stage 1 \(wnn_bf\): epoch 1: loss = nan"):
+        train.fit(models.wnn2d("wnn_bf", 4), (x, y), (x, y), options, tmp_path / "backup",
+                  what="training of cascade stage 1 (wnn_bf)")

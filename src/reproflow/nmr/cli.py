@@ -1,20 +1,75 @@
 """`reproflow nmr reconstruct`: echo, anti-echo or NUS spectrum -> full
 pure-absorption spectrum (NMRPipe), by the network cascade or CS-IST, with an
-optional predicted-uncertainty (sigma) spectrum."""
+optional predicted-uncertainty (sigma) spectrum.
+
+Which half is echo: the virtual echo (VE) of a spectrum is its 2D inverse
+Fourier transform; "echo" (P-type) data hold their VE power in the quadrants
+where t1 and t2 have the same sign, "antiecho" (N-type) data in the other two.
+P-type data exp(+i W1 t1) exp(+i W2 t2) transformed in both dimensions with
+one sign convention (nmrglue's fft in both, or NMRPipe's FT in both) are echo;
+reversing the F1 axis (NMRPipe REV or FT -neg along F1, or a spectrometer that
+stores F1 the other way round) turns echo into antiecho and back. So the F1
+axis orientation of the file decides it, not the pulse sequence's name: the
+command measures the share of VE power in the echo quadrants, refuses data
+that contradict --mode and says which mode they look like; --mode auto picks
+it (and says so).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.nmr import io, ist, shipped, ve
+from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file
 
 log = logging.getLogger(__name__)
 WEIGHTS = shipped.WEIGHTS  # the trained models shipped with the package (see weights/weights.json)
+MAX_ITERATIONS = 100_000
+MAX_SCHEDULE_BYTES = 1 << 20  # a schedule lists at most a few thousand increments
+STAGE_FILE = re.compile(r"stage(0|[1-9][0-9]*)\.keras")
+MODEL_FILE = re.compile(r"stage(0|[1-9][0-9]*)\.keras|sigma_\w+\.keras")
+# names that look like a model or a stage but are none: stage1.keras.bak, stage01.keras, a
+# .partial file of an interrupted write, stage1.h5; other files (README, curves) are left alone
+LOOKS_LIKE_MODEL = re.compile(r"\.?stage.*|.*\.keras|.*\.h5|.*partial.*")
+DATA_LOOK = {"echo": "echo (P-type: VE power where t1 and t2 have the same sign)",
+             "antiecho": "antiecho (N-type, or P-type with the F1 axis reversed: VE power where t1 and t2 "
+                         "have opposite signs)",
+             "both": "a spectrum holding both halves (echo and anti-echo: already a full spectrum, or NUS data)"}
+
+
+def iterations_option(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of CS-IST iterations between 1 and "
+                                         f"{MAX_ITERATIONS}")
+    return value
+
+
+def damping_option(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite damping base in [0, 1) "
+                                         "(stage k is damped by 1 - base * 2^-k)")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +79,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__)
     rec.add_argument("--input", required=True, help="2D NMRPipe spectrum (.ft2) or Bruker processed-data folder; "
                      "processed with 2x zero fill, first point x0.5, P1 = 0, real part")
-    rec.add_argument("--mode", required=True, choices=ve.MODES)
+    rec.add_argument("--mode", required=True, choices=(*ve.MODES, "auto"),
+                     help="echo (P-type: VE power where t1 and t2 have the same sign), antiecho (N-type, or "
+                     "P-type with the F1 axis reversed), nus (needs --schedule), or auto: echo or antiecho as the "
+                     "data show; data that contradict the mode are refused")
     rec.add_argument("--schedule", help="NUS schedule: sampled t1 increments (0-based), whitespace separated")
     rec.add_argument("--method", required=True, choices=("network", "ist"))
     rec.add_argument("--out", required=True, help="output NMRPipe file")
@@ -33,71 +91,263 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "cascade shipped with reproflow, trained on simulated spectra; see "
                      "reproflow/nmr/weights/weights.json)")
     rec.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
-    rec.add_argument("--iterations", type=int, default=200, help="CS-IST iterations (default 200)")
-    rec.add_argument("--damping", type=float, help="cascade damping base (default: the one the cascade was "
-                     "trained with, from weights.json in its folder, else 0.05)")
+    rec.add_argument("--iterations", type=iterations_option, default=200,
+                     help=f"CS-IST iterations, 1 to {MAX_ITERATIONS} (default 200)")
+    rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
+                     "the cascade was trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)
 
 
+def schedule_text(path: str) -> str:
+    """The schedule file as text, refused (named for what it is) when it is
+    not plain UTF-8 text with LF or CRLF line endings."""
+    source = Path(path)
+    if not source.is_file():
+        raise ReproflowError(f"{path}: {'a folder' if source.is_dir() else 'no such file'}; expected a NUS schedule "
+                             "file (sampled t1 increments, 0-based, whitespace separated)")
+    if source.stat().st_size > MAX_SCHEDULE_BYTES:
+        raise ReproflowError(f"{path}: unreadable NUS schedule ({source.stat().st_size} bytes); expected a short text "
+                             f"file of whitespace-separated integers (at most {MAX_SCHEDULE_BYTES} bytes)")
+    raw = source.read_bytes()
+    problem = None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problem = "starts with a UTF-8 byte-order mark (BOM)"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        problem = "holds NUL bytes (UTF-16 text or binary data)"
+    elif b"\r" in raw and b"\n" not in raw:
+        problem = "has CR-only (old Mac) line endings"
+    if problem is None:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            problem = f"is not UTF-8 text (byte {error.start})"
+    raise ReproflowError(f"{path}: unreadable NUS schedule: the file {problem}; expected whitespace-separated "
+                         "integers (sampled t1 increments, 0-based) in plain UTF-8 text with LF or CRLF line endings")
+
+
 def read_schedule(path: str, acquired: int) -> np.ndarray:
+    """Sampled t1 increments (0-based), each a whole number in 0..acquired-1."""
+    values = []
+    for line_number, line in enumerate(schedule_text(path).splitlines(), start=1):
+        for token in line.split():
+            try:
+                number = float(token)
+            except ValueError:
+                raise ReproflowError(f"{path}: line {line_number}: unreadable NUS schedule ({token!r} is not a "
+                                     "number); expected whitespace-separated integers (sampled t1 increments, "
+                                     "0-based)") from None
+            if not math.isfinite(number):
+                raise ReproflowError(f"{path}: line {line_number}: {token!r} is not finite; expected integer t1 "
+                                     f"increments between 0 and {acquired - 1} (half of the {2 * acquired} F1 points)")
+            if number != int(number) or not 0 <= number < acquired:
+                raise ReproflowError(f"{path}: line {line_number}: {token!r}: expected integer t1 increments between "
+                                     f"0 and {acquired - 1} (half of the {2 * acquired} F1 points)")
+            values.append(int(number))
+    if not values:
+        raise ReproflowError(f"{path}: unreadable NUS schedule (no numbers); expected whitespace-separated "
+                             f"integers: integer t1 increments between 0 and {acquired - 1}")
+    return np.unique(np.array(values))
+
+
+def check_keras_file(path: Path, what: str) -> None:
+    """A .keras file is a zip archive holding config.json: refuse anything else
+    before TensorFlow is started (seconds) to load it."""
+    if not path.is_file():
+        state = "a dangling link" if path.is_symlink() else "a folder" if path.is_dir() else "missing"
+        raise ReproflowError(f"{path}: {what} is {state}; expected a .keras model file saved by reproflow")
     try:
-        values = np.loadtxt(path, dtype=float, ndmin=1)
-    except (OSError, ValueError) as error:
-        raise ReproflowError(f"{path}: unreadable NUS schedule ({error}); expected whitespace-separated "
-                             "integers (sampled t1 increments, 0-based)") from error
-    schedule = values.astype(int).ravel()
-    if values.size == 0 or np.any(values != schedule) or schedule.min() < 0 or schedule.max() >= acquired:
-        raise ReproflowError(f"{path}: expected integer t1 increments between 0 and {acquired - 1} "
-                             f"(half of the {2 * acquired} F1 points)")
-    return np.unique(schedule)
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ReproflowError(f"{path}: {what} is not a Keras model file ({error}); expected a .keras file "
+                             "(a zip archive with config.json and model.weights.h5) saved by reproflow") from error
+    if "config.json" not in names:
+        raise ReproflowError(f"{path}: {what} is a zip archive without config.json, not a Keras model; expected a "
+                             ".keras file saved by reproflow")
 
 
 def stage_paths(folder: str | None) -> list[Path]:
+    """The cascade's stage0.keras, stage1.keras, ... of a models folder, all
+    present, with no stray files beside them."""
     root = Path(folder) if folder else WEIGHTS
-    paths = sorted(root.glob("stage*.keras"), key=lambda p: int(p.stem.removeprefix("stage") or 0))
-    if not paths:
+    if not root.is_dir():
+        raise ReproflowError(f"{root}: --models is {'a file' if root.exists() else 'missing'}; expected the folder "
+                             "of cascade stages stage0.keras, stage1.keras, ...")
+    entries = sorted(p.name for p in root.iterdir())
+    numbers = sorted(int(STAGE_FILE.fullmatch(name).group(1)) for name in entries if STAGE_FILE.fullmatch(name))
+    if not numbers:
         raise ReproflowError(f"{root}: no trained cascade (stage0.keras, ...); pass --models with the folder "
                              "the workflow writes (results/nmr/work/models/<architecture>) or use --method ist")
+    stray = [name for name in entries if LOOKS_LIKE_MODEL.fullmatch(name) and not MODEL_FILE.fullmatch(name)]
+    if stray:
+        raise ReproflowError(f"{root}: stray files in the models folder ({', '.join(stray[:5])}): which cascade they "
+                             "belong to is unclear; expected only stage0.keras, stage1.keras, ... (and "
+                             "sigma_*.keras): remove or rename them")
+    missing = sorted(set(range(numbers[-1] + 1)) - set(numbers))
+    if missing:
+        raise ReproflowError(f"{root}: a partial cascade: stage{missing[0]}.keras is missing (found "
+                             f"{', '.join(f'stage{k}' for k in numbers)}); expected stage0.keras to "
+                             f"stage{numbers[-1]}.keras")
+    paths = [root / f"stage{k}.keras" for k in numbers]
+    for path in paths:
+        check_keras_file(path, "this cascade stage")
     return paths
 
 
 def sigma_path(option: str | None, key: str) -> Path:
     path = Path(option) if option else WEIGHTS / f"sigma_{key}.keras"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise ReproflowError(f"{path}: no uncertainty network; pass --sigma-model (the workflow writes "
                              f"results/nmr/work/sigma/{key}.keras)")
+    check_keras_file(path, "the uncertainty network")
     return path
 
 
+def cascade_damping(folder: Path, option: float | None) -> float:
+    """--damping, else the one in the folder's weights.json, else 0.05."""
+    if option is not None:
+        return option
+    manifest = folder / shipped.MANIFEST
+    try:
+        value = shipped.damping(folder)
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        raise ReproflowError(f"{manifest}: corrupt weights manifest ({error}); expected the JSON object "
+                             "reproflow writes (with a \"damping\" number), or pass --damping") from error
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
+        raise ReproflowError(f"{manifest}: damping = {value}; expected a finite number in [0, 1), or pass --damping")
+    return value
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Hide what TensorFlow's C++ start-up writes straight to file descriptor 2
+    (absl notices, "could not find cuda drivers" on CPU-only machines): it is
+    no message for the user. Shown after all if the block fails other than
+    with a ReproflowError (whose message says what is wrong)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as hidden:
+        os.dup2(hidden.fileno(), 2)
+        try:
+            yield
+        except ReproflowError:
+            raise
+        except BaseException:
+            os.dup2(saved, 2)
+            hidden.seek(0)
+            os.write(2, hidden.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def load_models(paths: list[Path]) -> list[Any]:
+    with quiet_native_stderr():
+        from reproflow.nmr import models  # Keras only when needed, after every input was checked
+
+        return [models.load(str(path)) for path in paths]
+
+
+def check_network(model: Any, path: Path, channels_out: int = 1) -> None:
+    """A model of the WNN-2D's shape: one input channel, 2D tiles."""
+    inputs, outputs = model.input_shape, model.output_shape
+    tiles = {((63, 127), (32, 64)), ((None, None), (None, None))}  # tile models, any-size (bias-free) models
+    if not (isinstance(inputs, tuple) and isinstance(outputs, tuple) and len(inputs) == len(outputs) == 4
+            and inputs[-1] == 1 and outputs[-1] == channels_out and (inputs[1:3], outputs[1:3]) in tiles):
+        raise ReproflowError(f"{path}: a Keras model with input {inputs} and output {outputs}, not a reproflow "
+                             "WNN-2D network; expected (None, 63, 127, 1) -> (None, 32, 64, 1) tiles")
+
+
+def resolve_mode(spectrum: io.Spectrum, requested: str) -> str:
+    """The mode the data are: measured from the share of VE power in the echo
+    quadrants (`ve.echo_share`); refused when it contradicts `requested`."""
+    share = ve.echo_share(spectrum.data)
+    looks = ve.half_of(share)
+    measured = (f"{100 * share:.1f}% of its virtual-echo power lies in the echo quadrants "
+                f"(at least {100 * ve.ONE_HALF_SHARE:.0f}% for echo, at most {100 - 100 * ve.ONE_HALF_SHARE:.0f}% "
+                "for antiecho)")
+    if requested == "auto":
+        if looks == "both":
+            raise ReproflowError(f"{spectrum.source}: --mode auto: {measured}, so the data look like "
+                                 f"{DATA_LOOK['both']}; expected echo-only or anti-echo-only data (for NUS data "
+                                 "use --mode nus --schedule FILE)")
+        log.info("--mode auto: %s looks like %s (%s)", spectrum.source, looks, measured)
+        return looks
+    if requested == "nus":
+        if looks != "both":
+            raise ReproflowError(f"{spectrum.source}: --mode nus, but {measured}: the data look like "
+                                 f"{DATA_LOOK[looks]}; expected NUS data, which hold both halves (use --mode "
+                                 f"{looks})")
+        return requested
+    if looks != requested:
+        hint = f"use --mode {looks}" if looks != "both" else "a full spectrum needs no reconstruction"
+        raise ReproflowError(f"{spectrum.source}: --mode {requested}, but {measured}: the data look like "
+                             f"{DATA_LOOK[looks]}; expected {DATA_LOOK[requested]} ({hint}; --mode auto "
+                             "picks echo or antiecho from the data)")
+    return requested
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before anything is read: no output is an input (or inside one), --out
+    is not --sigma, and both can be written."""
+    inputs = [args.input, args.schedule, args.sigma_model]
+    if args.method == "network" or args.sigma:
+        inputs.append(args.models or WEIGHTS)
+    if args.sigma and same_file(args.out, args.sigma):
+        raise ReproflowError(f"{args.sigma}: --sigma is the same file as --out; expected two different output paths")
+    check_output_path(args.out, inputs, "--out")
+    if args.sigma:
+        check_output_path(args.sigma, inputs, "--sigma")
+
+
 def reconstruct_command(args: argparse.Namespace) -> None:
+    check_outputs(args)
     spectrum = io.read_spectrum(args.input)
     data = spectrum.data.astype(np.float64)
+    mode = resolve_mode(spectrum, args.mode)
     schedule = None
-    if args.mode == "nus":
+    if mode == "nus":
         if not args.schedule:
             raise ReproflowError("--mode nus needs --schedule FILE (sampled t1 increments)")
         schedule = read_schedule(args.schedule, data.shape[0] // 2)
-    if args.method == "network":
-        if args.mode == "nus":
-            raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
+    if args.method == "network" and mode == "nus":
+        raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
+    if args.method == "network" or args.sigma:
         io.check_tileable(spectrum)
-        from reproflow.nmr import models  # Keras only when needed
-
-        paths = stage_paths(args.models)
-        damping = args.damping if args.damping is not None else shipped.damping(paths[0].parent)
-        cascade = models.prepare([models.load(str(p)) for p in paths])
-        result = models.cascade(cascade, data, args.mode, damping)
-    else:
-        result = ist.reconstruct(data, args.mode, args.iterations, schedule)
-    io.write_spectrum(args.out, spectrum, result)
-    log.info("wrote %s (%s, %s)", args.out, args.mode, args.method)
-    if args.sigma:
-        io.check_tileable(spectrum)
+    # every input is checked before Keras starts (seconds) and before anything is written
+    stages = stage_paths(args.models) if args.method == "network" else []
+    damping = cascade_damping(stages[0].parent, args.damping) if stages else None
+    sigma_key = "network_echo" if args.method == "network" else f"ist_{'nus' if mode == 'nus' else 'echo'}"
+    sigma_model = sigma_path(args.sigma_model, sigma_key) if args.sigma else None
+    if stages:
+        networks = load_models(stages)
+        for network, path in zip(networks, stages):
+            check_network(network, path)
         from reproflow.nmr import models
 
-        key = "network_echo" if args.method == "network" else f"ist_{'nus' if args.mode == 'nus' else 'echo'}"
-        model = models.load(str(sigma_path(args.sigma_model, key)))
-        method_input = ve.flip_t1(data) if args.mode == "antiecho" else data
+        result = models.cascade(models.prepare(networks), data, mode, damping)
+    else:
+        result = ist.reconstruct(data, mode, args.iterations, schedule)
+    check_finite(result, f"{args.out}: the reconstruction of {spectrum.source}")
+    sigma = None
+    if sigma_model is not None:
+        (model,) = load_models([sigma_model])
+        check_network(model, sigma_model)
+        from reproflow.nmr import models
+
+        method_input = ve.flip_t1(data) if mode == "antiecho" else data
         sigma = models.uncertainty(model, method_input)
-        io.write_spectrum(args.sigma, spectrum, ve.flip_t1(sigma) if args.mode == "antiecho" else sigma)
+        sigma = ve.flip_t1(sigma) if mode == "antiecho" else sigma
+        check_finite(sigma, f"{args.sigma}: the uncertainty of {spectrum.source}")
+    inputs = [args.input, args.schedule, args.sigma_model, *([stages[0].parent] if stages else [])]
+    # both files are written before either is renamed into place: a failure leaves neither
+    with contextlib.ExitStack() as stack:
+        out_tmp = stack.enter_context(atomic_output(args.out, inputs, "--out"))
+        sigma_tmp = stack.enter_context(atomic_output(args.sigma, inputs, "--sigma")) if sigma is not None else None
+        io.write_spectrum(out_tmp, spectrum, result)
+        if sigma_tmp is not None:
+            io.write_spectrum(sigma_tmp, spectrum, sigma)
+    log.info("wrote %s (%s, %s)", args.out, mode, args.method)
+    if sigma is not None:
         log.info("wrote %s (sigma)", args.sigma)

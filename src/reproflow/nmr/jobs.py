@@ -20,7 +20,9 @@ import numpy as np
 
 from reproflow import tracking
 from reproflow.data import sha256_file
+from reproflow.errors import ReproflowError
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
+from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
@@ -35,23 +37,58 @@ def child(parent: str, run_name: str, config_hash: str, rule: str,
         yield run
 
 
+def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path | None]) -> None:
+    """At a job's start, before any work: no output is (or lies inside) an input."""
+    for output in outputs:
+        check_output_path(output, inputs)
+
+
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    """The arrays of an .npz, each checked finite (a NaN in a job's input is named, not trained on)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except Exception as error:  # OSError, ValueError, zipfile.BadZipFile, zlib.error on a damaged member
+        raise ReproflowError(f"{path}: not a readable .npz archive ({error}); expected the arrays an earlier "
+                             "study 3 job wrote") from error
+    for key, values in arrays.items():
+        check_finite(values, f"{path}: array {key!r}")
+    return arrays
 
 
-def save_npz(path: str | Path, **arrays: Any) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+def save_npz(path: str | Path, inputs: Sequence[str | Path | None] = (), **arrays: Any) -> None:
+    """Checked finite, written to a temporary file beside `path`, renamed when complete."""
+    for key, values in arrays.items():
+        check_finite(values, f"{path}: array {key!r}")
+    with atomic_output(path, inputs) as tmp:
+        np.savez_compressed(tmp, **arrays)
 
 
-def write_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+def write_csv(rows: Sequence[Mapping[str, Any]], path: str | Path, inputs: Sequence[str | Path | None] = ()) -> None:
     fields = list(dict.fromkeys(key for row in rows for key in row))
-    with open(path, "w", newline="") as handle:
+    with atomic_output(path, inputs) as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def save_model(model: Any, path: str | Path, inputs: Sequence[str | Path | None] = ()) -> None:
+    check_finite(np.concatenate([np.ravel(w) for w in model.get_weights()] or [np.zeros(0)]), f"{path}: weights")
+    with atomic_output(path, inputs) as tmp:
+        model.save(tmp)
+
+
+def save_spectrum(path: str | Path, like: Any, data: np.ndarray, inputs: Sequence[str | Path | None] = ()) -> None:
+    from reproflow.nmr import io
+
+    check_finite(data, f"{path}: spectrum")
+    with atomic_output(path, inputs) as tmp:
+        io.write_spectrum(tmp, like, data)
+
+
+def save_figure(figure: Any, path: str | Path, inputs: Sequence[str | Path | None] = ()) -> None:
+    with atomic_output(path, inputs) as tmp:
+        figure.savefig(tmp, dpi=120)
 
 
 def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
@@ -64,6 +101,7 @@ def simulate_job(out: str, split: str, *, simulation: Mapping[str, Any], count: 
                  vary: Mapping[str, Sequence[float]], nus_fraction: float, seed: int) -> None:
     """One simulated set (`split_recipe`): train, val, test (varied in quality)
     or the uncertainty networks' sigma_train and sigma_val."""
+    check_outputs([out], [])
     cfg = simulate.SimConfig.from_config(simulation)
     arrays = simulate.simulate_set(seed, count, cfg, nus_fraction, vary)
     save_npz(out, **arrays)
@@ -76,12 +114,14 @@ def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
     """MALT1 reference and the echo, anti-echo and NUS inputs simulated from it."""
     from reproflow.nmr import io  # nmrglue only here
 
+    check_outputs([out], [spectrum])
     reference = io.read_spectrum(spectrum).data.astype(np.float64)
     acquired = reference.shape[0] // 2
     schedule = simulate.poisson_gap(np.random.default_rng(seed), acquired, nus_fraction)
     row = np.zeros(acquired, bool)
     row[schedule] = True
-    save_npz(out, reference=reference[None].astype(np.float32), echo=ve.echo(reference)[None].astype(np.float32),
+    save_npz(out, [spectrum], reference=reference[None].astype(np.float32),
+             echo=ve.echo(reference)[None].astype(np.float32),
              antiecho=ve.antiecho(reference)[None].astype(np.float32),
              nus=ve.apply_mask(reference, ve.nus_mask(reference.shape, schedule))[None].astype(np.float32),
              schedules=row[None], sha256=np.array(sha256_file(spectrum)))
@@ -91,6 +131,7 @@ def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
 
 def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str, rule: str, name: str) -> None:
     """IST for echo, anti-echo and NUS inputs of every spectrum of one set."""
+    check_outputs([out], [data, parent])
     arrays = load_npz(data)
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": [], "nus": []}
     seconds = []
@@ -103,12 +144,14 @@ def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str,
                 result[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule))
                 seconds.append(time.perf_counter() - start)
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
-    save_npz(out, seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
+    save_npz(out, [data, parent], seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
 
 
 def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, curves: str, backup: str,
                     architecture: str, stage: int, options: Mapping[str, Any], seed: int, parent: str,
                     config_hash: str, rule: str) -> None:
+    sources = [train, val, *previous, parent]
+    check_outputs([out, curves], sources)
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
@@ -118,9 +161,8 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
         model, history = training.train_stage(
             architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
             sink=lambda row, step: run.log_metrics(row, step=step))
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        model.save(out)
-        write_csv(history, curves)
+        write_csv(history, curves, sources)
+        save_model(model, out, sources)
         run.log_metrics({"params": model.count_params(), "epochs_run": len(history),
                         "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
@@ -167,6 +209,7 @@ def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: flo
                 config_hash: str, rule: str, arch: str, set_name: str) -> None:
     """The cascade's echo and anti-echo reconstructions of one set, and the
     quality after each stage: in the output (`reconstruct_set`), in MLflow per step."""
+    check_outputs([out], [data, *stages, parent])
     from reproflow.nmr import models
 
     arrays = load_npz(data)
@@ -178,7 +221,7 @@ def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: flo
         for stage in range(len(cascade)):
             run.log_metrics({f"{mode}.{key}": rows[stage][key] for mode, rows in means.items()
                              for key in ("r", "rmsd")}, step=stage + 1)
-    save_npz(out, seconds=np.array(seconds), **scores, **result)
+    save_npz(out, [data, *stages, parent], seconds=np.array(seconds), **scores, **result)
 
 
 def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[str, np.ndarray],
@@ -193,6 +236,8 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
                     options: Mapping[str, Any], seed: int, parent: str, config_hash: str, rule: str) -> None:
     """The NLL network of one method, trained on data["train"], stopped on
     data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`)."""
+    sources = [*data.values(), *ist_out.values(), *network_out.values(), parent]
+    check_outputs([out, curves], sources)
     from reproflow.nmr import train as training
 
     split = {}
@@ -207,9 +252,8 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         model, history = training.train_uncertainty(
             *split["train"], split["val"], options, backup, seed,
             sink=lambda row, step: run.log_metrics(row, step=step))
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        model.save(out)
-        write_csv(history, curves)
+        write_csv(history, curves, sources)
+        save_model(model, out, sources)
         run.log_metrics({"epochs_run": len(history),
                         "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
@@ -226,6 +270,11 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
 
     from reproflow.nmr import evaluate, io, models
 
+    sources = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum, parent]
+    sigma_dir = Path(out["sigma_dir"])
+    check_outputs([out[key] for key in ("json", "psq", "boxes", "figure")]
+                  + [sigma_dir / f"{prefix}{method}.ft2" for method in sigma_models for prefix in ("sigma_", "")],
+                  sources)
     arrays = load_npz(data)
     ist_arrays = load_npz(ist_out)
     network_arrays = {arch: load_npz(path) for arch, path in networks.items()}
@@ -241,7 +290,6 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                                      for a, v in network_arrays.items()}},
                               "network_stages": {a: stage_means(v) for a, v in network_arrays.items()}}
     psq_rows, boxes = [], {}
-    sigma_dir = Path(out["sigma_dir"])
     sigma_dir.mkdir(parents=True, exist_ok=True)
     with child(parent, f"evaluate/{name}", config_hash, rule, datasets_of(arrays)) as run:
         for method, path in sigma_models.items():
@@ -260,12 +308,12 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                 if index == 0:
                     boxes[method] = evaluate.normalised_sigma(sig_c, mu_c)
                     like = header or io.Spectrum(sigma, io.pipe_header(sigma.shape), name)
-                    io.write_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma)
-                    io.write_spectrum(sigma_dir / f"{method}.ft2", like, mu)
+                    save_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma, sources)
+                    save_spectrum(sigma_dir / f"{method}.ft2", like, mu, sources)
                     if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
                         figure = evaluate.figure_reconstruction(reference, mu, sigma,
                                                                 f"{name}: {evaluate.LABELS.get(method, method)}", cut)
-                        figure.savefig(out["figure"], dpi=120)
+                        save_figure(figure, out["figure"], sources)
                         run.log_figure(figure, f"{name}_reconstruction.png")
                         plt.close(figure)
             result["uncertainty"][method] = {
@@ -276,7 +324,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
         if not sigma_models:  # no uncertainty network: still draw the reconstruction
             figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"],
                                                     np.zeros_like(references[0]), f"{name}: echo, CS-IST", cut)
-            figure.savefig(out["figure"], dpi=120)
+            save_figure(figure, out["figure"], sources)
             plt.close(figure)
         if len(psq_rows) >= 5:  # a rank correlation over fewer points says little
             result["psq_spearman_rmsd"] = evaluate.spearman([row["psq"] for row in psq_rows],
@@ -287,9 +335,11 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                         for k, v in row.items()})
         if "psq_spearman_rmsd" in result:
             run.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
-        write_csv(psq_rows or [{"set": name}], out["psq"])
-        save_npz(out["boxes"], **boxes)
-        Path(out["json"]).write_text(json.dumps(result, indent=2))
+        write_csv(psq_rows or [{"set": name}], out["psq"], sources)
+        save_npz(out["boxes"], sources, **boxes)
+        check_finite([v for row in table.values() for k, v in row.items() if k in ("r", "rmsd")],
+                     f"{out['json']}: r and RMSD of {name}")
+        write_text(out["json"], json.dumps(result, indent=2), sources)
         run.log_artifact(out["json"])
     return result
 
@@ -302,22 +352,24 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
 
     from reproflow.nmr import evaluate, report
 
+    sources = [*evaluations, *boxes, parent]
+    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report")], sources)
     results = [json.loads(Path(path).read_text()) for path in evaluations]
     tables = {r["set"]: r["table"] for r in results}
     rows = [{"set": r["set"], "method": m, "r": v["r"], "rmsd": v["rmsd"],
              "paper_r": evaluate.PAPER_MALT1.get(m, (None, None))[0],
              "paper_rmsd": evaluate.PAPER_MALT1.get(m, (None, None))[1]}
             for r in results for m, v in r["table"].items()]
-    write_csv(rows, out["table"])
+    write_csv(rows, out["table"], sources)
     summary = {"study": STUDY, "config_hash": config_hash, "options": options,
                "sets": {r["set"]: {k: v for k, v in r.items() if k != "table"} | {
                    "table": {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in r["table"].items()}}
                    for r in results},
                "paper_malt1": {m: {"r": r, "rmsd": d} for m, (r, d) in evaluate.PAPER_MALT1.items()}}
-    Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
+    write_text(out["metrics"], json.dumps(summary, indent=2), sources)
     with child(parent, "summary", config_hash, rule) as run:
         bars = evaluate.figure_rmsd_bars(tables)
-        bars.savefig(out["rmsd_figure"], dpi=120)
+        save_figure(bars, out["rmsd_figure"], sources)
         run.log_figure(bars, "rmsd_bars.png")
         plt.close(bars)
         samples = {}
@@ -325,10 +377,10 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
             for method, values in load_npz(path).items():
                 samples[f"{method} ({result['set']})"] = values
         box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
-        box.savefig(out["sigma_figure"], dpi=120)
+        save_figure(box, out["sigma_figure"], sources)
         run.log_figure(box, "sigma_boxes.png")
         plt.close(box)
-        Path(out["report"]).write_text(report.markdown(summary))
+        write_text(out["report"], report.markdown(summary), sources)
         for path in (out["metrics"], out["table"], out["report"]):
             run.log_artifact(path)
         run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})

@@ -11,6 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from reproflow.errors import ReproflowError
 from reproflow.nmr import models, ve
 
 Sink = Callable[[dict[str, float], int], None]
@@ -54,15 +55,38 @@ class EpochSink(keras.callbacks.Callback):
             self.sink(row, epoch)
 
 
+class FiniteLosses(keras.callbacks.Callback):
+    """Stops training with an error naming the stage and epoch when a loss (or
+    the learning rate) is NaN or infinite: a diverged network is never saved
+    or reported as a result."""
+
+    def __init__(self, what: str):
+        super().__init__()
+        self.what = what
+
+    def check(self, logs: Mapping[str, Any] | None, where: str) -> None:
+        bad = {key: value for key, value in (logs or {}).items() if not np.isfinite(float(value))}
+        if bad:
+            raise ReproflowError(f"{self.what}: {where}: {', '.join(f'{k} = {v}' for k, v in bad.items())}; "
+                                 "expected finite losses (the training diverged or its data hold NaN or infinite "
+                                 "values): lower the learning rate or check the training data")
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self.check(logs, f"epoch {epoch + 1}")
+
+
 def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
         options: Mapping[str, Any], backup_dir: str | Path, loss: Any = "mse",
-        sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = ()) -> list[dict[str, float]]:
+        sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
+        what: str = "training") -> list[dict[str, float]]:
     """Adam, ReduceLROnPlateau(0.8), EarlyStopping (best weights back) and
     BackupAndRestore, so a killed job resumes from its last epoch; `callbacks`
-    are added (e.g. a wall-time budget)."""
+    are added (e.g. a wall-time budget); a NaN loss stops it with an error
+    naming `what` (the stage) and the epoch."""
     model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"]), loss=loss)
     epochs = EpochSink(sink)
     callbacks = [
+        FiniteLosses(what),
         *callbacks,
         keras.callbacks.BackupAndRestore(str(backup_dir)),
         keras.callbacks.ReduceLROnPlateau(factor=options.get("lr_factor", 0.8),
@@ -105,7 +129,8 @@ def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mappi
         echoes, references = echo_pairs(arrays)
         sets.append(sample_tiles(stage_inputs(previous, echoes, damping_base), [references], count, rng))
     model = models.wnn2d(architecture, options["width"])
-    history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink, callbacks=callbacks)
+    history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink, callbacks=callbacks,
+                  what=f"training of cascade stage {len(previous)} ({architecture})")
     return model, history
 
 
@@ -119,5 +144,6 @@ def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np
     train_set = sample_tiles(method_inputs, [references, mus], options["tiles"], rng)
     val_set = sample_tiles(val[0], [val[1], val[2]], options["val_tiles"], rng)
     model = models.uncertainty_net(options["width"])
-    history = fit(model, train_set, val_set, options, backup_dir, loss=models.gaussian_nll, sink=sink)
+    history = fit(model, train_set, val_set, options, backup_dir, loss=models.gaussian_nll, sink=sink,
+                  what="training of the uncertainty network")
     return model, history
