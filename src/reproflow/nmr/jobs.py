@@ -20,6 +20,7 @@ import numpy as np
 
 from reproflow import tracking
 from reproflow.data import sha256_file
+from reproflow.outputs import write_text
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 
 log = logging.getLogger(__name__)
@@ -329,7 +330,8 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
         run.log_figure(box, "sigma_boxes.png")
         plt.close(box)
         Path(out["report"]).write_text(report.markdown(summary))
-        for path in (out["metrics"], out["table"], out["report"]):
+        write_text(out["summary_html"], report.html(summary), inputs=evaluations)
+        for path in (out["metrics"], out["table"], out["report"], out["summary_html"]):
             run.log_artifact(path)
         run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, protocol=PROTOCOL)

@@ -10,6 +10,7 @@ from typing import Any
 
 
 from reproflow import tracking
+from reproflow.outputs import write_text
 from reproflow.relu import report
 from reproflow.relu.report import PROTOCOL_NOTE
 
@@ -33,11 +34,11 @@ def summarize(
     Path(out["metrics"]).parent.mkdir(parents=True, exist_ok=True)
     Path(out["metrics"]).write_text(json.dumps(result, indent=2))
     compared.to_csv(out["comparison_csv"], index=False)
-    Path(out["comparison_html"]).write_text(report.to_html(
-        compared, "ReLU vs softmax classifier: the paper's tables beside ours",
-        "Mean over seeds; accuracies in %, precision/recall/F1 weighted as in the paper; "
-        "ours_<protocol>_diff = ours - paper. " + " ".join(f"{k}: {v}." for k, v in PROTOCOL_NOTE.items())))
+    write_text(out["comparison_html"], report.comparison_html(compared, protocols), inputs=jobs)
+    headline = report.summary_rows(summary)
+    write_text(out["summary_html"], report.summary_html(headline, protocols), inputs=jobs)
     folds.to_csv(out["folds"], index=False)
+    write_text(out["folds_html"], report.folds_html(folds), inputs=jobs)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
         for row in summary:
