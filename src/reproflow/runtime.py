@@ -78,10 +78,28 @@ class _Quiet(logging.Filter):
         return not self.terminal or record.levelno >= logging.WARNING or record.name == HEADLINE_LOGGER
 
 
+class _TerminalFormat(logging.Formatter):
+    """`job: headline`, or `WARNING job (logger): message`."""
+
+    def __init__(self, job: str) -> None:
+        super().__init__()
+        self.job = job
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        if record.name == HEADLINE_LOGGER and record.levelno < logging.WARNING:
+            return f"{self.job}: {message}"
+        return f"{record.levelname} {self.job} ({record.name}): {message}"
+
+
 def job_name(log_path: str | Path) -> str:
     """The job as its log names it: logs/relu/train/paper/wdbc/ffnn-relu/seed0.log -> relu/train/..."""
     parts = Path(log_path).with_suffix("").parts
-    return "/".join(parts[1:] if parts[0] == "logs" and len(parts) > 1 else parts)
+    if "logs" in parts[:-1]:
+        parts = parts[len(parts) - parts[::-1].index("logs"):]
+    return "/".join(part for part in parts if part != "/")
 
 
 def headline(message: str, *args: object) -> None:
@@ -103,6 +121,7 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
     handlers: list[logging.Handler] = [logging.FileHandler(log_path), logging.StreamHandler(sys.stderr)]
     for handler, terminal in zip(handlers, (False, True)):
         handler.addFilter(_Quiet(terminal))
+    handlers[1].setFormatter(_TerminalFormat(job))
     logging.basicConfig(
         level=logging.INFO,
         format=f"%(asctime)s %(levelname)s [{job}] %(name)s: %(message)s",

@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reproflow import htmltable  # noqa: E402
@@ -26,6 +27,8 @@ from reproflow.outputs import write_text  # noqa: E402
 from reproflow.ids.evaluate import write_rows  # noqa: E402
 
 ARM_NAMES = {"gru_svm": "GRU-SVM", "gru_softmax": "GRU-Softmax"}
+CURVE_LABELS = {"train_accuracy": "training accuracy (running mean over the epoch)",
+                "test_accuracy": "test accuracy"}
 
 
 def _load(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
@@ -213,20 +216,27 @@ def curve_rows(finals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: str | Path) -> plt.Figure:
     """One line per (protocol, arm) on feature set `all`; clean averaged over seeds."""
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(8, 5))
     series: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         if row["feature_set"] == "all":
             series[(row["protocol"], row["arm"])][row["epoch"]].append(row[key])
     for (protocol, arm), by_epoch in sorted(series.items()):
         epochs = sorted(by_epoch)
-        axis.plot(epochs, [np.mean(by_epoch[e]) for e in epochs], marker="o", label=f"{ARM_NAMES[arm]} ({protocol})")
+        axis.plot(epochs, [np.mean(by_epoch[e]) for e in epochs], marker="o",
+                  label=f"{ARM_NAMES[arm]}, {protocol} protocol" + (" (mean over seeds)" if protocol == "clean" else ""))
+    epochs = sorted({epoch for by_epoch in series.values() for epoch in by_epoch})
+    if epochs and len(epochs) <= 15:   # one tick per epoch, never 0.95 or 1.05
+        axis.set_xticks(epochs)
+        axis.set_xlim(epochs[0] - 0.5, epochs[-1] + 0.5)
+    else:
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_xlabel("epoch")
-    axis.set_ylabel(key.replace("_", " "))
+    axis.set_ylabel(CURVE_LABELS.get(key, key.replace("_", " ")))
     axis.set_title(title)
-    axis.legend()
+    axis.legend(title="feature set: all 21 features", fontsize=9, loc="best")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=120)
     return figure
 
 
@@ -260,11 +270,13 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
         write_rows(rows, out[f"{name}_csv"], fields=None if rows else ["note"])
         write_html(rows or [{"note": "not run in this configuration"}], out[f"{name}_html"],
                    f"{title} (data: {source_label})", banner)
-    write_summary(summary_rows(tables, source_label), out["summary_html"], source_label)
+    headline = summary_rows(tables, source_label)
+    write_summary(headline, out["summary_html"], source_label)
     curves = curve_rows(results)
     write_rows(curves, out["curves"])
     for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
                              ("test_accuracy", "fig3", "Figure 3: test accuracy")):
-        plt.close(plot_curves(curves, key, f"{title} ({source_label})", out[name]))
+        plt.close(plot_curves(curves, key, f"{title} ({source_label.upper() if source_label == 'synthetic' else source_label} data)", out[name]))
     Path(out["metrics"]).write_text(json.dumps(metrics, indent=2, default=float))
+    metrics["headline"] = headline   # for the job's terminal line, not metrics.json
     return metrics

@@ -11,6 +11,7 @@ from typing import Any
 
 from reproflow import tracking
 from reproflow.outputs import write_text
+from reproflow.runtime import headline as say
 from reproflow.relu import report
 from reproflow.relu.report import PROTOCOL_NOTE
 
@@ -49,4 +50,8 @@ def summarize(
         for path in out.values():
             run.log_artifact(path)
     tracking.end_job_parent(parent, tags)
+    first = headline[0]
+    say("%d rows beside the paper in %s; first: %s %s-%s, %s protocol, test accuracy %s%% (paper %s)", len(headline),
+        out["summary_html"], first["dataset"], first["model"], first["head"], first["protocol"], first["ours"],
+        "–" if first["paper"] is None else f"{first['paper']:.2f}")
     return result
