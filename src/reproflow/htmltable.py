@@ -30,6 +30,7 @@ tr:hover td { background: #f7f9fb; }
 .good { color: #1b7f3b; font-weight: 600; }
 .bad { color: #b42318; font-weight: 600; }
 .neutral { color: #52606d; }
+td.verdict { min-width: 14em; }
 """
 
 
@@ -83,8 +84,16 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], caption:
         cells = []
         for column in columns:
             text, number = cell(row.get(column.key), column.format)
-            css = "num" if number or column.numeric else VERDICT_CLASSES.get(text.split(" ")[0].strip(",;:"), "")
-            cells.append(f"<td class='{css}'>{html.escape(text)}</td>" if css else f"<td>{html.escape(text)}</td>")
+            if number or column.numeric:
+                cells.append(f"<td class='num'>{html.escape(text)}</td>")
+                continue
+            first, sep, rest = text.partition(" ")
+            word = first.rstrip(",;:")
+            if word in VERDICT_CLASSES:   # the verdict's word in colour, its reason plain
+                cells.append(f"<td class='verdict'><span class='{VERDICT_CLASSES[word]}'>{html.escape(word)}</span>"
+                             f"{html.escape(first[len(word):] + sep + rest)}</td>")
+            else:
+                cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     title = f"<h3>{html.escape(caption)}</h3>" if caption else ""
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
