@@ -138,7 +138,7 @@ def train_job(
         run.log_artifact(out["history"])
         run.log_artifact(out["metrics"])
     shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh
-    headline("%s: %s test accuracy %.4f, balanced %.4f (lr %g)", run_name, name, final["accuracy"],
+    headline("%s accuracy %.4f, balanced %.4f (lr %g)", name, final["accuracy"],
              final["balanced_accuracy"], hp["learning_rate"])
     return summary
 
