@@ -34,7 +34,7 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--window-size=1400,1000", "--virtual-time-budget=15000",
+    "--hide-scrollbars", "--window-size=1600,1000", "--virtual-time-budget=15000",
 )
 RESULT_ID = "report-check-result"
 

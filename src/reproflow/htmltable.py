@@ -30,7 +30,7 @@ tr:hover td { background: #f7f9fb; }
 .good { color: #1b7f3b; font-weight: 600; }
 .bad { color: #b42318; font-weight: 600; }
 .neutral { color: #52606d; }
-td.verdict { min-width: 14em; }
+td.verdict, td:last-child { min-width: 13em; }
 """
 
 
@@ -84,7 +84,7 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], caption:
         cells = []
         for column in columns:
             text, number = cell(row.get(column.key), column.format)
-            if number or column.numeric:
+            if number or column.numeric or (column.format is not None and text == "–"):
                 cells.append(f"<td class='num'>{html.escape(text)}</td>")
                 continue
             first, sep, rest = text.partition(" ")
