@@ -1,5 +1,6 @@
 # Two entry points: `make run` (set up, run the default workflow, write the
 # report) and `make test` (set up, lint the workflow, run the tests).
+SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run report test lint ui clean
+.PHONY: setup run report report-check test lint ui clean
 
 setup: $(VENV)/.installed
 
@@ -22,12 +23,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
+# the terminal: Snakemake's progress and one line per finished job (logs/ has the rest)
 run: setup
-	$(SNAKEMAKE) --cores $(CORES)
+	set -o pipefail; $(SNAKEMAKE) --cores $(CORES) 2>&1 | $(BIN)/python -m reproflow.progress
 	$(MAKE) report
 
 report: setup
 	$(SNAKEMAKE) --report results/report.html
+
+# the report opened in headless Chromium (Debian: apt-get install chromium); screenshots in results/report-check/
+report-check: setup
+	$(BIN)/python tests/report_check.py results/report.html
 
 lint: setup
 	$(SNAKEMAKE) --lint

@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import subprocess
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+import report_check
+from http_server import FileServer, serve
 from workflow_utils import REPO, copy_workflow, git_init, serve_fixture_dataset, snakemake
 
 STUDIES = yaml.safe_load((REPO / "config/config.yaml").read_text())["studies"]
@@ -45,17 +52,39 @@ def planned_jobs(workdir, *configs: str) -> Counter:
     return Counter({row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()})
 
 
-@pytest.mark.slow
-def test_micro_run_end_to_end(tmp_path, http_server):
-    workdir = copy_workflow(tmp_path / "wf")
-    files = serve_fixture_dataset(http_server, workdir)
-    # a first transfer cut short must resume, not restart
-    http_server.truncate_once("/fixture/sample.csv", 1000)
-    commit = git_init(workdir)
-    configs = ["--configfile", "config/micro.yaml", "config/test.yaml"]
-    planned = planned_jobs(workdir, *configs)
+@dataclass
+class MicroRun:
+    workdir: Path
+    server: FileServer
+    files: dict[str, bytes]
+    commit: str
+    configs: list[str]
+    planned: Counter
 
-    snakemake(workdir, "--cores", "2", *configs)
+
+@pytest.fixture(scope="module")
+def micro_run(tmp_path_factory) -> Iterator[MicroRun]:
+    """The micro config run once in a scratch copy, its report rendered, for
+    every test of this module that reads its outputs."""
+    root = tmp_path_factory.mktemp("micro")
+    (root / "www").mkdir()
+    with serve(root / "www") as server:
+        workdir = copy_workflow(root / "wf")
+        files = serve_fixture_dataset(server, workdir)
+        # a first transfer cut short must resume, not restart
+        server.truncate_once("/fixture/sample.csv", 1000)
+        commit = git_init(workdir)
+        configs = ["--configfile", "config/micro.yaml", "config/test.yaml"]
+        planned = planned_jobs(workdir, *configs)
+        snakemake(workdir, "--cores", "2", *configs)
+        snakemake(workdir, *configs, "--report", "results/report.html")
+        yield MicroRun(workdir, server, files, commit, configs, planned)
+
+
+@pytest.mark.slow
+def test_micro_run_end_to_end(micro_run):
+    workdir, http_server, files = micro_run.workdir, micro_run.server, micro_run.files
+    commit, configs, planned = micro_run.commit, micro_run.configs, micro_run.planned
 
     # downloads: verified, resumed, extracted, unknown checksum recorded
     assert (workdir / "resources/fixture/sample.csv").read_bytes() == files["sample.csv"]
@@ -106,8 +135,7 @@ def test_micro_run_end_to_end(tmp_path, http_server):
     for mode in ("echo", "antiecho"):
         assert stages[mode][-1]["r"] == pytest.approx(test_set["table"][f"network_{mode}"]["r"], rel=1e-6)
 
-    # the HTML report
-    snakemake(workdir, *configs, "--report", "results/report.html")
+    # the HTML report (rendered by the fixture)
     report = workdir / "results/report.html"
     assert report.stat().st_size > 10_000
 
@@ -131,3 +159,110 @@ def test_micro_run_end_to_end(tmp_path, http_server):
         "nmr: {network: {stages: 2}, uncertainty: {methods: [ist_echo, ist_nus]}}\n")
     changed = planned_jobs(workdir, *configs, "config/more.yaml")
     assert changed["nmr_train_stage"] == 1 and changed["nmr_train_sigma"] == 1 and not changed["nmr_simulate"], changed
+
+
+# What each study's summary table must hold for the micro config: the first
+# cells of its rows (study 2: every data set and model trained, both heads and protocols).
+MICRO_SUMMARY_ROWS = {
+    "Study 1: GRU-SVM intrusion detection": [
+        ["paper", "GRU-SVM"], ["paper", "GRU-Softmax"], ["paper", "always 'attack'"], ["clean", "GRU-SVM"],
+        ["clean", "GRU-Softmax"], ["clean", "always 'attack'"], ["clean", "logistic regression"],
+        ["clean", "gradient boosting (HGB)"],
+    ],
+    "Study 2: ReLU classifier": [
+        ["WDBC", "FFNN", "softmax", "paper"], ["WDBC", "FFNN", "softmax", "clean"],
+        ["WDBC", "FFNN", "ReLU", "paper"], ["WDBC", "FFNN", "ReLU", "clean"],
+    ],
+    "Study 3: MR-Ai NMR": [
+        ["echo, plain FT"], ["50% NUS, zero-filled FT"], ["echo, network"], ["anti-echo, network"],
+        ["echo, CS-IST"], ["anti-echo, CS-IST"], ["50% NUS, CS-IST"],
+    ],
+}
+
+
+def table_rows(page: str) -> list[list[list[str]]]:
+    """The body rows' cell texts of every table of an HTML page."""
+    import html.parser
+
+    class Cells(html.parser.HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tables: list[list[list[str]]] = []
+            self.in_body = self.in_cell = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tbody":
+                self.in_body = True
+            elif tag == "tr" and self.in_body:
+                self.tables[-1].append([])
+            elif tag == "td" and self.in_body:
+                self.tables[-1][-1].append("")
+                self.in_cell = True
+
+        def handle_endtag(self, tag):
+            self.in_cell = self.in_cell and tag != "td"
+            self.in_body = self.in_body and tag != "tbody"
+
+        def handle_data(self, data):
+            if self.in_cell:
+                self.tables[-1][-1][-1] += data
+
+    parser = Cells()
+    parser.feed(page)
+    return parser.tables
+
+
+@pytest.mark.slow
+def test_report_opens_each_study_with_its_summary_table(micro_run):
+    report = micro_run.workdir / "results/report.html"
+    pages = report_check.summary_pages(report)
+    assert set(pages) == set(MICRO_SUMMARY_ROWS)
+    for category, expected in MICRO_SUMMARY_ROWS.items():
+        rows = table_rows(pages[category])[0]
+        assert [row[:len(expected[0])] for row in rows] == expected, category
+        header = pages[category].split("<tbody>")[0]
+        for column in ("paper", "difference", "verdict"):
+            assert column in header, (category, column)
+    # the numbers of the synthetic and simulated data are marked as such
+    assert "SYNTHETIC data" in pages["Study 1: GRU-SVM intrusion detection"]
+    assert all(row[-1] == "not comparable: synthetic data" or row[-1].startswith("no paper figure")
+               for row in table_rows(pages["Study 1: GRU-SVM intrusion detection"])[0])
+    nmr = pages["Study 3: MR-Ai NMR"]
+    assert "SIMULATED spectra" in nmr
+    tables = table_rows(nmr)
+    assert [row[0] for row in tables[1]] == ["echo, CS-IST"]  # the micro config's one uncertainty model
+    assert [row[:2] for row in tables[-1]] == [["wnn_bf, echo", "1"], ["wnn_bf, antiecho", "1"]]
+    # every table renders in the browser: no CSV or Markdown among the report's items
+    results = report_check.embedded(report, "results")
+    assert all(entry["mime_type"] in ("text/html", "image/png") for entry in results.values()), {
+        path: entry["mime_type"] for path, entry in results.items()}
+    assert "results/data/datasets.html" in results
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Chromium from Debian's packages, installed if need be (as root, like tests/slurm/cluster.sh)."""
+    installed = subprocess.run([str(REPO / "tests/browser/install_chromium.sh")], capture_output=True, text=True,
+                               timeout=900)
+    path = report_check.browser()
+    if installed.returncode != 0 or path is None:
+        pytest.skip(f"headless Chromium is not available and could not be installed from Debian's packages "
+                    f"(tests/browser/install_chromium.sh): {(installed.stdout + installed.stderr)[-600:]}")
+    return path
+
+
+@pytest.mark.slow
+def test_report_in_headless_chromium(micro_run, chromium):
+    """A reader's view: each study's summary table shown, every figure loaded; screenshots kept."""
+    artifacts = Path(os.environ.get("REPROFLOW_ARTIFACTS", micro_run.workdir / "results")) / "report-check"
+    print(f"screenshots of the report: {artifacts}")
+    views = report_check.check(micro_run.workdir / "results/report.html", artifacts, chromium)
+    assert [view.name for view in views] == ["landing", "study1-summary", "study2-summary", "study3-summary"]
+    for view, category in zip(views[1:], MICRO_SUMMARY_ROWS):
+        assert view.summary["title"].startswith(category.split(":")[0]), view.summary
+        assert len(view.summary["tables"][0]) == len(MICRO_SUMMARY_ROWS[category]), view.name
+        assert view.screenshot.stat().st_size > 20_000
+    figures = report_check.embedded(micro_run.workdir / "results/report.html", "results")
+    assert set(views[0].images) == {path for path, entry in figures.items() if entry["mime_type"] == "image/png"}

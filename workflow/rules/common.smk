@@ -9,6 +9,8 @@ REGISTRY = load_registry(
     config["registry"], f"{workflow.basedir}/workflow/schemas/datasets.schema.yaml"
 )
 ENV = "../../envs/reproflow.yaml"
+# The report lists subcategories in name order: each study's own summary first.
+SUMMARY_SUBCATEGORY = "1. Ours beside the paper"
 TF_ENV = "../../envs/tensorflow.yaml"
 
 

@@ -7,10 +7,12 @@ rule datasets_card:
             path for ds, names in run_files().items() for path in dataset_files(ds, names)
         ],
     output:
-        report(
-            "results/data/datasets.csv",
+        csv="results/data/datasets.csv",
+        html=report(
+            "results/data/datasets.html",
             caption="../report/datasets.rst",
             category="Data",
+            labels={"table": "downloaded files: checksums, licences, citations"},
         ),
     params:
         entries=lambda wildcards: {

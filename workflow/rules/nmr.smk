@@ -179,6 +179,8 @@ rule nmr_evaluate:
             "results/nmr/figures/figure2a_{nmr_set}.png",
             caption="../report/nmr_figure2a.rst",
             category=NMR_CATEGORY,
+            subcategory="2. Figures",
+            labels={"figure": "Figure 2a: reconstruction and 95% band", "set": "{nmr_set}"},
         ),
     params:
         primary=NMR_PRIMARY,
@@ -204,18 +206,29 @@ rule nmr_summary:
         parent=NMR_PARENT,
     output:
         metrics="results/nmr/metrics.json",
-        table=report(
-            "results/nmr/plots/quality_table.csv",
-            caption="../report/nmr_table.rst",
+        table="results/nmr/plots/quality_table.csv",
+        summary_html=report(
+            "results/nmr/tables/summary.html",
+            caption="../report/nmr_report.rst",
             category=NMR_CATEGORY,
+            subcategory=SUMMARY_SUBCATEGORY,
+            labels={"table": "quality, calibration and pSQ, ours beside the paper"},
         ),
         rmsd_figure=report(
-            "results/nmr/figures/figure2b_rmsd.png", caption="../report/nmr_figure2b.rst", category=NMR_CATEGORY
+            "results/nmr/figures/figure2b_rmsd.png",
+            caption="../report/nmr_figure2b.rst",
+            category=NMR_CATEGORY,
+            subcategory="2. Figures",
+            labels={"figure": "Figure 2b: RMSD of every method", "set": "all sets"},
         ),
         sigma_figure=report(
-            "results/nmr/figures/figure2c_sigma.png", caption="../report/nmr_figure2c.rst", category=NMR_CATEGORY
+            "results/nmr/figures/figure2c_sigma.png",
+            caption="../report/nmr_figure2c.rst",
+            category=NMR_CATEGORY,
+            subcategory="2. Figures",
+            labels={"figure": "Figure 2c: predicted uncertainty", "set": "all sets"},
         ),
-        report=report("results/nmr/tables/report.md", caption="../report/nmr_report.rst", category=NMR_CATEGORY),
+        report="results/nmr/tables/report.md",
     params:
         options=NMR,
     log:

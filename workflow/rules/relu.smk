@@ -63,7 +63,14 @@ rule relu_train:
         confusion_png=report(
             f"{RELU_JOB}/confusion.png",
             caption="../report/relu_confusion.rst",
-            subcategory="Confusion matrices (Figures 2-11)",
+            subcategory="3. Confusion matrices (Figures 2-11)",
+            labels={
+                "data": "{dataset}",
+                "model": "{model}",
+                "head": "{head}",
+                "protocol": "{protocol}",
+                "seed": "{seed}",
+            },
             **RELU_REPORT,
         ),
         model=f"{RELU_JOB}/model.keras",
@@ -92,16 +99,26 @@ rule relu_summary:
     output:
         metrics="results/relu/metrics.json",
         comparison_csv="results/relu/tables/comparison.csv",
+        summary_html=report(
+            "results/relu/tables/summary.html",
+            caption="../report/relu_summary.rst",
+            subcategory=SUMMARY_SUBCATEGORY,
+            labels={"table": "test accuracy, ours beside the paper"},
+            **RELU_REPORT,
+        ),
         comparison_html=report(
             "results/relu/tables/comparison.html",
             caption="../report/relu_comparison.rst",
-            subcategory="Comparison with the paper (Tables 3, 4, 6, 7, 9)",
+            subcategory="2. Tables",
+            labels={"table": "the paper's Tables 3, 4, 6, 7, 9 beside ours"},
             **RELU_REPORT,
         ),
-        folds=report(
-            "results/relu/tables/folds.csv",
+        folds="results/relu/tables/folds.csv",
+        folds_html=report(
+            "results/relu/tables/folds.html",
             caption="../report/relu_folds.rst",
-            subcategory="Per-fold accuracy and loss (Tables 5, 8)",
+            subcategory="2. Tables",
+            labels={"table": "per-fold accuracy and loss (Tables 5, 8)"},
             **RELU_REPORT,
         ),
     params:

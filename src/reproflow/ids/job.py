@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 
 from reproflow import tracking  # noqa: E402
 from reproflow.errors import ReproflowError  # noqa: E402
+from reproflow.runtime import headline  # noqa: E402
 from reproflow.ids.evaluate import rates, write_rows  # noqa: E402
 from reproflow.ids.train import evaluate_set, train_arm  # noqa: E402
 
@@ -137,7 +138,7 @@ def train_job(
         run.log_artifact(out["history"])
         run.log_artifact(out["metrics"])
     shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh
-    log.info("%s: %s accuracy %.4f, balanced %.4f (lr %g)", run_name, name, final["accuracy"],
+    headline("%s accuracy %.4f, balanced %.4f (lr %g)", name, final["accuracy"],
              final["balanced_accuracy"], hp["learning_rate"])
     return summary
 

@@ -8,7 +8,6 @@ synthetic files are never Kyoto 2013 results.
 
 from __future__ import annotations
 
-import html
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -19,33 +18,128 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
+from reproflow import htmltable  # noqa: E402
 from reproflow.ids import paper  # noqa: E402
+from reproflow.outputs import write_text  # noqa: E402
 from reproflow.ids.evaluate import write_rows  # noqa: E402
 
 ARM_NAMES = {"gru_svm": "GRU-SVM", "gru_softmax": "GRU-Softmax"}
+CURVE_LABELS = {"train_accuracy": "training accuracy (running mean over the epoch)",
+                "test_accuracy": "test accuracy"}
 
 
 def _load(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     return [json.loads(Path(p).read_text()) for p in paths]
 
 
-def write_html(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str) -> None:
+PARAMETER_LABELS = {
+    "n_train": "training data points", "n_test": "test data points", "epochs": "epochs",
+    "train_accuracy": "training accuracy", "test_accuracy": "test accuracy", "train_loss": "training loss",
+    "test_loss": "test loss", "train_minutes": "training run time (min)", "test_minutes": "test run time (min)",
+    "train_fp": "false positives, training", "test_fp": "false positives, test (one pass per epoch)",
+    "train_fn": "false negatives, training", "test_fn": "false negatives, test (one pass per epoch)",
+    "tpr": "true positive rate", "tnr": "true negative rate", "fpr": "false positive rate",
+    "fnr": "false negative rate", "test_f1": "F1 of the attack class, test",
+    "test_balanced_accuracy": "balanced accuracy, test", "test_roc_auc": "ROC-AUC, test",
+    "test_fp_single_pass": "false positives, one test pass", "test_fn_single_pass": "false negatives, one test pass",
+    "always_attack_test_accuracy": "test accuracy of always 'attack'",
+}
+FIELD_LABELS = {"feature_set": "features", "learning_rate": "learning rate", "paper_train": "paper, train",
+                "paper_test": "paper, test", "seeds": "seeds", "data": "data"}
+FEATURE_LABELS = {"all": "all 21 features", "no_detection": "without the 3 detection columns"}
+MODEL_LABELS = {"always_attack": "always 'attack'", "always attack": "always 'attack'",
+                "logreg": "logistic regression", "hgb": "gradient boosting (HGB)"}
+MEASURE_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "f1": "F1 (attack)",
+                  "roc_auc": "ROC-AUC", "tpr": "TPR", "fpr": "FPR"}
+
+
+def paper_number(value: Any) -> str:
+    """As the paper prints: counts in full, rates and accuracies to 4 decimals, the rest to 2."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def _label(field: str) -> str:
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    measure, _, statistic = field.rpartition("_")
+    if statistic in ("mean", "sd") and measure in MEASURE_LABELS:
+        return f"{MEASURE_LABELS[measure]} ({statistic})"
+    return field.replace("_", " ")
+
+
+def write_html(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str, banner: str | None = None) -> None:
+    """One table, readable labels, numbers as the paper prints them."""
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    cells = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(row.get(f)))}</td>" for f in fields) + "</tr>"
-                    for row in rows)
-    head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
-    Path(path).write_text(f"<html><body><h3>{html.escape(title)}</h3><table border='1'>"
-                          f"<tr>{head}</tr>{cells}</table></body></html>\n")
+    formats = {"parameter": htmltable.labelled(PARAMETER_LABELS), "feature_set": htmltable.labelled(FEATURE_LABELS),
+               "difference": lambda v: ("+" if v > 0 else "") + paper_number(v),
+               "model": htmltable.labelled(MODEL_LABELS), "learning_rate": lambda v: f"{v:g}"}
+    columns = [htmltable.Column(f, _label(f), formats.get(f, paper_number)) for f in fields]
+    write_text(path, htmltable.page(title, [htmltable.table(rows, columns)], banner=banner))
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+SYNTHETIC_BANNER = ("SYNTHETIC data: these numbers come from generated Kyoto-format files "
+                    "(reproflow kyoto synth), not from Kyoto 2013; they are not Kyoto 2013 results.")
+# within this many points of the paper's accuracy counts as matching it
+TOLERANCE_POINTS = 1.0
+
+
+def summary_rows(tables: Mapping[str, Sequence[Mapping[str, Any]]], source: str) -> list[dict[str, Any]]:
+    """Test accuracy of every arm and baseline, both protocols, beside the paper's GRU figures."""
+    paper_accuracy = {ARM_NAMES[arm]: 100 * values["test_accuracy"] for arm, values in paper.TABLE3.items()}
+    paper_accuracy[MODEL_LABELS["always_attack"]] = 100 * paper.ALWAYS_ATTACK_TEST_ACCURACY
+    rows = []
+    for row in tables.get("table3", []):
+        if row["parameter"] == "test_accuracy":
+            rows.append({"protocol": "paper", "model": row["model"], "features": FEATURE_LABELS["all"], "seeds": 1,
+                         "ours": f"{100 * row['ours']:.2f}", "value": 100 * row["ours"]})
+    for row in tables.get("comparison", []):
+        if row["parameter"] == "always_attack_test_accuracy":
+            rows.append({"protocol": "paper", "model": MODEL_LABELS["always_attack"], "features": "–", "seeds": 1,
+                         "ours": f"{100 * row['ours']:.2f}", "value": 100 * row["ours"]})
+    arms = list(ARM_NAMES.values())
+    for row in sorted(tables.get("clean", []), key=lambda r: (r["feature_set"] != "all", r["feature_set"],
+                                                              arms.index(r["model"]) if r["model"] in arms else 9)):
+        ours = f"{100 * row['accuracy_mean']:.2f}"
+        if row["seeds"] > 1:
+            ours += f" ± {100 * row['accuracy_sd']:.2f}"
+        rows.append({"protocol": "clean", "model": MODEL_LABELS.get(row["model"], row["model"]), "seeds": row["seeds"], "ours": ours,
+                     "features": FEATURE_LABELS.get(row["feature_set"], row["feature_set"]),
+                     "value": 100 * row["accuracy_mean"]})
+    for row in rows:
+        theirs = paper_accuracy.get(row["model"])
+        row["paper"] = theirs
+        row["difference"] = None if theirs is None else row["value"] - theirs
+        if theirs is None:
+            row["verdict"] = "no paper figure (baseline of ours)"
+        elif source == "synthetic":
+            row["verdict"] = "not comparable: synthetic data"
+        else:
+            row["verdict"] = htmltable.verdict(row["difference"], TOLERANCE_POINTS)
+    return rows
+
+
+SUMMARY_COLUMNS = [
+    htmltable.Column("protocol", "protocol"), htmltable.Column("model", "model"),
+    htmltable.Column("features", "features"), htmltable.Column("seeds", "seeds"),
+    htmltable.Column("ours", "test accuracy % (ours)", numeric=True), htmltable.Column("paper", "paper %", htmltable.fixed(2)),
+    htmltable.Column("difference", "difference (points)", htmltable.signed(2)), htmltable.Column("verdict", "verdict"),
+]
+
+
+def write_summary(rows: Sequence[Mapping[str, Any]], path: str | Path, source: str) -> None:
+    note = (f"Test accuracy in % (clean: mean ± sd over seeds); the paper's figures are its Table 3 on Kyoto 2013 "
+            f"(the always-'attack' figure derived from its Table 2). Verdict: 'matches' within "
+            f"{TOLERANCE_POINTS:g} point of the paper. Data: {source}.")
+    write_text(path, htmltable.page("Study 1, GRU-SVM intrusion detection: ours beside the paper",
+                                    [htmltable.table(rows, SUMMARY_COLUMNS)], note=note,
+                                    banner=SYNTHETIC_BANNER if source == "synthetic" else None))
 
 
 def _diff(ours: float | None, theirs: float | None) -> float | None:
@@ -122,20 +216,27 @@ def curve_rows(finals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: str | Path) -> plt.Figure:
     """One line per (protocol, arm) on feature set `all`; clean averaged over seeds."""
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(8, 5))
     series: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         if row["feature_set"] == "all":
             series[(row["protocol"], row["arm"])][row["epoch"]].append(row[key])
     for (protocol, arm), by_epoch in sorted(series.items()):
         epochs = sorted(by_epoch)
-        axis.plot(epochs, [np.mean(by_epoch[e]) for e in epochs], marker="o", label=f"{ARM_NAMES[arm]} ({protocol})")
+        axis.plot(epochs, [np.mean(by_epoch[e]) for e in epochs], marker="o",
+                  label=f"{ARM_NAMES[arm]}, {protocol} protocol" + (" (mean over seeds)" if protocol == "clean" else ""))
+    epochs = sorted({epoch for by_epoch in series.values() for epoch in by_epoch})
+    if epochs and len(epochs) <= 15:   # one tick per epoch, never 0.95 or 1.05
+        axis.set_xticks(epochs)
+        axis.set_xlim(epochs[0] - 0.5, epochs[-1] + 0.5)
+    else:
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_xlabel("epoch")
-    axis.set_ylabel(key.replace("_", " "))
+    axis.set_ylabel(CURVE_LABELS.get(key, key.replace("_", " ")))
     axis.set_title(title)
-    axis.legend()
+    axis.legend(title="feature set: all 21 features", fontsize=9, loc="best")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=120)
     return figure
 
 
@@ -163,15 +264,19 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     titles = {"table2": "Table 2: class distribution", "table3": "Table 3: summary of results",
               "table4": "Table 4: training measures", "table5": "Table 5: test measures",
               "comparison": "Further measures beside the paper's", "clean": "Clean protocol: mean and sd over seeds"}
+    banner = SYNTHETIC_BANNER if source_label == "synthetic" else None
     for name, title in titles.items():
         rows = tables.get(name, [])
         write_rows(rows, out[f"{name}_csv"], fields=None if rows else ["note"])
         write_html(rows or [{"note": "not run in this configuration"}], out[f"{name}_html"],
-                   f"{title} (data: {source_label})")
+                   f"{title} (data: {source_label})", banner)
+    headline = summary_rows(tables, source_label)
+    write_summary(headline, out["summary_html"], source_label)
     curves = curve_rows(results)
     write_rows(curves, out["curves"])
     for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
                              ("test_accuracy", "fig3", "Figure 3: test accuracy")):
-        plt.close(plot_curves(curves, key, f"{title} ({source_label})", out[name]))
+        plt.close(plot_curves(curves, key, f"{title} ({source_label.upper() if source_label == 'synthetic' else source_label} data)", out[name]))
     Path(out["metrics"]).write_text(json.dumps(metrics, indent=2, default=float))
+    metrics["headline"] = headline   # for the job's terminal line, not metrics.json
     return metrics

@@ -13,6 +13,7 @@ import numpy as np
 from reproflow import tracking
 from reproflow.ids.baselines import run_baseline
 from reproflow.ids.report import summarise
+from reproflow.runtime import headline
 
 log = logging.getLogger(__name__)
 STUDY = "ids"
@@ -62,4 +63,7 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
         for key, path in out.items():
             run.log_artifact(path, "figures" if key.startswith("fig") else "tables")
     tracking.end_job_parent(parent, tags)
+    headline("test accuracy (%s data): %s; table in %s", label,
+             ", ".join(f"{row['model']} {row['protocol']} {row['ours']}%" for row in metrics["headline"]
+                       if row["features"] != "without the 3 detection columns")[:300], out["summary_html"])
     return metrics

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -99,6 +100,10 @@ def figure_reconstruction(reference: np.ndarray, mu: np.ndarray, sigma: np.ndarr
     row, _ = np.unravel_index(np.argmax(reference), reference.shape)
     left.axhline(row, color="tab:pink", linewidth=0.8)
     left.set(title=title, xlabel="F2 point", ylabel="F1 point")
+    left.legend(handles=[Line2D([], [], color="tab:blue", linewidth=0.8, label="reconstruction"),
+                         Line2D([], [], color="0.6", linewidth=0.8, linestyle="dotted", label="reference"),
+                         Line2D([], [], color="tab:pink", linewidth=0.8, label="row traced on the right")],
+                fontsize=8, loc="upper right")
     x = np.arange(mu.shape[1])
     right.fill_between(x, (mu[row] - Z95 * sigma[row]) / scale, (mu[row] + Z95 * sigma[row]) / scale,
                        color="tab:pink", alpha=0.5, label="95% band (±1.96σ)")
@@ -106,35 +111,65 @@ def figure_reconstruction(reference: np.ndarray, mu: np.ndarray, sigma: np.ndarr
     right.plot(x, reference[row] / scale, color="black", linewidth=0.6, linestyle="--", label="reference")
     right.plot(x, np.abs(reference[row] - mu[row]) / scale - 0.1, color="tab:red", linewidth=0.6,
                label="|error| - 0.1")
-    right.set(title=f"F1 row {row}", xlabel="F2 point", ylabel="intensity / max(reference)")
+    right.set(title=f"F1 row {row} (through the strongest peak)", xlabel="F2 point",
+              ylabel="intensity / max(reference)")
     right.legend(fontsize=8)
     figure.tight_layout()
     return figure
 
 
+def set_label(name: str) -> str:
+    return "MALT1 (real spectrum)" if name == "malt1" else f"{name}: SIMULATED spectra"
+
+
 def figure_rmsd_bars(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> plt.Figure:
-    """RMSD per method and set, with the paper's MALT1 values (Figure 2b)."""
+    """RMSD per method (Figure 2b): one panel per set, so simulated spectra never
+    stand beside real-spectrum bars; the paper's MALT1 values beside ours on MALT1
+    and, without a MALT1 evaluation, in a panel of their own."""
     methods = list(next(iter(tables.values())))
-    figure, axis = plt.subplots(figsize=(10, 4))
-    width = 0.8 / (len(tables) + 1)
+    panels = sorted(tables, key=lambda name: name != "malt1") + ([] if "malt1" in tables else ["paper"])
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.8), sharey=True, squeeze=False)
     x = np.arange(len(methods))
-    for k, (name, table) in enumerate(tables.items()):
-        axis.bar(x + k * width, [table[m]["rmsd"] for m in methods], width, label=name)
-    axis.bar(x + len(tables) * width, [PAPER_MALT1.get(m, (np.nan, np.nan))[1] for m in methods], width,
-             label="paper (MALT1)", color="0.7")
-    axis.set_xticks(x + width * len(tables) / 2, [LABELS.get(m, m) for m in methods], rotation=30, ha="right")
-    axis.set(ylabel="RMSD / max(reference)", title="Reference-based quality")
-    axis.legend()
+    paper = [PAPER_MALT1.get(m, (np.nan, np.nan))[1] for m in methods]
+    for axis, name in zip(axes[0], panels):
+        if name == "paper":
+            axis.bar(x, paper, 0.6, color="0.6", label="paper")
+            axis.set_title("the paper: MALT1 (real spectrum)")
+        elif name == "malt1":
+            axis.bar(x - 0.2, [tables[name][m]["rmsd"] for m in methods], 0.4, color="tab:blue", label="ours")
+            axis.bar(x + 0.2, paper, 0.4, color="0.6", label="paper")
+            axis.set_title(set_label(name))
+        else:
+            axis.bar(x, [tables[name][m]["rmsd"] for m in methods], 0.6, color="tab:orange", hatch="//",
+                     label="ours, simulated")
+            axis.set_title(set_label(name), color="tab:red")
+        axis.set_xticks(x, [LABELS.get(m, m) for m in methods], rotation=35, ha="right")
+        axis.legend(fontsize=8)
+    axes[0][0].set_ylabel("RMSD / max(reference)")
+    figure.suptitle("Reference-based quality (lower is better)")
     figure.tight_layout()
     return figure
 
 
 def figure_sigma_boxes(samples: Mapping[str, np.ndarray], title: str) -> plt.Figure:
-    """Box plots of sigma / max over the pSQ points (Figure 2c)."""
-    figure, axis = plt.subplots(figsize=(7, 4))
+    """Box plots of sigma / max over the pSQ points (Figure 2c); `samples` keyed
+    "method (set)"."""
+    figure, axis = plt.subplots(figsize=(max(7, 1.6 * len(samples)), 4.5))
     names = list(samples)
-    axis.boxplot([samples[n] for n in names], showmeans=True, showfliers=False)
-    axis.set_xticks(np.arange(1, len(names) + 1), [LABELS.get(n, n) for n in names], rotation=20)
+    axis.boxplot([samples[n] for n in names], showmeans=True, showfliers=False,
+                 meanprops={"marker": "^", "markerfacecolor": "tab:green", "markeredgecolor": "tab:green"},
+                 medianprops={"color": "tab:orange"})
+    axis.set_xticks(np.arange(1, len(names) + 1), [_sample_label(n) for n in names], rotation=20, ha="right")
     axis.set(ylabel="σ / max(spectrum)", title=title)
+    axis.legend(handles=[Line2D([], [], color="tab:orange", label="median = pSQ"),
+                         Line2D([], [], marker="^", linestyle="", color="tab:green", label="mean"),
+                         Line2D([], [], color="black", label="box: quartiles, whiskers: 1.5 IQR")], fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def _sample_label(name: str) -> str:
+    """"ist_echo (test)" -> "echo, CS-IST (test: simulated)"."""
+    method, _, rest = name.partition(" (")
+    where = rest.rstrip(")")
+    return f"{LABELS.get(method, method)}\n({'MALT1' if where == 'malt1' else where + ': simulated'})"

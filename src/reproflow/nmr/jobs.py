@@ -21,6 +21,7 @@ import numpy as np
 from reproflow import tracking
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
+from reproflow.runtime import headline
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
 
@@ -167,6 +168,7 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
                         "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
         run.log_artifact(curves)
+    headline("best validation loss %.3g in %d epochs", min(row["val_loss"] for row in history), len(history))
 
 
 MODES = ("echo", "antiecho")
@@ -222,6 +224,7 @@ def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: flo
             run.log_metrics({f"{mode}.{key}": rows[stage][key] for mode, rows in means.items()
                              for key in ("r", "rmsd")}, step=stage + 1)
     save_npz(out, [data, *stages, parent], seconds=np.array(seconds), **scores, **result)
+    headline("r after the last stage: echo %.4f, anti-echo %.4f", means["echo"][-1]["r"], means["antiecho"][-1]["r"])
 
 
 def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[str, np.ndarray],
@@ -258,6 +261,7 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
                         "best_val_loss": min(row["val_loss"] for row in history)})
         run.log_artifact(out)
         run.log_artifact(curves)
+    headline("best validation loss %.3g in %d epochs", min(row["val_loss"] for row in history), len(history))
 
 
 # ---- evaluation -----------------------------------------------------------
@@ -312,7 +316,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                     save_spectrum(sigma_dir / f"{method}.ft2", like, mu, sources)
                     if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
                         figure = evaluate.figure_reconstruction(reference, mu, sigma,
-                                                                f"{name}: {evaluate.LABELS.get(method, method)}", cut)
+                                                                f"{evaluate.set_label(name)}, {evaluate.LABELS.get(method, method)}", cut)
                         save_figure(figure, out["figure"], sources)
                         run.log_figure(figure, f"{name}_reconstruction.png")
                         plt.close(figure)
@@ -323,7 +327,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
             }
         if not sigma_models:  # no uncertainty network: still draw the reconstruction
             figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"],
-                                                    np.zeros_like(references[0]), f"{name}: echo, CS-IST", cut)
+                                                    np.zeros_like(references[0]), f"{evaluate.set_label(name)}, echo, CS-IST", cut)
             save_figure(figure, out["figure"], sources)
             plt.close(figure)
         if len(psq_rows) >= 5:  # a rank correlation over fewer points says little
@@ -341,6 +345,8 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                      f"{out['json']}: r and RMSD of {name}")
         write_text(out["json"], json.dumps(result, indent=2), sources)
         run.log_artifact(out["json"])
+    headline("r: " + ", ".join(f"{evaluate.LABELS.get(m, m)} {row['r']:.4f}" for m, row in result["table"].items()
+                               if m in ("network_echo", "ist_echo", "ist_nus")))
     return result
 
 
@@ -381,8 +387,12 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
         run.log_figure(box, "sigma_boxes.png")
         plt.close(box)
         write_text(out["report"], report.markdown(summary), sources)
-        for path in (out["metrics"], out["table"], out["report"]):
+        write_text(out["summary_html"], report.html(summary), sources)
+        for path in (out["metrics"], out["table"], out["report"], out["summary_html"]):
             run.log_artifact(path)
         run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, protocol=PROTOCOL)
     tracking.end_job_parent(parent, tags)
+    primary = "malt1" if "malt1" in tables else next(iter(tables))
+    headline("%s: network echo r %.4f, CS-IST echo r %.4f (paper, MALT1: 0.9865, 0.9630); table in %s", primary,
+             tables[primary]["network_echo"]["r"], tables[primary]["ist_echo"]["r"], out["summary_html"])

@@ -4,6 +4,7 @@ stopping, resumable checkpoints and per-epoch metrics to a sink (MLflow)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from reproflow.errors import ReproflowError
 from reproflow.nmr import models, ve
 
 Sink = Callable[[dict[str, float], int], None]
+log = logging.getLogger(__name__)
 
 
 def sample_tiles(inputs: np.ndarray, targets: Sequence[np.ndarray], count: int,
@@ -51,6 +53,8 @@ class EpochSink(keras.callbacks.Callback):
         row = {key: float(value) for key, value in (logs or {}).items()}
         row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         self.rows.append({"epoch": epoch, **row})
+        # to the job's log (named by the job), not Keras' progress line on the terminal
+        log.info("epoch %d: %s", epoch + 1, " ".join(f"{key}={value:.4g}" for key, value in row.items()))
         if self.sink is not None:
             self.sink(row, epoch)
 
@@ -95,7 +99,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
         epochs,
     ]
     model.fit(*train, validation_data=val, epochs=options["epochs"], batch_size=options["batch_size"],
-              callbacks=callbacks, verbose=2)
+              callbacks=callbacks, verbose=0)
     return epochs.rows
 
 

@@ -5,9 +5,7 @@ Call `reproflow.runtime.limit_threads` before importing this module.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -16,13 +14,13 @@ from reproflow import tracking
 from reproflow.data import read_json_object
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json
 from reproflow.relu.data import load_arrays
+from reproflow.runtime import headline
 from reproflow.relu.evaluate import (
     classification_metrics, plot_confusion, predict_classes, silent_classes, write_confusion_csv, write_rows,
 )
-from reproflow.relu.report import cv_note
+from reproflow.relu.report import DATA_LABELS, HEAD_LABELS, MODEL_LABELS, cv_note
 from reproflow.relu.train import cv_summary, one_hot, run_job
 
-log = logging.getLogger(__name__)
 STUDY = "relu"
 TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves")
 
@@ -74,7 +72,8 @@ def train_job(
         write_rows(summary["folds"], out["folds"], inputs)
         write_rows(history, out["curves"], inputs)
         write_confusion_csv(test["confusion"], info["class_names"], out["confusion_csv"], inputs)
-        title = f"{model.upper()}-{'ReLU' if head == 'relu' else 'Softmax'} on {dataset} ({protocol})"
+        title = (f"{MODEL_LABELS.get(model, model)}-{HEAD_LABELS.get(head, head)} on {DATA_LABELS.get(dataset, dataset)}"
+                 f"\n{protocol} protocol, seed {seed}")
         figure = plot_confusion(test["confusion"], info["class_names"], title, out["confusion_png"], inputs)
         with atomic_output(out["model"], inputs, "model") as tmp:
             final.save(tmp)
@@ -91,7 +90,7 @@ def train_job(
         for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
             run.log_artifact(out[key])
     cv = "no cv" if not folds else f"cv {summary['cv_accuracy_mean']:.4f} +- {summary['cv_accuracy_sd']:.4f}"
-    log.info("%s: %s, test accuracy %.4f, %d all-zero output rows, dead head units: %s", run_name,
+    headline("%s, test accuracy %.4f, %d all-zero output rows, dead head units: %s",
              cv, test["accuracy"], zero_rows,
              ", ".join(summary["dead_head_units"]) or "none")
     return summary

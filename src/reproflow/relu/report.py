@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reproflow import htmltable
 from reproflow.relu import paper
 from reproflow.relu.evaluate import starved_classes
 
@@ -109,8 +110,101 @@ def fold_table(jobs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def to_html(table: pd.DataFrame, title: str, note: str) -> str:
-    """A small standalone HTML page for the Snakemake report."""
-    body = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body><h2>{title}</h2><p>{note}</p>{body}</body></html>\n")
+
+DATA_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "wdbc": "WDBC",
+               "digits": "digits (scikit-learn)"}
+MODEL_LABELS = {"ffnn": "FFNN", "cnn": "CNN"}
+HEAD_LABELS = {"softmax": "softmax", "relu": "ReLU"}
+# within this many points of the paper's test accuracy counts as matching it
+TOLERANCE_POINTS = 1.0
+
+
+def _verdict(row: Mapping[str, Any], difference: float | None) -> str:
+    if difference is None:
+        return "no paper figure (not in the paper)"
+    text = htmltable.verdict(difference, TOLERANCE_POINTS)
+    problems = [f"{row['dead_head_units']} dead output unit(s)" if row["dead_head_units"] else "",
+                f"{row['starved_classes']} starved class(es)" if row["starved_classes"] else ""]
+    return "; ".join([text] + [p for p in problems if p])
+
+
+def summary_rows(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every trained (data set, model, head, protocol): test accuracy beside the paper's."""
+    order = {name: k for k, name in enumerate(DATA_LABELS)}
+    rows = []
+    for row in sorted(summary, key=lambda r: (order.get(r["dataset"], 99), r["dataset"], r["model"],
+                                              r["head"] != "softmax", r["protocol"] != "paper")):
+        table = paper.table_of(row["dataset"], row["model"])
+        theirs = paper.RESULTS[(table, row["dataset"], row["model"])][row["head"]]["test_accuracy"] if table else None
+        ours, sd = 100 * row["test_accuracy_mean"], 100 * row["test_accuracy_sd"]
+        difference = None if theirs is None else ours - theirs
+        rows.append({
+            "dataset": DATA_LABELS.get(row["dataset"], row["dataset"]),
+            "model": MODEL_LABELS.get(row["model"], row["model"]), "head": HEAD_LABELS.get(row["head"], row["head"]),
+            "protocol": row["protocol"], "seeds": len(row["seeds"]),
+            "ours": f"{ours:.2f}" + (f" ± {sd:.2f}" if len(row["seeds"]) > 1 else ""),
+            "paper": theirs, "paper_table": table or "–", "difference": difference,
+            "verdict": _verdict(row, difference),
+        })
+    return rows
+
+
+SUMMARY_COLUMNS = [
+    htmltable.Column("dataset", "data"), htmltable.Column("model", "model"), htmltable.Column("head", "head"),
+    htmltable.Column("protocol", "protocol"), htmltable.Column("seeds", "seeds"),
+    htmltable.Column("ours", "test accuracy % (ours)", numeric=True),
+    htmltable.Column("paper", "paper %", htmltable.fixed(2)), htmltable.Column("paper_table", "paper's table"),
+    htmltable.Column("difference", "difference (points)", htmltable.signed(2)),
+    htmltable.Column("verdict", "verdict"),
+]
+
+
+def summary_html(rows: Sequence[Mapping[str, Any]], protocols: Sequence[str]) -> str:
+    """Study 2's answer first: ours beside the paper's test accuracy, with a verdict."""
+    note = (f"Test accuracy in %, mean ± sd over seeds. Verdict: 'matches' within {TOLERANCE_POINTS:g} point "
+            "of the paper, else 'better' or 'below'; a dead output unit is a class whose ReLU output is zero on "
+            "every training example, a starved class one predicted for fewer than half of its test rows. "
+            + " ".join(f"{p} protocol: {PROTOCOL_NOTE[p]}." for p in protocols))
+    return htmltable.page("Study 2, ReLU vs softmax: ours beside the paper",
+                          [htmltable.table(rows, SUMMARY_COLUMNS)], note=note)
+
+
+COMPARISON_METRICS = {"cv_accuracy": "CV accuracy %", "test_accuracy": "test accuracy %",
+                      "precision": "precision (weighted)", "recall": "recall (weighted)", "f1": "F1 (weighted)"}
+
+
+def comparison_html(compared: pd.DataFrame, protocols: Sequence[str]) -> str:
+    """The paper's Tables 3, 4, 6, 7, 9 beside ours, every metric, readable labels."""
+    rows = compared.replace({np.nan: None}).to_dict(orient="records")
+    for row in rows:
+        row["dataset"] = DATA_LABELS.get(row["dataset"], row["dataset"])
+        row["model"] = MODEL_LABELS.get(row["model"], row["model"])
+        row["head"] = HEAD_LABELS.get(row["head"], row["head"])
+        row["metric"] = COMPARISON_METRICS.get(row["metric"], row["metric"])
+    columns = [htmltable.Column(k, k) for k in ("table", "dataset", "model", "head")] + [
+        htmltable.Column("metric", "metric"), htmltable.Column("paper", "paper", htmltable.fixed(2))]
+    for protocol in protocols:
+        columns += [htmltable.Column(f"ours_{protocol}", f"ours, {protocol}", htmltable.fixed(2)),
+                    htmltable.Column(f"ours_{protocol}_sd", "sd over seeds", htmltable.fixed(2)),
+                    htmltable.Column(f"ours_{protocol}_diff", "difference", htmltable.signed(2))]
+    return htmltable.page(
+        "Study 2: the paper's Tables 3, 4, 6, 7 and 9 beside ours", [htmltable.table(rows, columns)],
+        note="Mean over seeds; accuracies in %, precision/recall/F1 support-weighted as in the paper; "
+             "difference = ours - paper. " + " ".join(f"{p} protocol: {PROTOCOL_NOTE[p]}." for p in protocols))
+
+
+def folds_html(folds: pd.DataFrame) -> str:
+    rows = folds.replace({np.nan: None}).to_dict(orient="records")
+    columns = [htmltable.Column("protocol", "protocol"),
+               htmltable.Column("dataset", "data", htmltable.labelled(DATA_LABELS)),
+               htmltable.Column("model", "model", htmltable.labelled(MODEL_LABELS)),
+               htmltable.Column("head", "head", htmltable.labelled(HEAD_LABELS)),
+               htmltable.Column("seed", "seed"), htmltable.Column("fold", "fold"),
+               htmltable.Column("loss", "validation loss", htmltable.fixed(4)),
+               htmltable.Column("accuracy", "validation accuracy", htmltable.fixed(4)),
+               htmltable.Column("paper_table", "paper's table"),
+               htmltable.Column("paper_loss", "paper loss", htmltable.fixed(4)),
+               htmltable.Column("paper_accuracy", "paper accuracy", htmltable.fixed(4))]
+    return htmltable.page("Study 2: validation loss and accuracy per fold (Tables 5, 8)",
+                          [htmltable.table(rows, columns)],
+                          note="paper protocol: one model trains on fold after fold; clean: a fresh model per fold.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from reproflow import tracking
 from reproflow.data import read_json_object
 from reproflow.outputs import atomic_output, check_output_path, write_json, write_text
+from reproflow.runtime import headline as say
 from reproflow.relu import report
 from reproflow.relu.report import PROTOCOL_NOTE
 
@@ -37,12 +37,12 @@ def summarize(
     write_json(out["metrics"], result, inputs)
     with atomic_output(out["comparison_csv"], inputs) as tmp:
         compared.to_csv(tmp, index=False)
-    write_text(out["comparison_html"], report.to_html(
-        compared, "ReLU vs softmax classifier: the paper's tables beside ours",
-        "Mean over seeds; accuracies in %, precision/recall/F1 weighted as in the paper; "
-        "ours_<protocol>_diff = ours - paper. " + " ".join(f"{k}: {v}." for k, v in PROTOCOL_NOTE.items())), inputs)
+    write_text(out["comparison_html"], report.comparison_html(compared, protocols), inputs)
+    headline = report.summary_rows(summary)
+    write_text(out["summary_html"], report.summary_html(headline, protocols), inputs)
     with atomic_output(out["folds"], inputs) as tmp:
         folds.to_csv(tmp, index=False)
+    write_text(out["folds_html"], report.folds_html(folds), inputs)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
         for row in summary:
@@ -53,5 +53,9 @@ def summarize(
         for path in out.values():
             run.log_artifact(path)
     tracking.end_job_parent(parent, tags)
+    first = headline[0]
+    say("%d rows beside the paper in %s; first: %s %s-%s, %s protocol, test accuracy %s%% (paper %s)", len(headline),
+        out["summary_html"], first["dataset"], first["model"], first["head"], first["protocol"], first["ours"],
+        "–" if first["paper"] is None else f"{first['paper']:.2f}")
     return result
 
