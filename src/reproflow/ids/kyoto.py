@@ -722,26 +722,42 @@ class _Member:
         return iter(self.handle)
 
 
-def _zip_members(path: Path, max_member_bytes: int) -> Iterator[tuple[str, IO[bytes]]]:
+def _open_archive(path: Path) -> zipfile.ZipFile:
     try:
-        archive = zipfile.ZipFile(path)
+        return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise ReproflowError(f"{path}: not a readable zip archive ({error})") from None
-    with archive:
-        names = [info.filename for info in archive.infolist()]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ReproflowError(f"{path}: the archive holds {', '.join(twice)} more than once; "
-                                 "expected each member name once")
-        members = sorted((i for i in archive.infolist() if i.filename.endswith(".txt")), key=lambda i: i.filename)
-        if not members:
-            raise ReproflowError(f"{path}: no .txt members; expected Kyoto day files (YYYYMMDD.txt)")
-        for info in members:
+
+
+def _day_members(archive: zipfile.ZipFile, path: Path, max_member_bytes: int) -> list[zipfile.ZipInfo]:
+    """The archive's .txt members, refused when a name occurs twice or a member
+    declares more than `max_member_bytes` uncompressed."""
+    names = [info.filename for info in archive.infolist()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ReproflowError(f"{path}: the archive holds {', '.join(twice)} more than once; "
+                             "expected each member name once")
+    members = sorted((i for i in archive.infolist() if i.filename.endswith(".txt")), key=lambda i: i.filename)
+    if not members:
+        raise ReproflowError(f"{path}: no .txt members; expected Kyoto day files (YYYYMMDD.txt)")
+    for info in members:
+        if info.file_size > max_member_bytes:
+            raise ReproflowError(
+                f"{path}:{info.filename}: declares {info.file_size} bytes uncompressed, more than the cap of "
+                f"{max_member_bytes} bytes per member; expected a Kyoto day file (tens of MB)")
+    return members
+
+
+def check_archive(path: str | Path, max_member_bytes: int = MAX_MEMBER_BYTES) -> None:
+    """Refuse an unreadable archive, one naming a member twice or declaring a member too large."""
+    with _open_archive(Path(path)) as archive:
+        _day_members(archive, Path(path), max_member_bytes)
+
+
+def _zip_members(path: Path, max_member_bytes: int) -> Iterator[tuple[str, IO[bytes]]]:
+    with _open_archive(path) as archive:
+        for info in _day_members(archive, path, max_member_bytes):
             name = f"{path}:{info.filename}"
-            if info.file_size > max_member_bytes:
-                raise ReproflowError(
-                    f"{name}: declares {info.file_size} bytes uncompressed, more than the cap of "
-                    f"{max_member_bytes} bytes per member; expected a Kyoto day file (tens of MB)")
             try:
                 handle = archive.open(info)
             except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, OSError) as error:

@@ -27,7 +27,7 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.ids.kyoto import (
-    CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, iter_sources, parse_blocks, source_files,
+    CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, check_archive, iter_sources, parse_blocks, source_files,
 )
 from reproflow.ids.preprocess import BINNED_CODES, FEATURE_SETS, FEATURES, N_BINS, transform_raw
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
@@ -224,15 +224,18 @@ def predict_files(model_dir: str | Path, source: str | Path, out: str | Path, ba
     records, rejected (unparseable lines), attack, files, out_of_range and unseen
     (feature values outside the training range, clipped; categories unseen in training),
     each also per feature (`out_of_range_by_feature`, `unseen_by_feature`)."""
-    from reproflow.ids.train import predict_outputs, scores_and_classes  # noqa: PLC0415
-
     check_batch_size(batch_size)
     model_dir = Path(model_dir)
     spec, info = check_model_dir(model_dir)
     sources = source_files(source)
     inputs = [source, model_dir, *(model_dir / name for name in MODEL_FILES), *sources]
     check_output_path(out, inputs, "predictions")       # before TensorFlow loads: refusals come fast
+    for path in sources:
+        if path.suffix == ".zip":
+            check_archive(path, max_member_bytes)
     model, spec, info = load_model_dir(model_dir)
+    from reproflow.ids.train import predict_outputs, scores_and_classes  # noqa: PLC0415  (imports Keras)
+
     kept = list(FEATURE_SETS[info["feature_set"]])
     totals: dict[str, Any] = {"records": 0, "rejected": 0, "attack": 0, "files": 0}
     clipped: Counter[str] = Counter()
