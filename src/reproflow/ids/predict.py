@@ -132,6 +132,11 @@ def check_model_dir(model_dir: str | Path) -> tuple[dict[str, Any], dict[str, An
     """The fitted transform spec and the model description of a trained model folder,
     checked without loading the network; a ReproflowError names what is wrong."""
     model_dir = Path(model_dir)
+    _check_files(model_dir)
+    return _check_json(model_dir)
+
+
+def _check_files(model_dir: Path) -> None:
     if not model_dir.is_dir():
         what = "a file" if model_dir.exists() else "no such folder"
         raise ReproflowError(f"{model_dir}: {what}; expected a trained ids model folder ({', '.join(MODEL_FILES)})")
@@ -147,6 +152,9 @@ def check_model_dir(model_dir: str | Path) -> tuple[dict[str, Any], dict[str, An
     for name in MODEL_FILES:
         if not (model_dir / name).is_file():
             raise ReproflowError(f"{model_dir / name}: not a regular file; expected the model's {name}")
+
+
+def _check_json(model_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     transform_path, info_path = model_dir / "transform.json", model_dir / "model.json"
     transform = _read_json(transform_path)
     spec = _at(transform, "spec", dict, transform_path, "")
@@ -170,9 +178,10 @@ def check_model_dir(model_dir: str | Path) -> tuple[dict[str, Any], dict[str, An
 
 
 def load_model_dir(model_dir: str | Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    """The Keras model (safe mode), the fitted transform spec and the model description."""
+    """The Keras model (safe mode), the fitted transform spec and the model description;
+    the network is loaded first (a file holding code is refused whatever the JSON says)."""
     model_dir = Path(model_dir)
-    spec, info = check_model_dir(model_dir)
+    _check_files(model_dir)
     import keras  # noqa: PLC0415  (TensorFlow loads only when predicting)
 
     import reproflow.ids.models  # noqa: F401, PLC0415  (registers the custom loss and metrics)
@@ -183,6 +192,7 @@ def load_model_dir(model_dir: str | Path) -> tuple[Any, dict[str, Any], dict[str
     except Exception as error:  # keras raises ValueError, OSError, zipfile errors, ...
         raise ReproflowError(f"{path}: not a loadable .keras model ({error}); expected a model saved by "
                              "reproflow (loaded in safe mode: Lambda layers and other code are refused)") from error
+    spec, info = _check_json(model_dir)
     n_features = len(FEATURE_SETS[info["feature_set"]])
     expected = (None, n_features, N_BINS)
     if tuple(model.input_shape) != expected or tuple(model.output_shape) != (None, 2):

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from reproflow.ids import paper  # noqa: E402
 from reproflow.ids.evaluate import write_rows  # noqa: E402
+from reproflow.outputs import atomic_output, write_text  # noqa: E402
 
 ARM_NAMES = {"gru_svm": "GRU-SVM", "gru_softmax": "GRU-Softmax"}
 
@@ -36,8 +37,8 @@ def write_html(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str) 
     cells = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(row.get(f)))}</td>" for f in fields) + "</tr>"
                     for row in rows)
     head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
-    Path(path).write_text(f"<html><body><h3>{html.escape(title)}</h3><table border='1'>"
-                          f"<tr>{head}</tr>{cells}</table></body></html>\n")
+    write_text(path, f"<html><body><h3>{html.escape(title)}</h3><table border='1'>"
+                     f"<tr>{head}</tr>{cells}</table></body></html>\n")
 
 
 def _fmt(value: Any) -> str:
@@ -135,7 +136,8 @@ def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: s
     axis.set_title(title)
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with atomic_output(path, what="figure") as tmp:
+        figure.savefig(tmp, dpi=100, format=Path(path).suffix.lstrip(".") or "png")
     return figure
 
 
@@ -173,5 +175,5 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
                              ("test_accuracy", "fig3", "Figure 3: test accuracy")):
         plt.close(plot_curves(curves, key, f"{title} ({source_label})", out[name]))
-    Path(out["metrics"]).write_text(json.dumps(metrics, indent=2, default=float))
+    write_text(out["metrics"], json.dumps(metrics, indent=2, default=float), [*finals, *datasets.values(), *baselines])
     return metrics

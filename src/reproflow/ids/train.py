@@ -102,7 +102,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         bad = [key for key, value in (logs or {}).items() if not np.all(np.isfinite(np.asarray(value, float)))]
-        bad += [weight.path for weight in self.model.weights if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight)))]
+        bad += [weight.path for weight in self.model.weights
+                if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight)))]
         if bad:
             raise ReproflowError(
                 f"{self.label}: training diverged at epoch {epoch + 1}: {', '.join(bad[:5])} NaN or infinite; "
