@@ -26,7 +26,7 @@ def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share
     """Parse one daily file (a file, or a folder holding <day>.txt), write its columns,
     rejects and partial statistics; stop when too many lines are malformed."""
     path = Path(source)
-    path = find_day_file(path, day) if path.is_dir() and not path.is_symlink() else path
+    path = find_day_file(path, day) if path.is_dir() else path
     inputs = [source, path]
     for key in ("columns", "stats", "info", "rejects"):
         check_output_path(out[key], inputs, f"{key} output")
