@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 from keras import ops  # noqa: E402
 
 from reproflow import cli  # noqa: E402
+from reproflow.errors import ReproflowError  # noqa: E402
 from reproflow.ids.models import L2SVMLoss, build_model, compile_model, svm_classes  # noqa: E402
 from reproflow.ids.preprocess import FEATURES, fit_split  # noqa: E402
 from reproflow.ids.train import OneHotBatches, scores_and_classes, train_arm  # noqa: E402
@@ -113,3 +114,16 @@ def test_kyoto_synth_cli_writes_days(tmp_path, capsys):
                      "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.glob("*.txt")) == ["20130101.txt", "20130102.txt"]
     assert "SYNTHETIC" in capsys.readouterr().out
+
+
+def test_training_that_diverges_stops_with_the_job_and_epoch_named(tmp_path):
+    # a learning rate of 1e38 sends the weights to infinity in the first epoch: the job must
+    # stop there with an error, not go on to score and report a network of NaNs
+    x, y = _tiny()
+    with pytest.raises(ReproflowError, match=r"ids_train_final clean/all/gru_svm/seed0: training diverged at "
+                                             r"epoch 1: .*NaN or infinite") as error:
+        train_arm(x, y, {"test": _tiny(1, 64)}, arm="gru_svm", protocol="clean", units=8, keep_prob=0.85,
+                  learning_rate=1e38, epochs=2, batch_size=64, svm_c=0.5, seed=0, backup_dir=tmp_path / "ckpt",
+                  label="ids_train_final clean/all/gru_svm/seed0")
+    assert "loss" in str(error.value)
+    assert not (tmp_path / "ckpt" / "history.json").exists()     # the diverged epoch was never kept

@@ -16,28 +16,34 @@ def _synth(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from reproflow.ids.predict import predict_files  # noqa: PLC0415
+    from reproflow.errors import ReproflowError  # noqa: PLC0415
+    from reproflow.ids.predict import predict_files, summary_line  # noqa: PLC0415
 
-    totals = predict_files(args.model, args.input, args.out, args.batch_size)
-    print(f"{totals['records']} records scored ({totals['attack']} attack), "
-          f"{totals['rejected']} unparseable lines listed in {args.out}")
+    if not 1 <= args.max_member_mb <= 1 << 20:
+        raise ReproflowError(f"ids predict: --max-member-mb {args.max_member_mb}; expected an integer in 1..{1 << 20}")
+    totals = predict_files(args.model, args.input, args.out, args.batch_size, args.max_member_mb << 20)
+    print(summary_line(totals, args.out))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     kyoto = subparsers.add_parser("kyoto", help="Kyoto 2013 format tools").add_subparsers(dest="kyoto_command", required=True)
     synth = kyoto.add_parser("synth", help="write SYNTHETIC Kyoto-format daily files (not real traffic)")
-    synth.add_argument("--days", type=int, required=True)
-    synth.add_argument("--rows-per-day", type=int, required=True)
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--out", required=True, help="folder for the YYYYMMDD.txt files")
+    synth.add_argument("--days", type=int, required=True, help="number of daily files (1..3660)")
+    synth.add_argument("--rows-per-day", type=int, required=True, help="records per file (1..10 million)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (0..2^63-1)")
+    synth.add_argument("--out", required=True, help="folder for the YYYYMMDD.txt files (an existing different "
+                       "file there is refused, never replaced)")
     synth.add_argument("--first-day", default="20130101", help="YYYYMMDD of the first file")
-    synth.add_argument("--label-noise", type=float, default=0.07, help="share of flipped labels")
+    synth.add_argument("--label-noise", type=float, default=0.07, help="share of flipped labels, in [0, 1)")
     synth.set_defaults(func=_synth)
 
     ids = subparsers.add_parser("ids", help="study 1: GRU-SVM intrusion detection").add_subparsers(dest="ids_command", required=True)
     predict = ids.add_parser("predict", help="score raw Kyoto-format files with a trained model folder")
     predict.add_argument("--model", required=True, help="a trained model folder (model.keras, transform.json, model.json)")
     predict.add_argument("--input", required=True, help="a YYYYMMDD.txt file, a .zip archive or a folder of them")
-    predict.add_argument("--out", required=True, help="the predictions CSV (file, line, score, class)")
-    predict.add_argument("--batch-size", type=int, default=1024)
+    predict.add_argument("--out", required=True, help="the predictions CSV (file, line, score, class); never one "
+                         "of the inputs, written only when complete")
+    predict.add_argument("--batch-size", type=int, default=1024, help="records per model batch (1..65536)")
+    predict.add_argument("--max-member-mb", type=int, default=1024,
+                         help="refuse a zip member declaring more than this many MiB uncompressed")
     predict.set_defaults(func=_predict)

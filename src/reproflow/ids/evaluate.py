@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from reproflow.outputs import atomic_output
+
 
 def counts(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, int]:
     truth, guess = np.asarray(y_true) == 1, np.asarray(y_pred) == 1
@@ -49,11 +51,12 @@ def classification(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | 
     return result
 
 
-def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path, fields: Sequence[str] | None = None) -> None:
+def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path, fields: Sequence[str] | None = None,
+               inputs: Iterable[str | Path] = ()) -> None:
+    """A CSV of `rows`, written beside `path` and renamed when complete."""
     rows = list(rows)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     fields = list(fields or dict.fromkeys(key for row in rows for key in row))
-    with open(path, "w", newline="") as handle:
+    with atomic_output(path, inputs) as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)

@@ -25,7 +25,10 @@ matplotlib.use("Agg")
 from reproflow import tracking  # noqa: E402
 from reproflow.errors import ReproflowError  # noqa: E402
 from reproflow.runtime import headline  # noqa: E402
+from reproflow.outputs import write_text  # noqa: E402
 from reproflow.ids.evaluate import rates, write_rows  # noqa: E402
+from reproflow.ids.kyoto import open_npz  # noqa: E402
+from reproflow.ids.predict import save_model_dir  # noqa: E402
 from reproflow.ids.train import evaluate_set, train_arm  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ STUDY = "ids"
 
 
 def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
+    with open_npz(path, ("x_train", "y_train", "day_train", "x_test", "y_test")) as data:
         return {key: data[key] for key in data.files}
 
 
@@ -113,7 +116,7 @@ def train_job(
                        "purpose": purpose, **hp, "n_train": len(y_fit), "data_source": meta["source_label"],
                        **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
         model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
-                                      backup_dir=backup_dir, sink=run.log_metrics, **hp)
+                                      backup_dir=backup_dir, sink=run.log_metrics, label=f"{rule} {run_name}", **hp)
         name, (x_eval, y_eval) = next(iter(eval_sets.items()))
         started = time.perf_counter()
         final = evaluate_set(model, x_eval, y_eval, arm, hp["svm_c"], hp["batch_size"])
@@ -127,12 +130,12 @@ def train_job(
         if purpose == "final":
             summary["test_summed_over_epochs"] = _summed_test(history)
             summary["learning_rate_search"] = search_table
-            _save_model_dir(model, out["model_dir"], transform, {
+            save_model_dir(model, out["model_dir"], transform, {
                 "arm": arm, "protocol": protocol, "feature_set": feature_set, "features": meta["features"],
                 "seed": seed, "source_label": meta["source_label"], "learning_rate": hp["learning_rate"]})
             run.log_artifacts(out["model_dir"], "model")
-        write_rows(history, out["history"])
-        Path(out["metrics"]).write_text(json.dumps(summary, indent=2))
+        write_rows(history, out["history"], inputs=[data, info])
+        write_text(out["metrics"], json.dumps(summary, indent=2), [data, info])
         run.log_metrics({f"final_{name}_{k}": float(final[k]) for k in
                         ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss") if np.isfinite(final[k])})
         run.log_artifact(out["history"])
@@ -141,18 +144,3 @@ def train_job(
     headline("%s accuracy %.4f, balanced %.4f (lr %g)", name, final["accuracy"],
              final["balanced_accuracy"], hp["learning_rate"])
     return summary
-
-
-def _save_model_dir(model, model_dir: str | Path, transform: str | None, info: Mapping[str, Any]) -> None:
-    """model.keras + the fitted transform + a description: all `ids predict` needs."""
-    model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    model.save(model_dir / "model.keras")
-    if transform is not None:
-        fitted = json.loads(Path(transform).read_text())
-        # new files are transformed like the training split (in `paper` the test
-        # split had its own, leaky transform: not usable on new data)
-        spec = fitted["transforms"]["train"]
-        (model_dir / "transform.json").write_text(json.dumps(
-            {"protocol": fitted["protocol"], "features": fitted["features"], "spec": spec}, indent=1))
-    (model_dir / "model.json").write_text(json.dumps(dict(info), indent=2))

@@ -6,6 +6,13 @@ fields may hold commas (`4060-1-8(1),1448-1-19(1)`), so only tabs separate
 fields. A malformed record is never dropped silently: it goes to a rejects
 file (file, line, reason), is counted, and `check_reject_share` stops the run
 when the share of rejects passes the configured threshold.
+
+What a field may hold is written once, in `NUMBER_RULES` (the numeric
+fields: format, largest value) and `parse_fields` (the others); the
+vectorised fast path and the per-line parser both read them. A line is never
+held whole beyond `MAX_LINE_BYTES`, and characters a record cannot hold (a
+byte-order mark, CR inside a line, NUL, invisible format characters, UTF-16
+text) are rejected with a reason that names them.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from __future__ import annotations
 import csv
 import ipaddress
 import re
+import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +32,7 @@ from typing import IO
 import numpy as np
 
 from reproflow.errors import ReproflowError
+from reproflow.outputs import atomic_output, check_finite
 
 FIELDS = (
     "duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_rate",
@@ -47,6 +57,37 @@ RATES = frozenset({
     "dst_host_serror_rate", "dst_host_srv_serror_rate",
 })
 COUNTS = frozenset({"src_bytes", "dst_bytes", "count", "dst_host_count", "dst_host_srv_count"})
+EXACT_INTEGER = 2**53 - 1    # the largest count stored exactly as a float64 (and within int64)
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """One numeric field: digits (`decimal`: digits[.digits]) at most `high`; what the
+    reject reason says was expected of its format and of its range."""
+
+    decimal: bool
+    high: float
+    format: str
+    range: str
+
+
+def _number_rule(name: str) -> NumberRule:
+    if name in RATES:
+        return NumberRule(True, 1.0, "a non-negative decimal number", "a rate in [0, 1]")
+    if name.endswith("_port"):
+        return NumberRule(False, 65535, "a non-negative integer", "a port in 0..65535")
+    if name in ("dst_host_count", "dst_host_srv_count"):   # counted among the past 100 connections
+        return NumberRule(False, 100, "a non-negative integer", "a count in 0..100 (of the past 100 connections)")
+    if name in COUNTS:
+        return NumberRule(False, EXACT_INTEGER, "a non-negative integer", f"an integer in 0..{EXACT_INTEGER}")
+    # a session longer than 1e9 s (31 years) is a corrupt value, and its square would
+    # overflow the fitted scaler's variance
+    return NumberRule(True, 1e9, "a non-negative decimal number", "a duration in 0..1e9 seconds")
+
+
+# The numeric fields' rules, in one table (start_time has its own, hh:mm:ss).
+NUMBER_RULES = {name: _number_rule(name) for name in NUMERIC if name != "start_time"}
+MAX_LINE_BYTES = 1 << 20    # a Kyoto record is about 250 bytes; a longer line is refused unread
 DAY_FILE = re.compile(r"^(\d{8})\.txt$")
 
 _INT = re.compile(r"[0-9]+")
@@ -59,15 +100,37 @@ _INDEX = {name: i for i, name in enumerate(FIELDS)}
 REJECT_COLUMNS = ("file", "line", "reason", "text")
 
 
-def save_npz(path: str | Path, compress: bool = True, **arrays: np.ndarray) -> None:
+def save_npz(path: str | Path, compress: bool = True, *, inputs: Iterable[str | Path] = (),
+             **arrays: np.ndarray) -> None:
     """np.savez_compressed with fast compression (zlib level 1): a file np.load reads
     as any .npz, about 25% larger than level 6 and 3-4 times faster to write;
-    `compress=False`: stored as np.savez does."""
+    `compress=False`: stored as np.savez does. Every array is checked finite, and the
+    file written beside `path` and renamed when complete (never over one of `inputs`)."""
+    for key, value in arrays.items():
+        check_finite(value, f"{path}: {key}")
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(path, "w", method, compresslevel=1 if compress else None) as archive:
+    with atomic_output(path, inputs) as tmp, \
+            zipfile.ZipFile(tmp, "w", method, compresslevel=1 if compress else None) as archive:
         for key, value in arrays.items():
             with archive.open(f"{key}.npy", "w", force_zip64=True) as handle:
                 np.lib.format.write_array(handle, np.asanyarray(value), allow_pickle=False)
+
+
+def open_npz(path: str | Path, keys: Iterable[str] = ()) -> np.lib.npyio.NpzFile:
+    """An .npz file a previous step wrote (no pickles), holding `keys`; else a ReproflowError."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ReproflowError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ReproflowError(f"{path}: not a readable .npz file ({error})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ReproflowError(f"{path}: a single .npy array; expected an .npz archive")
+    missing = [key for key in keys if key not in data.files]
+    if missing:
+        data.close()
+        raise ReproflowError(f"{path}: lacks {', '.join(missing)}; expected the arrays {', '.join(keys)}")
+    return data
 
 
 class FieldError(ValueError):
@@ -89,14 +152,14 @@ class Columns:
     def __len__(self) -> int:
         return len(self.label)
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
         # stored, not deflated: a day's columns are read once, by the fit and the transform,
         # and compressing them was a quarter of the parse job
-        save_npz(path, compress=False, **{key: getattr(self, key) for key in self.keys()})
+        save_npz(path, compress=False, inputs=inputs, **{key: getattr(self, key) for key in self.keys()})
 
     @classmethod
     def load(cls, path: str | Path) -> Columns:
-        with np.load(path, allow_pickle=False) as data:
+        with open_npz(path, cls.keys()) as data:
             return cls(**{key: data[key] for key in cls.keys()})
 
     @staticmethod
@@ -136,43 +199,31 @@ class RejectLog:
             self._writer.writerow((source, line, reason, text[:200].replace("\t", "\\t")))
 
 
-def _count(text: str, name: str) -> float:
-    if not _INT.fullmatch(text):
-        raise FieldError(f"{name}: expected a non-negative integer, got {text!r}")
-    return float(text)
+def _got(text: str) -> str:
+    """A field's value as a reason shows it: repr, long values cut."""
+    return repr(text) if len(text) <= 80 else f"{text[:80]!r}... ({len(text)} characters)"
 
 
-def _seconds(text: str, name: str) -> float:
-    if not _FLOAT.fullmatch(text):
-        raise FieldError(f"{name}: expected a non-negative decimal number, got {text!r}")
-    return float(text)
-
-
-def _rate(text: str, name: str) -> float:
-    value = _seconds(text, name)
-    if value > 1.0:
-        raise FieldError(f"{name}: expected a rate in [0, 1], got {text!r}")
-    return value
-
-
-def _port(text: str, name: str) -> float:
-    value = _count(text, name)
-    if value > 65535:
-        raise FieldError(f"{name}: expected a port in 0..65535, got {text!r}")
+def _number(text: str, name: str, rule: NumberRule) -> float:
+    if not (_FLOAT if rule.decimal else _INT).fullmatch(text):
+        raise FieldError(f"{name}: expected {rule.format}, got {_got(text)}")
+    value = float(text)     # a too long number is inf here, and above `high`
+    if not value <= rule.high:
+        raise FieldError(f"{name}: expected {rule.range}, got {_got(text)}")
     return value
 
 
 def _hours(text: str) -> float:
     match = _TIME.fullmatch(text)
     if match is None:
-        raise FieldError(f"start_time: expected hh:mm:ss (00:00:00-23:59:59), got {text!r}")
+        raise FieldError(f"start_time: expected hh:mm:ss (00:00:00-23:59:59), got {_got(text)}")
     hours, minutes, seconds = (int(part) for part in match.groups())
     return hours + minutes / 60 + seconds / 3600
 
 
 def _detection(text: str, name: str) -> int:
     if not _DETECTION.fullmatch(text):
-        raise FieldError(f"{name}: expected 0 or alert codes like 4060-1-8(1),1448-1-19(1), got {text!r}")
+        raise FieldError(f"{name}: expected 0 or alert codes like 4060-1-8(1),1448-1-19(1), got {_got(text)}")
     return 0 if text == "0" else 1
 
 
@@ -180,51 +231,112 @@ def _ip(text: str, name: str) -> None:
     try:
         ipaddress.ip_address(text)
     except ValueError:
-        raise FieldError(f"{name}: expected an (anonymised) IP address, got {text!r}") from None
+        raise FieldError(f"{name}: expected an (anonymised) IP address, got {_got(text)}") from None
 
 
-_NUMERIC_PARSERS = tuple(
-    (_INDEX[name], name, _rate if name in RATES else _count if name in COUNTS
-     else _port if name.endswith("_port") else _seconds)
-    for name in NUMERIC if name != "start_time"
-)
+_NUMERIC_RULES = tuple((_INDEX[name], name, rule) for name, rule in NUMBER_RULES.items())
 
 
 def parse_fields(fields: list[str]) -> tuple[list[float], str, str, str, tuple[int, int, int], int]:
     """Validate one record's 24 fields; raise FieldError naming the bad field."""
     if len(fields) != len(FIELDS):
         raise FieldError(f"field count: expected {len(FIELDS)} tab-separated fields, got {len(fields)}")
-    numeric = [parse(fields[i], name) for i, name, parse in _NUMERIC_PARSERS]
+    numeric = [_number(fields[i], name, rule) for i, name, rule in _NUMERIC_RULES]
     numeric.append(_hours(fields[22]))
     service, flag, protocol = fields[1], fields[13], fields[23]
     if not _SERVICE.fullmatch(service):
-        raise FieldError(f"service: expected a service name, got {service!r}")
+        raise FieldError(f"service: expected a service name, got {_got(service)}")
     if flag not in FLAGS:
-        raise FieldError(f"flag: expected one of {' '.join(FLAGS)}, got {flag!r}")
+        raise FieldError(f"flag: expected one of {' '.join(FLAGS)}, got {_got(flag)}")
     if protocol not in PROTOCOLS:
-        raise FieldError(f"protocol: expected one of {'/'.join(PROTOCOLS)}, got {protocol!r}")
+        raise FieldError(f"protocol: expected one of {'/'.join(PROTOCOLS)}, got {_got(protocol)}")
     detection = tuple(_detection(fields[14 + k], DETECTION[k]) for k in range(3))
     label = LABELS.get(fields[17])
     if label is None:
-        raise FieldError(f"label: expected 1, -1 or -2, got {fields[17]!r}")
+        raise FieldError(f"label: expected 1, -1 or -2, got {_got(fields[17])}")
     _ip(fields[18], "src_ip")
     _ip(fields[20], "dst_ip")
     return numeric, service, flag, protocol, detection, label
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+UTF16_BOMS = {b"\xff\xfe": "FF FE (little-endian)", b"\xfe\xff": "FE FF (big-endian)"}
+
+
+def _field_at(text: str, position: int) -> str:
+    index = text.count("\t", 0, position)
+    return FIELDS[index] if index < len(FIELDS) else f"field {index + 1}"
+
+
+def _line_problem(text: str, number: int) -> str | None:
+    """The reason a decoded line is not one record's text: a byte-order mark, CR inside."""
+    if text.startswith("\ufeff"):
+        where = "the file" if number == 1 else "the line"
+        return (f"encoding: UTF-8 byte-order mark (EF BB BF) at the start of {where}; "
+                "expected UTF-8 text without a byte-order mark")
+    if "\r" in text:
+        return ("line endings: carriage return (CR) inside the line; expected one record per line, "
+                "lines ending in LF or CRLF (CR-only line endings?)")
+    return None
+
+
+def _character_problem(text: str) -> str | None:
+    """The reason a line of 24 fields holds characters no field can: NUL (UTF-16
+    text), control or invisible format characters."""
+    control = _CONTROL.search(text)
+    if control is not None:
+        if control.group() == "\x00":
+            if text.count("\x00") * 3 >= len(text):
+                return "encoding: NUL bytes between the characters: UTF-16 text? expected UTF-8"
+            return f"encoding: NUL character (0x00) in {_field_at(text, control.start())}; expected text"
+        return (f"encoding: control character U+{ord(control.group()):04X} in "
+                f"{_field_at(text, control.start())}; expected printable text")
+    if not text.isascii():
+        for position, char in enumerate(text):
+            if unicodedata.category(char) in ("Cf", "Co", "Cn", "Zl", "Zp"):
+                name = unicodedata.name(char, "unnamed")
+                return (f"encoding: invisible character U+{ord(char):04X} ({name}) in "
+                        f"{_field_at(text, position)}; expected visible text")
+    return None
+
+
+def _not_utf8(raw: bytes, number: int) -> str:
+    bom = UTF16_BOMS.get(raw[:2]) if number == 1 else None
+    if bom:
+        return f"encoding: not UTF-8 text (the UTF-16 byte-order mark {bom} starts the file: UTF-16 text)"
+    return "encoding: not UTF-8 text"
+
+
+def _reject_overlong(source: str, number: int, head: bytes, length: int, rejects: RejectLog) -> None:
+    reason = f"line too long: {length} bytes; expected a record of at most {MAX_LINE_BYTES} bytes"
+    if b"\r" in head:
+        reason += " (it holds carriage returns: CR-only line endings? expected LF or CRLF)"
+    rejects.add(source, number, reason, head[:200].decode("utf-8", "replace"))
+
+
 def _parse_line(source: str, number: int, raw: bytes, rejects: RejectLog) -> tuple | None:
     """One line, validated field by field: the record's values, or None (rejected)."""
+    body = raw[:-1] if raw.endswith(b"\n") else raw
+    if len(body) > MAX_LINE_BYTES:
+        _reject_overlong(source, number, body[:4096], len(body), rejects)
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        rejects.add(source, number, "encoding: not UTF-8 text", raw.decode("utf-8", "replace"))
+        rejects.add(source, number, _not_utf8(raw, number), raw[:4096].decode("utf-8", "replace"))
         return None
     text = text.rstrip("\r\n")
-    if not text.strip():
-        rejects.add(source, number, "empty line: expected a record", text)
+    problem = _line_problem(text, number)
+    if problem is None and not text.strip():
+        problem = "empty line: expected a record"
+    fields = text.split("\t")
+    if problem is None and len(fields) == len(FIELDS):
+        problem = _character_problem(text)
+    if problem is not None:
+        rejects.add(source, number, problem, text)
         return None
     try:
-        return parse_fields(text.split("\t"))
+        return parse_fields(fields)
     except FieldError as error:
         rejects.add(source, number, str(error), text)
         return None
@@ -264,7 +376,7 @@ def _field_bytes(a: np.ndarray, start: np.ndarray, end: np.ndarray, cap: int, mu
 
 
 def _fast_number(a: np.ndarray, start: np.ndarray, end: np.ndarray, decimal: bool) -> tuple[np.ndarray, np.ndarray]:
-    """_count (digits) or _seconds (digits[.digits]) of a column: values, accepted."""
+    """A column of integers (digits) or decimals (digits[.digits]): values, accepted."""
     matrix, length, ok = _field_bytes(a, start, end, _MAX_DIGITS + 1 if decimal else _MAX_DIGITS, pad=False)
     ok &= length >= 1
     inside = np.arange(matrix.shape[1]) < length[:, None]
@@ -359,14 +471,10 @@ class _BlockParser:
         field_end[:, :-1], field_end[:, -1] = bounds, ends
         ok = np.ones(m, bool)
         numeric = np.empty((m, len(NUMERIC)), np.float64)
-        for j, (i, _name, parse) in enumerate(_NUMERIC_PARSERS):
-            values, good = _fast_number(a, field_start[:, i], field_end[:, i], parse in (_seconds, _rate))
-            if parse is _rate:
-                good &= values <= 1.0
-            elif parse is _port:
-                good &= values <= 65535
+        for j, (i, _name, rule) in enumerate(_NUMERIC_RULES):
+            values, good = _fast_number(a, field_start[:, i], field_end[:, i], rule.decimal)
             numeric[:, j] = values
-            ok &= good
+            ok &= good & (values <= rule.high)
         numeric[:, -1], good = _fast_hours(a, field_start[:, 22], field_end[:, 22])
         ok &= good
         record: dict[str, np.ndarray] = {"numeric": numeric}
@@ -439,7 +547,16 @@ class _BlockParser:
         if record is not None and len(record["line"]):
             self.parts.append(record)
 
+    def overlong(self, head: bytes, length: int) -> None:
+        """A line longer than MAX_LINE_BYTES, skipped unread past its first bytes."""
+        self.n_lines += 1
+        _reject_overlong(self.source, self.n_lines, head, length, self.rejects)
+
     def result(self) -> tuple[Columns, int]:
+        return self.take(), self.n_lines
+
+    def take(self) -> Columns:
+        """The records parsed since the last call."""
         def joined(key: str, empty: np.ndarray) -> np.ndarray:
             return np.concatenate([part[key] for part in self.parts]) if self.parts else empty
 
@@ -455,7 +572,8 @@ class _BlockParser:
             label=joined("label", np.zeros(0, np.int8)).astype(np.int8),
             line=joined("line", np.zeros(0, np.int64)).astype(np.int64),
         )
-        return columns, self.n_lines
+        self.parts = []
+        return columns
 
 
 def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tuple[Columns, int]:
@@ -473,21 +591,51 @@ def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tupl
     return parser.result()
 
 
+def _feed_stream(parser: _BlockParser, handle: IO[bytes], on_bytes: Callable[[bytes], object] | None
+                 ) -> Iterator[None]:
+    """Feed a binary stream to `parser` block by block (yields after each block). A
+    line longer than MAX_LINE_BYTES is rejected and skipped, never held whole."""
+    rest = b""
+    skipped, head = -1, b""    # skipped >= 0: inside an overlong line, that many bytes read
+    while chunk := handle.read(CHUNK_BYTES):
+        if on_bytes is not None:
+            on_bytes(chunk)
+        if skipped >= 0:
+            end = chunk.find(b"\n")
+            if end < 0:
+                skipped += len(chunk)
+                continue
+            parser.overlong(head, skipped + end)
+            skipped, chunk = -1, chunk[end + 1:]
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n") + 1
+        parser.feed(data[:cut])
+        rest = data[cut:]
+        if len(rest) > MAX_LINE_BYTES:
+            skipped, head, rest = len(rest), rest[:4096], b""
+        yield
+    if skipped >= 0:
+        parser.overlong(head, skipped)
+    parser.feed(rest)
+    yield
+
+
 def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
                  on_bytes: Callable[[bytes], object] | None = None) -> tuple[Columns, int]:
     """Parse a binary file object read in blocks (`on_bytes` sees every byte read, e.g.
     a hash's update); the same result as `parse_lines` on its lines."""
     parser = _BlockParser(source, rejects)
-    rest = b""
-    while chunk := handle.read(CHUNK_BYTES):
-        if on_bytes is not None:
-            on_bytes(chunk)
-        data = rest + chunk if rest else chunk
-        cut = data.rfind(b"\n") + 1
-        parser.feed(data[:cut])
-        rest = data[cut:]
-    parser.feed(rest)
+    for _ in _feed_stream(parser, handle, on_bytes):
+        pass
     return parser.result()
+
+
+def parse_blocks(source: str, handle: IO[bytes], rejects: RejectLog) -> Iterator[Columns]:
+    """`parse_stream` a block at a time: the records of each block as it is parsed
+    (memory bounded by the block size, whatever the file's)."""
+    parser = _BlockParser(source, rejects)
+    for _ in _feed_stream(parser, handle, None):
+        yield parser.take()
 
 
 def check_reject_share(n_rejected: int, n_lines: int, max_share: float, source: str,
@@ -515,30 +663,123 @@ def find_day_file(folder: str | Path, day: str) -> Path:
     return matches[0]
 
 
-def iter_sources(path: str | Path) -> Iterator[tuple[str, Iterator[bytes]]]:
-    """(name, lines) of every Kyoto file in a .txt file, a .zip archive or a folder.
+MAX_MEMBER_BYTES = 1 << 30    # default cap on one zip member's uncompressed size
+
+
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink() and not path.exists():
+        raise ReproflowError(f"{path}: a dangling symbolic link (to {path.readlink()}); "
+                             "expected a Kyoto day file, a .zip archive or a folder of them")
+
+
+def open_day_file(path: str | Path) -> IO[bytes]:
+    """A Kyoto text file opened for reading (binary), or a ReproflowError saying why not."""
+    path = Path(path)
+    _refuse_link(path)
+    if path.is_dir():
+        raise ReproflowError(f"{path}: is a folder; expected a Kyoto day file (YYYYMMDD.txt)")
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise ReproflowError(f"{path}: no such file; expected a Kyoto day file (YYYYMMDD.txt)") from None
+    except OSError as error:
+        raise ReproflowError(f"{path}: cannot be read ({error.strerror}); expected a readable Kyoto day file"
+                             ) from None
+
+
+def source_files(path: str | Path) -> list[Path]:
+    """The .txt and .zip files a path names: itself, or every one under a folder."""
+    path = Path(path)
+    _refuse_link(path)
+    if not path.is_dir():
+        if not path.exists():
+            raise ReproflowError(f"{path}: no such file or folder")
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".zip"))
+    for file in found:
+        _refuse_link(file)
+    files = [p for p in found if p.is_file()]
+    if not files:
+        raise ReproflowError(f"{path}: no .txt or .zip files inside; expected Kyoto day files (YYYYMMDD.txt)")
+    return files
+
+
+class _Member:
+    """A zip member read as a stream: at most its declared size, a damaged member a
+    ReproflowError naming it."""
+
+    def __init__(self, handle: IO[bytes], name: str) -> None:
+        self.handle, self.name = handle, name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.handle.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            raise ReproflowError(f"{self.name}: damaged zip member ({error}); expected the member "
+                                 "to decompress to its declared size and checksum") from None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.handle)
+
+
+def _open_archive(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ReproflowError(f"{path}: not a readable zip archive ({error})") from None
+
+
+def _day_members(archive: zipfile.ZipFile, path: Path, max_member_bytes: int) -> list[zipfile.ZipInfo]:
+    """The archive's .txt members, refused when a name occurs twice or a member
+    declares more than `max_member_bytes` uncompressed."""
+    names = [info.filename for info in archive.infolist()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ReproflowError(f"{path}: the archive holds {', '.join(twice)} more than once; "
+                             "expected each member name once")
+    members = sorted((i for i in archive.infolist() if i.filename.endswith(".txt")), key=lambda i: i.filename)
+    if not members:
+        raise ReproflowError(f"{path}: no .txt members; expected Kyoto day files (YYYYMMDD.txt)")
+    for info in members:
+        if info.file_size > max_member_bytes:
+            raise ReproflowError(
+                f"{path}:{info.filename}: declares {info.file_size} bytes uncompressed, more than the cap of "
+                f"{max_member_bytes} bytes per member; expected a Kyoto day file (tens of MB)")
+    return members
+
+
+def check_archive(path: str | Path, max_member_bytes: int = MAX_MEMBER_BYTES) -> None:
+    """Refuse an unreadable archive, one naming a member twice or declaring a member too large."""
+    with _open_archive(Path(path)) as archive:
+        _day_members(archive, Path(path), max_member_bytes)
+
+
+def _zip_members(path: Path, max_member_bytes: int) -> Iterator[tuple[str, IO[bytes]]]:
+    with _open_archive(path) as archive:
+        for info in _day_members(archive, path, max_member_bytes):
+            name = f"{path}:{info.filename}"
+            try:
+                handle = archive.open(info)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, OSError) as error:
+                raise ReproflowError(f"{name}: cannot be read ({error})") from None
+            with handle:
+                yield name, _Member(handle, name)
+
+
+def iter_sources(path: str | Path, max_member_bytes: int = MAX_MEMBER_BYTES
+                 ) -> Iterator[tuple[str, IO[bytes]]]:
+    """(name, binary stream) of every Kyoto file in a .txt file, a .zip archive or a folder.
 
     Folders are searched recursively for `*.txt` and `*.zip`; archive members
-    are read without extracting them.
+    are read without extracting them, each at most `max_member_bytes`
+    (uncompressed); an archive naming a member twice is refused.
     """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".zip") and p.is_file())
-        if not files:
-            raise ReproflowError(f"{path}: no .txt or .zip files inside")
-        for file in files:
-            yield from iter_sources(file)
-    elif path.suffix == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            for member in sorted(archive.namelist()):
-                if member.endswith(".txt"):
-                    with archive.open(member) as handle:
-                        yield f"{path}:{member}", iter(handle)
-    elif path.is_file():
-        with open(path, "rb") as handle:
-            yield str(path), iter(handle)
-    else:
-        raise ReproflowError(f"{path}: no such file or folder")
+    for file in source_files(path):
+        if file.suffix == ".zip":
+            yield from _zip_members(file, max_member_bytes)
+        else:
+            with open_day_file(file) as handle:
+                yield str(file), handle
 
 
 def read_rejects(path: str | Path) -> list[dict[str, str]]:

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns
+from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns, open_npz
+from reproflow.outputs import check_finite, write_text
 
 N_BINS = 10
 # The 21 model inputs, in the authors' order.
@@ -129,7 +130,7 @@ def decile_edges(values: np.ndarray, counts: np.ndarray) -> list[float]:
 
 def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
     """Scaler, encoders and bin edges of one split, from the days' partial statistics."""
-    stats = [np.load(path, allow_pickle=False) for path in stat_files]
+    stats = [open_npz(path) for path in stat_files]
     try:
         n = sum(int(s[f"{group}/n"]) for s in stats)
         if n == 0:
@@ -141,8 +142,9 @@ def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
             mean = float(np.sum(values * counts) / n)
             std = float(np.sqrt(np.sum(counts * (values - mean) ** 2) / n))
             scale = std if std > 0 else 1.0     # as StandardScaler does for a constant column
-            spec["numeric"][name] = {"mean": mean, "scale": scale,
-                                     "edges": decile_edges((values - mean) / scale, counts)}
+            edges = decile_edges((values - mean) / scale, counts)
+            check_finite([mean, scale, *edges], f"fit {group}: {name} (mean, scale, bin edges)")
+            spec["numeric"][name] = {"mean": mean, "scale": scale, "edges": edges}
         for name in CATEGORICAL:
             values, counts = _merge((s[f"{group}/{name}/values"], s[f"{group}/{name}/counts"]) for s in stats)
             classes = sorted(str(v) for v in values)     # LabelEncoder order
@@ -276,7 +278,7 @@ def assemble(day_files: Sequence[str | Path], protocol: str, feature_set: str, *
     counts: dict[str, Any] = {f"{split}_{key}": 0 for split in SPLITS for key in ("rows", "duplicates")}
     counts["test_in_train_removed"] = 0
     for index, path in enumerate(day_files):
-        with np.load(path, allow_pickle=False) as day:
+        with open_npz(path, ("x", "y", "split")) as day:
             x_all, y_all, split_all = day["x"][:, columns], day["y"], day["split"]
         for code, split in enumerate(SPLITS):
             rows = split_all == code
@@ -314,10 +316,23 @@ def check_clean_days(train_days: Sequence[str], test_days: Sequence[str]) -> Non
             f"first test {min(test_days)})")
 
 
-def save_json(data: Mapping[str, Any], path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+def save_json(data: Mapping[str, Any], path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
+    """Write JSON (finite numbers only) beside `path`, renamed when complete."""
+    try:
+        text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    except ValueError as error:
+        raise ReproflowError(f"{path}: {error}; expected finite numbers only") from None
+    write_text(path, text, inputs)
 
 
 def load_json(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+    """A JSON object a previous step wrote, or a ReproflowError naming the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReproflowError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ReproflowError(f"{path}: not a readable JSON file ({error})") from None
+    if not isinstance(data, dict):
+        raise ReproflowError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data

@@ -23,8 +23,8 @@ import numpy as np  # noqa: E402
 
 from reproflow import htmltable  # noqa: E402
 from reproflow.ids import paper  # noqa: E402
-from reproflow.outputs import write_text  # noqa: E402
 from reproflow.ids.evaluate import write_rows  # noqa: E402
+from reproflow.outputs import atomic_output, write_text  # noqa: E402
 
 ARM_NAMES = {"gru_svm": "GRU-SVM", "gru_softmax": "GRU-Softmax"}
 CURVE_LABELS = {"train_accuracy": "training accuracy (running mean over the epoch)",
@@ -236,7 +236,8 @@ def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: s
     axis.set_title(title)
     axis.legend(title="feature set: all 21 features", fontsize=9, loc="best")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    with atomic_output(path, what="figure") as tmp:
+        figure.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")
     return figure
 
 
@@ -277,6 +278,6 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
                              ("test_accuracy", "fig3", "Figure 3: test accuracy")):
         plt.close(plot_curves(curves, key, f"{title} ({source_label.upper() if source_label == 'synthetic' else source_label} data)", out[name]))
-    Path(out["metrics"]).write_text(json.dumps(metrics, indent=2, default=float))
+    write_text(out["metrics"], json.dumps(metrics, indent=2, default=float), [*finals, *datasets.values(), *baselines])
     metrics["headline"] = headline   # for the job's terminal line, not metrics.json
     return metrics

@@ -12,7 +12,10 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.ids import preprocess as pp
-from reproflow.ids.kyoto import Columns, RejectLog, check_reject_share, find_day_file, parse_stream, save_npz
+from reproflow.ids.kyoto import (
+    Columns, RejectLog, check_reject_share, find_day_file, open_day_file, parse_stream, save_npz,
+)
+from reproflow.outputs import atomic_output, check_finite, check_output_path
 
 log = logging.getLogger(__name__)
 SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
@@ -24,20 +27,26 @@ def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share
     rejects and partial statistics; stop when too many lines are malformed."""
     path = Path(source)
     path = find_day_file(path, day) if path.is_dir() else path
+    inputs = [source, path]
+    for key in ("columns", "stats", "info", "rejects"):
+        check_output_path(out[key], inputs, f"{key} output")
     digest = hashlib.sha256()
-    with RejectLog(out["rejects"]) as rejects, open(path, "rb") as handle:
+    # the rejects log is kept when the day then stops: it is what the error points to
+    with atomic_output(out["rejects"], inputs, "rejects log") as tmp, RejectLog(tmp) as rejects, \
+            open_day_file(path) as handle:
         columns, n_lines = parse_stream(str(path), handle, rejects, on_bytes=digest.update)
     for source_name, line, reason in rejects.examples:
         log.warning("reject %s:%d: %s", source_name, line, reason)
     check_reject_share(rejects.n_rejected, n_lines, max_reject_share, str(path), rejects)
     split = pp.paper_split(len(columns), day, split_seed, test_share)
-    columns.save(out["columns"])
+    columns.save(out["columns"], inputs)
     # stored, not deflated: read once, by the fit, the one job no other job overlaps
-    save_npz(out["stats"], compress=False, **pp.partial_stats(columns, pp.day_groups(columns, split)))
+    save_npz(out["stats"], compress=False, inputs=inputs,
+             **pp.partial_stats(columns, pp.day_groups(columns, split)))
     info = {"day": day, "file": str(path), "sha256": digest.hexdigest(), "lines": n_lines,
             "records": len(columns), "rejected": rejects.n_rejected, "reject_reasons": dict(rejects.reasons),
             "attack": int(pp.attack_labels(columns.label).sum())}
-    pp.save_json(info, out["info"])
+    pp.save_json(info, out["info"], inputs)
     log.info("%s: %d lines, %d records, %d rejected", day, n_lines, len(columns), rejects.n_rejected)
     return info
 
@@ -61,7 +70,7 @@ def fit_protocol(*, protocol: str, stats: Mapping[str, str], days: Sequence[str]
     split = split_days(protocol, days, test_days)
     fitted = pp.fit({name: [stats[day] for day in split[name]] for name in pp.SPLITS}, protocol)
     fitted["days"] = split
-    pp.save_json(fitted, out)
+    pp.save_json(fitted, out, stats.values())
     return fitted
 
 
@@ -76,9 +85,9 @@ def transform_day(*, columns: str, fitted: str, day: str, split_seed: int, test_
         code = 1 if day in spec["days"]["test"] else 0
         split = np.full(len(data), code, np.uint8)
     arrays, issues = pp.transform(data, split, spec)
-    save_npz(out["binned"], **arrays)
+    save_npz(out["binned"], inputs=[columns, fitted], **arrays)
     info = {"day": day, "protocol": spec["protocol"], "rows": len(data), **issues}
-    pp.save_json(info, out["info"])
+    pp.save_json(info, out["info"], [columns, fitted])
     return info
 
 
@@ -89,7 +98,11 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
     days = sorted(binned)
     arrays, counts = pp.assemble([binned[d] for d in days], protocol, feature_set,
                                  trim_multiple=trim_multiple if protocol == "paper" else 1)
-    np.savez_compressed(out["data"], **arrays)
+    inputs = [*binned.values(), *transform_info, *parse_info]
+    for key, value in arrays.items():
+        check_finite(value, f"{out['data']}: {key}")
+    with atomic_output(out["data"], inputs, "dataset") as tmp:
+        np.savez_compressed(tmp, **arrays)
     parsed = [pp.load_json(p) for p in parse_info]
     issues: dict[str, int] = {}
     for path in transform_info:
@@ -107,7 +120,7 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
         "unseen_categories": {k: v for k, v in issues.items() if ".unseen." in k},
         "out_of_range": {k: v for k, v in issues.items() if ".out_of_range." in k},
     }
-    pp.save_json(info, out["info"])
+    pp.save_json(info, out["info"], inputs)
     log.info("%s/%s: train %d rows (%d duplicates), test %d rows, %d test rows in train removed",
              protocol, feature_set, counts["train_final"], counts["train_duplicates"], counts["test_final"],
              counts["test_in_train_removed"])

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from reproflow import tracking
+from reproflow.outputs import write_text
 from reproflow.ids.baselines import run_baseline
+from reproflow.ids.kyoto import open_npz
 from reproflow.ids.report import summarise
 from reproflow.runtime import headline
 
@@ -23,7 +25,7 @@ SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
 def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: str, names: Sequence[str],
                   config_hash: str, rule: str) -> dict[str, Any]:
     meta = json.loads(Path(info).read_text())
-    with np.load(data, allow_pickle=False) as loaded:
+    with open_npz(data, ("x_train", "y_train", "x_test", "y_test")) as loaded:
         arrays = {key: loaded[key] for key in loaded.files}
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets={meta["source"]: meta["data_sha256"]},
                              protocol="clean")
@@ -40,7 +42,7 @@ def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: s
                      results[name]["balanced_accuracy"])
         summary = {"protocol": "clean", "feature_set": feature_set, "source_label": meta["source_label"],
                    "baselines": results}
-        Path(out).write_text(json.dumps(summary, indent=2))
+        write_text(out, json.dumps(summary, indent=2), [data, info])
         run.log_artifact(out)
     return summary
 

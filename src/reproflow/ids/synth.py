@@ -11,12 +11,17 @@ on these files are never Kyoto 2013 results.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
+import resource
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from reproflow.errors import ReproflowError
+from reproflow.outputs import atomic_output, check_output_path
 
 NOTE = (
     "SYNTHETIC Kyoto-format records written by `reproflow kyoto synth` "
@@ -41,13 +46,64 @@ MALWARE_NAMES = ("Worm.Allaple-2", "Trojan.Agent-1", "W32.Virut.Gen")
 PREFIX = "fd75:41fb:cf76"
 
 
+MAX_DAYS = 3660                   # ten years of daily files
+MAX_ROWS_PER_DAY = 10_000_000     # a real day holds 0.1-1 million records
+BYTES_PER_ROW = 200               # a synthetic line (measured: 175 bytes on average)
+MEMORY_PER_ROW = 2_000            # peak bytes per row generating a day (measured: 0.9 kB + its text)
+MAX_SEED = 2**63 - 1
+
+
 def day_names(first_day: str, days: int) -> list[str]:
     """`days` consecutive YYYYMMDD names from `first_day`."""
     try:
         start = dt.datetime.strptime(first_day, "%Y%m%d").date()
-    except ValueError:
+    except (TypeError, ValueError):
         raise ReproflowError(f"synth: first day {first_day!r} is not a YYYYMMDD date") from None
-    return [(start + dt.timedelta(days=k)).strftime("%Y%m%d") for k in range(days)]
+    if not 1 <= days <= MAX_DAYS:
+        raise ReproflowError(f"synth: days = {days}; expected an integer in 1..{MAX_DAYS}")
+    try:
+        return [(start + dt.timedelta(days=k)).strftime("%Y%m%d") for k in range(days)]
+    except OverflowError:
+        raise ReproflowError(f"synth: {days} days from {first_day} run past the year 9999") from None
+
+
+def _available_memory() -> int | None:
+    """Bytes this process may still allocate: MemAvailable, and the address-space limit."""
+    limits = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft - _address_space_in_use())
+    return min(limits) if limits else None
+
+
+def _address_space_in_use() -> int:
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def check_options(days: int, rows_per_day: int, seed: int, label_noise: float) -> None:
+    """Refuse options out of range, before anything is generated."""
+    for name, value, high in (("days", days, MAX_DAYS), ("rows per day", rows_per_day, MAX_ROWS_PER_DAY),
+                              ("seed", seed, MAX_SEED)):
+        low = 0 if name == "seed" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ReproflowError(f"synth: {name} = {value!r}; expected an integer in {low}..{high}")
+    if isinstance(label_noise, bool) or not isinstance(label_noise, int | float) \
+            or not math.isfinite(label_noise) or not 0 <= label_noise < 1:
+        raise ReproflowError(f"synth: label noise = {label_noise!r}; expected a finite share in [0, 1)")
+    memory = _available_memory()
+    if memory is not None and rows_per_day * MEMORY_PER_ROW > memory:
+        raise ReproflowError(
+            f"synth: {rows_per_day} rows per day need about {rows_per_day * MEMORY_PER_ROW / 2**20:.0f} MiB "
+            f"of memory to generate, more than the {memory / 2**20:.0f} MiB available; ask for fewer rows per day")
 
 
 def _ips(rng: np.random.Generator, n: int, pool: int) -> np.ndarray:
@@ -135,18 +191,59 @@ def day_records(day_index: int, n_days: int, rows: int, seed: int, label_noise: 
     return lines
 
 
+def _check_disk(out: Path, days: int, rows_per_day: int) -> None:
+    folder = out
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    need = days * rows_per_day * BYTES_PER_ROW
+    if need > free:
+        raise ReproflowError(f"{out}: {days} days of {rows_per_day} rows need about {need / 2**20:.0f} MiB, "
+                             f"more than the {free / 2**20:.0f} MiB free there")
+
+
+def _refuse_different(path: Path, data: bytes) -> bool:
+    """True when `path` already holds exactly `data` (nothing to write); refuse a different file."""
+    if not (path.exists() or path.is_symlink()):
+        return False
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return True
+    raise ReproflowError(
+        f"{path}: exists and differs from what synth would write; reproflow never replaces a file it "
+        "did not write: remove it or choose another --out folder")
+
+
 def write_days(out: str | Path, days: int, rows_per_day: int, seed: int,
                first_day: str = "20130101", label_noise: float = 0.07) -> list[Path]:
-    """Write `days` daily files `YYYYMMDD.txt` (and a SYNTHETIC.md note) into `out`."""
-    if days < 1 or rows_per_day < 1:
-        raise ReproflowError(f"synth: need days >= 1 and rows per day >= 1, got {days} and {rows_per_day}")
+    """Write `days` daily files `YYYYMMDD.txt` (and a SYNTHETIC.md note) into `out`.
+
+    Every file is written beside its place and renamed only when all are complete;
+    a file already there is left alone when it is identical and refused otherwise."""
+    check_options(days, rows_per_day, seed, label_noise)
+    names = day_names(first_day, days)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "SYNTHETIC.md").write_text(NOTE)
-    paths = []
-    for index, day in enumerate(day_names(first_day, days)):
-        path = out / f"{day}.txt"
-        lines = day_records(index, days, rows_per_day, seed, label_noise)
-        path.write_text("\n".join(lines) + "\n", encoding="ascii")
-        paths.append(path)
+    if out.exists() and not out.is_dir():
+        raise ReproflowError(f"{out}: is a file; expected a folder for the YYYYMMDD.txt files")
+    _check_disk(out, days, rows_per_day)
+    paths = [out / f"{day}.txt" for day in names]
+    pending = {path: check_output_path(path, what="day file") for path in [out / "SYNTHETIC.md", *paths]}
+    existing = [path for path in pending if path.exists() or path.is_symlink()]
+    for path in existing:       # compared before anything is written
+        _refuse_different(path, _content(path, names, days, rows_per_day, seed, label_noise))
+    with contextlib.ExitStack() as stack:
+        for path in pending:
+            if path in existing:
+                continue
+            tmp = stack.enter_context(atomic_output(path, what="day file"))
+            tmp.write_bytes(_content(path, names, days, rows_per_day, seed, label_noise))
     return paths
+
+
+def _content(path: Path, names: list[str], days: int, rows_per_day: int, seed: int, label_noise: float) -> bytes:
+    if path.name == "SYNTHETIC.md":
+        return NOTE.encode()
+    lines = day_records(names.index(path.stem), days, rows_per_day, seed, label_noise)
+    return ("\n".join(lines) + "\n").encode("ascii")

@@ -25,8 +25,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from reproflow.errors import ReproflowError
 from reproflow.ids.evaluate import classification
 from reproflow.ids.models import N_BINS, N_CLASSES, build_model, compile_model
+from reproflow.outputs import write_text
 from reproflow.resume import EpochCheckpoint, EpochSeeds, epoch_order
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,24 @@ def evaluate_set(model: keras.Model, x: np.ndarray, y: np.ndarray, arm: str, svm
     return result
 
 
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training when the loss or a weight is NaN or infinite: an error naming
+    the job and the epoch, never a result computed from a diverged network."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        bad = [key for key, value in (logs or {}).items() if not np.all(np.isfinite(np.asarray(value, float)))]
+        bad += [weight.path for weight in self.model.weights
+                if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight)))]
+        if bad:
+            raise ReproflowError(
+                f"{self.label}: training diverged at epoch {epoch + 1}: {', '.join(bad[:5])} NaN or infinite; "
+                "expected finite values (try a smaller learning rate)")
+
+
 class EpochEval(keras.callbacks.Callback):
     """Scores the evaluation sets after each epoch with a stateless twin; keeps the
     history on disk (beside the checkpoint) so a resumed job has all epochs."""
@@ -117,7 +137,7 @@ class EpochEval(keras.callbacks.Callback):
             row.update({f"{name}_{key}": result[key] for key in
                         ("accuracy", "loss", "tp", "fp", "tn", "fn", "f1", "balanced_accuracy", "roc_auc")})
         self.history = [r for r in self.history if r["epoch"] < epoch + 1] + [row]
-        self.path.write_text(json.dumps(self.history, indent=1))
+        write_text(self.path, json.dumps(self.history, indent=1))   # a killed job never leaves half of it
         log.info("epoch %d: %s", epoch + 1, " ".join(
             f"{k}={v:.4f}" for k, v in row.items() if k.endswith(("accuracy", "loss"))))
         if self.sink:
@@ -128,9 +148,11 @@ def train_arm(
     x_train: np.ndarray, y_train: np.ndarray, eval_sets: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
     arm: str, protocol: str, units: int, keep_prob: float, learning_rate: float, epochs: int,
     batch_size: int, svm_c: float, seed: int, backup_dir: str | Path, sink: Sink | None = None,
+    label: str = "ids training",
 ) -> tuple[keras.Model, list[dict[str, Any]], float]:
     """Train one arm; returns the stateless (inference) model, the per-epoch history
-    and the training wall time in seconds."""
+    and the training wall time in seconds. A NaN or infinite loss or weight stops it
+    with a ReproflowError naming `label` (the job) and the epoch."""
     keras.utils.set_random_seed(seed)
     paper = protocol == "paper"
     if paper and len(y_train) % batch_size:
@@ -143,7 +165,8 @@ def train_arm(
     backup_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = EpochCheckpoint(backup_dir / "checkpoint")
     evaluation = EpochEval(twin, eval_sets, arm, svm_c, batch_size, backup_dir / "history.json", sink)
-    callbacks = [EpochSeeds(seed), evaluation, checkpoint]
+    # the finiteness check runs before the evaluation and the checkpoint: a diverged epoch is never kept
+    callbacks = [EpochSeeds(seed), StopOnNonFinite(label), evaluation, checkpoint]
     done = checkpoint.restore(model)
     if done:
         log.info("resuming after epoch %d of %d from %s", done, epochs, checkpoint.folder)
