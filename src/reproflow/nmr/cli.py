@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from reproflow.errors import ReproflowError
+from reproflow.nmr import commands as more_commands
 from reproflow.nmr import io, ist, shipped, ve
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--damping", type=float, help="cascade damping base (default: the one the cascade was "
                      "trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)
+    more_commands.register(commands)  # process, quality
 
 
 def read_schedule(path: str, acquired: int) -> np.ndarray:
