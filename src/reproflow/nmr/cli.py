@@ -83,19 +83,18 @@ def reconstruct_command(args: argparse.Namespace) -> None:
         if args.mode == "nus":
             raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
         io.check_tileable(spectrum)
-        from reproflow.nmr import models  # Keras only when needed
+        from reproflow.nmr import numpy_net  # inference without TensorFlow (equal to Keras' to float32)
 
         paths = stage_paths(args.models)
         damping = args.damping if args.damping is not None else shipped.damping(paths[0].parent)
-        cascade = models.prepare([models.load(str(p)) for p in paths])
-        result = models.cascade(cascade, data, args.mode, damping)
+        result = numpy_net.cascade([numpy_net.load(p) for p in paths], data, args.mode, damping)
     else:
         result = ist.reconstruct(data, args.mode, args.iterations, schedule)
     io.write_spectrum(args.out, spectrum, result)
     log.info("wrote %s (%s, %s)", args.out, args.mode, args.method)
     if args.sigma:
         io.check_tileable(spectrum)
-        from reproflow.nmr import models
+        from reproflow.nmr import numpy_net as models  # same load / uncertainty API, no TensorFlow
 
         key = "network_echo" if args.method == "network" else f"ist_{'nus' if args.mode == 'nus' else 'echo'}"
         model = models.load(str(sigma_path(args.sigma_model, key)))
