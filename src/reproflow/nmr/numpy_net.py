@@ -6,7 +6,7 @@ This module reads the model's config.json and weights (model.weights.h5)
 from the .keras zip without Keras, accepts only what reproflow saves (an
 input, Conv2D layers with ReLU or no activation, and the `Sigma` head: no
 code is ever loaded), and runs each layer as matrix products over blocks of rows
-(float32, im2col). Outputs equal Keras' to float32 rounding
+(float32, channels first, im2col). Outputs equal Keras' to float32 rounding
 (tests/test_nmr_numpy_net.py); `reproflow nmr reconstruct` and `nmr quality`
 use it.
 """
@@ -97,26 +97,28 @@ def load(path: str | Path) -> Network:
     return Network(tuple(convs), sigma, str(path))
 
 
-def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 16) -> np.ndarray:
-    """Unpadded dilated convolution of (H, W, Cin) -> (H', W', Cout): a block of
-    output rows at a time (it stays in cache), its kernel taps gathered side by
-    side (im2col) for one matrix product."""
+def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 32) -> np.ndarray:
+    """Unpadded dilated convolution, channels first: (Cin, H, W) -> (Cout, H',
+    W'). A block of output rows at a time, its kernel taps gathered one under
+    the other (im2col) for one (Cout x taps*Cin) @ (taps*Cin x rows*W') product."""
     kh, kw, cin, cout = conv.kernel.shape
     dh, dw = conv.dilation
-    height, width = x.shape[0] - dh * (kh - 1), x.shape[1] - dw * (kw - 1)
-    out = np.empty((height, width, cout), np.float32)
-    kernel = conv.kernel.reshape(kh * kw * cin, cout)
-    columns = np.empty((rows_per_block, width, kh * kw * cin), np.float32)
+    height, width = x.shape[1] - dh * (kh - 1), x.shape[2] - dw * (kw - 1)
+    taps = kh * kw
+    kernel = np.ascontiguousarray(conv.kernel.reshape(taps, cin, cout).transpose(2, 0, 1).reshape(cout, taps * cin))
+    out = np.empty((cout, height, width), np.float32)
+    columns = np.empty((taps * cin, rows_per_block, width), np.float32)
     for row in range(0, height, rows_per_block):
         count = min(rows_per_block, height - row)
         for i in range(kh):
             for j in range(kw):
                 tap = i * kw + j
-                columns[:count, :, tap * cin:(tap + 1) * cin] = x[row + i * dh:row + i * dh + count,
-                                                                   j * dw:j * dw + width]
-        np.matmul(columns[:count].reshape(-1, kh * kw * cin), kernel, out=out[row:row + count].reshape(-1, cout))
+                columns[tap * cin:(tap + 1) * cin, :count] = x[:, row + i * dh:row + i * dh + count,
+                                                               j * dw:j * dw + width]
+        block = kernel @ columns[:, :count].reshape(taps * cin, -1)
+        out[:, row:row + count] = block.reshape(cout, count, width)
     if conv.bias is not None:
-        out += conv.bias
+        out += conv.bias[:, None, None]
     if conv.relu:
         np.maximum(out, 0.0, out=out)
     return out
@@ -124,10 +126,10 @@ def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 16) -> np.ndarray:
 
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
-    y = np.ascontiguousarray(x, dtype=np.float32)[..., None]
+    y = np.ascontiguousarray(x, dtype=np.float32)[None]
     for conv in network.convs:
         y = conv2d(y, conv)
-    y = y[..., 0]
+    y = y[0]
     return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else y
 
 
