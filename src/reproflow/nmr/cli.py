@@ -21,18 +21,16 @@ import argparse
 import contextlib
 import logging
 import math
-import os
 import re
-import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import io, ist, shipped, ve
+from reproflow.nmr import commands as more_commands
+from reproflow.nmr import io, ist, numpy_net, shipped, ve  # numpy_net: inference without TensorFlow
 from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file
 
 log = logging.getLogger(__name__)
@@ -96,6 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
                      "the cascade was trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)
+    more_commands.register(commands)  # process, quality
 
 
 def schedule_text(path: str) -> str:
@@ -218,45 +217,14 @@ def cascade_damping(folder: Path, option: float | None) -> float:
     return value
 
 
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Hide what TensorFlow's C++ start-up writes straight to file descriptor 2
-    (absl notices, "could not find cuda drivers" on CPU-only machines): it is
-    no message for the user. Shown after all if the block fails other than
-    with a ReproflowError (whose message says what is wrong)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as hidden:
-        os.dup2(hidden.fileno(), 2)
-        try:
-            yield
-        except ReproflowError:
-            raise
-        except BaseException:
-            os.dup2(saved, 2)
-            hidden.seek(0)
-            os.write(2, hidden.read())
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def load_models(paths: list[Path]) -> list[Any]:
-    with quiet_native_stderr():
-        from reproflow.nmr import models  # Keras only when needed, after every input was checked
-
-        return [models.load(str(path)) for path in paths]
-
-
-def check_network(model: Any, path: Path, channels_out: int = 1) -> None:
-    """A model of the WNN-2D's shape: one input channel, 2D tiles."""
-    inputs, outputs = model.input_shape, model.output_shape
-    tiles = {((63, 127), (32, 64)), ((None, None), (None, None))}  # tile models, any-size (bias-free) models
-    if not (isinstance(inputs, tuple) and isinstance(outputs, tuple) and len(inputs) == len(outputs) == 4
-            and inputs[-1] == 1 and outputs[-1] == channels_out and (inputs[1:3], outputs[1:3]) in tiles):
-        raise ReproflowError(f"{path}: a Keras model with input {inputs} and output {outputs}, not a reproflow "
-                             "WNN-2D network; expected (None, 63, 127, 1) -> (None, 32, 64, 1) tiles")
+def load_network(path: Path, sigma: bool) -> Any:
+    """A checked WNN-2D network for NumPy inference: a cascade stage, or (`sigma`) an uncertainty network."""
+    network = numpy_net.load(path)
+    if network.sigma_head != sigma:
+        found, wanted = ("an uncertainty (sigma) network", "a cascade stage") if network.sigma_head else \
+            ("a cascade stage", "an uncertainty (sigma) network")
+        raise ReproflowError(f"{path}: {found}; expected {wanted} here")
+    return network
 
 
 def resolve_mode(spectrum: io.Spectrum, requested: str) -> str:
@@ -315,29 +283,22 @@ def reconstruct_command(args: argparse.Namespace) -> None:
         raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
     if args.method == "network" or args.sigma:
         io.check_tileable(spectrum)
-    # every input is checked before Keras starts (seconds) and before anything is written
+    # every input is checked before anything is computed or written
     stages = stage_paths(args.models) if args.method == "network" else []
     damping = cascade_damping(stages[0].parent, args.damping) if stages else None
     sigma_key = "network_echo" if args.method == "network" else f"ist_{'nus' if mode == 'nus' else 'echo'}"
     sigma_model = sigma_path(args.sigma_model, sigma_key) if args.sigma else None
-    if stages:
-        networks = load_models(stages)
-        for network, path in zip(networks, stages):
-            check_network(network, path)
-        from reproflow.nmr import models
-
-        result = models.cascade(models.prepare(networks), data, mode, damping)
+    networks = [load_network(path, sigma=False) for path in stages]
+    sigma_network = load_network(sigma_model, sigma=True) if sigma_model is not None else None
+    if networks:
+        result = numpy_net.cascade(networks, data, mode, damping)
     else:
         result = ist.reconstruct(data, mode, args.iterations, schedule)
     check_finite(result, f"{args.out}: the reconstruction of {spectrum.source}")
     sigma = None
-    if sigma_model is not None:
-        (model,) = load_models([sigma_model])
-        check_network(model, sigma_model)
-        from reproflow.nmr import models
-
+    if sigma_network is not None:
         method_input = ve.flip_t1(data) if mode == "antiecho" else data
-        sigma = models.uncertainty(model, method_input)
+        sigma = numpy_net.uncertainty(sigma_network, method_input)
         sigma = ve.flip_t1(sigma) if mode == "antiecho" else sigma
         check_finite(sigma, f"{args.sigma}: the uncertainty of {spectrum.source}")
     inputs = [args.input, args.schedule, args.sigma_model, *([stages[0].parent] if stages else [])]

@@ -20,15 +20,12 @@ import numpy as np
 from keras import layers, ops
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import ve
+from reproflow.nmr import tiling
+from reproflow.nmr.tiling import (EPS, MARGIN, TILE_IN, TILE_OUT, check_shape, damping, tile_norms,  # noqa: F401
+                                  tiles, untile, wrap_pad)
 
-TILE_OUT = (32, 64)
-TILE_IN = (63, 127)
-# input rows/columns before and after an output tile (receptive field 32 x 64)
-MARGIN = ((15, 16), (31, 32))
 DILATIONS = ((2, 4), (4, 8), (8, 16))
 ARCHITECTURES = ("wnn", "wnn_bf")
-EPS = 1e-12
 
 
 def trunk(inputs: keras.KerasTensor, width: int, use_bias: bool) -> keras.KerasTensor:
@@ -74,34 +71,7 @@ def is_bias_free(model: keras.Model) -> bool:
     return not any(getattr(layer, "use_bias", False) for layer in model.layers)
 
 
-# ---- tiling ---------------------------------------------------------------
-
-def check_shape(shape: Sequence[int]) -> None:
-    if len(shape) != 2 or shape[0] % TILE_OUT[0] or shape[1] % TILE_OUT[1]:
-        raise ValueError(f"spectrum shape {tuple(shape)} is not a 2D multiple of the {TILE_OUT} tile")
-
-
-def wrap_pad(spectrum: np.ndarray) -> np.ndarray:
-    return np.pad(spectrum, MARGIN, mode="wrap")
-
-
-def tiles(spectrum: np.ndarray) -> np.ndarray:
-    """(count, 63, 127) input windows, one per 32 x 64 output tile, row-major."""
-    check_shape(spectrum.shape)
-    windows = np.lib.stride_tricks.sliding_window_view(wrap_pad(spectrum), TILE_IN)
-    return windows[:: TILE_OUT[0], :: TILE_OUT[1]].reshape(-1, *TILE_IN)
-
-
-def untile(blocks: np.ndarray, shape: Sequence[int]) -> np.ndarray:
-    """Inverse of the tile order: (count, 32, 64) blocks -> spectrum."""
-    rows, cols = shape[0] // TILE_OUT[0], shape[1] // TILE_OUT[1]
-    grid = blocks.reshape(rows, cols, *TILE_OUT)
-    return grid.transpose(0, 2, 1, 3).reshape(shape)
-
-
-def tile_norms(windows: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.sum(np.square(windows, dtype=np.float64), axis=(1, 2))) + EPS
-
+# ---- prediction (tiling: reproflow.nmr.tiling) ------------------------
 
 def predict_tiled(model: keras.Model, spectrum: np.ndarray) -> np.ndarray:
     """All tiles in one batch, each divided by its norm and scaled back."""
@@ -141,30 +111,12 @@ def prepare(models: Sequence[keras.Model]) -> list[keras.Model]:
 
 # ---- cascade --------------------------------------------------------------
 
-def damping(stage: int, base: float = 0.05) -> float:
-    return 1.0 - base * 2.0 ** (-stage)
-
-
 def cascade(models: Sequence[keras.Model], measured: np.ndarray, mode: str = "echo",
             damping_base: float = 0.05, schedule: np.ndarray | None = None,
             on_stage: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
-    """K stages: network, damping (1 - base 2^-k), data consistency.
-
-    The anti-echo runs through the echo networks after t1 conjugation.
-    `on_stage(k, estimate)` sees each stage's output as the result is seen
-    (anti-echo conjugated back).
-    """
-    if mode == "antiecho":
-        echo_stage = None if on_stage is None else (lambda k, estimate: on_stage(k, ve.flip_t1(estimate)))
-        return ve.flip_t1(cascade(models, ve.flip_t1(measured), "echo", damping_base, None, echo_stage))
-    known, mask = ve.known_part(measured, ve.mask_for(mode, measured.shape, schedule))
-    operator = ve.MaskOperator(mask)
-    estimate = measured.astype(np.float32)
-    for stage, model in enumerate(prepare(models)):
-        estimate = ve.data_consistency(predict(model, estimate) * damping(stage, damping_base), known, operator)
-        if on_stage is not None:
-            on_stage(stage, estimate)
-    return estimate
+    """`tiling.cascade` with these Keras models as the stages."""
+    stages = [lambda estimate, model=model: predict(model, estimate) for model in prepare(models)]
+    return tiling.cascade(stages, measured, mode, damping_base, schedule, on_stage)
 
 
 def uncertainty(model: keras.Model, method_input: np.ndarray) -> np.ndarray:

@@ -1,0 +1,164 @@
+"""Inference of reproflow's WNN-2D networks (.keras files) with NumPy alone.
+
+A cascade stage is five unpadded, dilated Conv2D layers (30,600 parameters):
+importing TensorFlow to run it costs several times the inference itself.
+This module reads the model's config.json and weights (model.weights.h5)
+from the .keras zip without Keras, accepts only what reproflow saves (an
+input, Conv2D layers with ReLU or no activation, and the `Sigma` head: no
+code is ever loaded), and runs each layer as matrix products over blocks of rows
+(float32, channels first, im2col). Outputs equal Keras' to float32 rounding
+(tests/test_nmr_numpy_net.py); `reproflow nmr reconstruct` and `nmr quality`
+use it.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reproflow.errors import ReproflowError
+from reproflow.nmr import tiling
+
+
+@dataclass(frozen=True)
+class Conv:
+    kernel: np.ndarray  # (kh, kw, cin, cout) float32
+    bias: np.ndarray | None
+    dilation: tuple[int, int]
+    relu: bool
+
+
+@dataclass(frozen=True)
+class Network:
+    convs: tuple[Conv, ...]
+    sigma_head: bool  # sigma = 1e-3 + relu(0.01 x)
+    source: str
+
+    @property
+    def bias_free(self) -> bool:
+        return all(conv.bias is None for conv in self.convs)
+
+    @property
+    def parameters(self) -> int:
+        return sum(c.kernel.size + (0 if c.bias is None else c.bias.size) for c in self.convs)
+
+
+def _refuse(path: Path, what: str) -> ReproflowError:
+    return ReproflowError(f"{path}: {what}; expected a WNN-2D model saved by reproflow (.keras: Conv2D layers "
+                          "and the Sigma head only)")
+
+
+def load(path: str | Path) -> Network:
+    """A reproflow .keras model as NumPy arrays (config and weights checked)."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+            weights = archive.read("model.weights.h5")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise _refuse(path, f"not a readable .keras file ({error})") from error
+    import io
+
+    import h5py
+
+    layers = config.get("config", {}).get("layers", []) if isinstance(config, dict) else []
+    convs, sigma = [], False
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as store:
+            for index, layer in enumerate(layers):
+                kind, options = layer.get("class_name"), layer.get("config", {})
+                if kind == "InputLayer":
+                    continue
+                if kind == "Sigma" and index == len(layers) - 1:
+                    sigma = True
+                    continue
+                if kind != "Conv2D" or options.get("padding") != "valid" or options.get("strides") != [1, 1] \
+                        or options.get("activation") not in ("relu", "linear") or options.get("groups", 1) != 1:
+                    raise _refuse(path, f"layer {index} ({kind} {options.get('name')}) is not an unpadded, "
+                                  "unstrided Conv2D with ReLU or no activation")
+                group = store["layers"]["conv2d" + (f"_{len(convs)}" if convs else "")]["vars"]
+                kernel = np.asarray(group["0"], dtype=np.float32)
+                bias = np.asarray(group["1"], dtype=np.float32) if options.get("use_bias") else None
+                if kernel.ndim != 4 or list(kernel.shape[:2]) != list(options.get("kernel_size")) \
+                        or kernel.shape[3] != options.get("filters"):
+                    raise _refuse(path, f"layer {index}: kernel of shape {kernel.shape} does not match its config")
+                if not np.isfinite(kernel).all() or (bias is not None and not np.isfinite(bias).all()):
+                    raise _refuse(path, f"layer {index}: NaN or infinite weights")
+                convs.append(Conv(kernel, bias, tuple(options.get("dilation_rate", (1, 1))),
+                                  options.get("activation") == "relu"))
+    except (KeyError, OSError, TypeError, ValueError) as error:
+        raise _refuse(path, f"unexpected weights file ({error!r})") from error
+    if not convs or convs[0].kernel.shape[2] != 1 or convs[-1].kernel.shape[3] != 1:
+        raise _refuse(path, "not a one-channel-in, one-channel-out convolutional network")
+    return Network(tuple(convs), sigma, str(path))
+
+
+def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 32) -> np.ndarray:
+    """Unpadded dilated convolution, channels first: (Cin, H, W) -> (Cout, H',
+    W'). A block of output rows at a time, its kernel taps gathered one under
+    the other (im2col) for one (Cout x taps*Cin) @ (taps*Cin x rows*W') product."""
+    kh, kw, cin, cout = conv.kernel.shape
+    dh, dw = conv.dilation
+    height, width = x.shape[1] - dh * (kh - 1), x.shape[2] - dw * (kw - 1)
+    taps = kh * kw
+    kernel = np.ascontiguousarray(conv.kernel.reshape(taps, cin, cout).transpose(2, 0, 1).reshape(cout, taps * cin))
+    out = np.empty((cout, height, width), np.float32)
+    columns = np.empty((taps * cin, rows_per_block, width), np.float32)
+    for row in range(0, height, rows_per_block):
+        count = min(rows_per_block, height - row)
+        for i in range(kh):
+            for j in range(kw):
+                tap = i * kw + j
+                columns[tap * cin:(tap + 1) * cin, :count] = x[:, row + i * dh:row + i * dh + count,
+                                                               j * dw:j * dw + width]
+        block = kernel @ columns[:, :count].reshape(taps * cin, -1)
+        out[:, row:row + count] = block.reshape(cout, count, width)
+    if conv.bias is not None:
+        out += conv.bias[:, None, None]
+    if conv.relu:
+        np.maximum(out, 0.0, out=out)
+    return out
+
+
+def forward(network: Network, x: np.ndarray) -> np.ndarray:
+    """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
+    y = np.ascontiguousarray(x, dtype=np.float32)[None]
+    for conv in network.convs:
+        y = conv2d(y, conv)
+    y = y[0]
+    return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else y
+
+
+def predict_full(network: Network, spectrum: np.ndarray) -> np.ndarray:
+    """One pass over the wrap-padded spectrum (exact for bias-free networks)."""
+    tiling.check_shape(spectrum.shape)
+    scale = float(np.sqrt(np.mean(np.square(spectrum, dtype=np.float64)))) + tiling.EPS
+    return forward(network, tiling.wrap_pad(spectrum) / scale) * scale
+
+
+def predict_tiled(network: Network, spectrum: np.ndarray) -> np.ndarray:
+    """Tile by tile, each 63 x 127 window divided by its norm and scaled back."""
+    windows = tiling.tiles(spectrum)
+    norms = tiling.tile_norms(windows)
+    out = np.stack([forward(network, w / n) for w, n in zip(windows, norms)])
+    return tiling.untile(out * norms[:, None, None], spectrum.shape)
+
+
+def predict(network: Network, spectrum: np.ndarray) -> np.ndarray:
+    return predict_full(network, spectrum) if network.bias_free else predict_tiled(network, spectrum)
+
+
+def cascade(networks: list[Network], measured: np.ndarray, mode: str = "echo", damping_base: float = 0.05,
+            schedule: np.ndarray | None = None, on_stage=None) -> np.ndarray:
+    """`tiling.cascade` with these networks as the stages."""
+    stages = [lambda estimate, net=net: predict(net, estimate) for net in networks]
+    return tiling.cascade(stages, measured, mode, damping_base, schedule, on_stage)
+
+
+def uncertainty(network: Network, method_input: np.ndarray) -> np.ndarray:
+    """sigma per point from the assessed method's input (tiled, as in training)."""
+    return predict_tiled(network, method_input)
