@@ -238,7 +238,7 @@ def test_a_failing_sigma_leaves_no_output_and_keeps_the_old_one(files, tmp_path)
     dense.save(tmp_path / "dense.keras")
     out = tmp_path / "out.ft2"
     out.write_bytes(b"an earlier result")
-    with pytest.raises(ReproflowError, match="dense.keras: a Keras model with input .* not a reproflow WNN-2D"):
+    with pytest.raises(ReproflowError, match="dense.keras: layer 1 .Dense dense. is not an unpadded.* expected a WNN-2D model"):
         run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "ist",
             "--iterations", "5", "--out", str(out), "--sigma", str(tmp_path / "s.ft2"),
             "--sigma-model", str(tmp_path / "dense.keras"))
