@@ -1,8 +1,10 @@
 # reproflow: three published ML studies reproduced, corrected and extended.
 # Rules live in workflow/rules/<stage>.smk; logic in the reproflow package.
+import os
+
 from snakemake.utils import min_version
 
-from reproflow.config import validate
+from reproflow.config import module_config, validate
 
 min_version("9.0")
 
@@ -10,10 +12,18 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# This checkout, also when the workflow is a module of another one (there
+# workflow.basedir is the other workflow's folder, and Snakemake skips the
+# configfile above: the user's config is laid over config/config.yaml).
+ROOT = str(workflow.current_basedir)
+if os.path.realpath(ROOT) != os.path.realpath(workflow.basedir):
+    config = module_config(config, ROOT)
+
+
 # jsonschema errors reworded so each names the offending key
 validate(
     config,
-    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+    f"{ROOT}/workflow/schemas/config.schema.yaml",
     "config (" + " + ".join(map(str, workflow.configfiles)) + ")",
 )
 

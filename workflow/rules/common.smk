@@ -6,7 +6,7 @@ from reproflow.config import config_hash, load_registry
 from reproflow.journal import pending_journals
 
 REGISTRY = load_registry(
-    config["registry"], f"{workflow.basedir}/workflow/schemas/datasets.schema.yaml"
+    config["registry"], f"{ROOT}/workflow/schemas/datasets.schema.yaml"
 )
 ENV = "../../envs/reproflow.yaml"
 TF_ENV = "../../envs/tensorflow.yaml"
