@@ -15,8 +15,8 @@ configfile: "config/config.yaml"
 # This checkout, also when the workflow is a module of another one (there
 # workflow.basedir is the other workflow's folder, and Snakemake skips the
 # configfile above: the user's config is laid over config/config.yaml).
-ROOT = str(workflow.current_basedir)
-if os.path.realpath(ROOT) != os.path.realpath(workflow.basedir):
+ROOT = os.path.realpath(str(workflow.current_basedir))
+if os.path.realpath(workflow.basedir) not in (ROOT, os.path.join(ROOT, "workflow")):
     config = module_config(config, ROOT)
 
 

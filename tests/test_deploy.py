@@ -22,7 +22,7 @@ def test_the_workflow_runs_as_a_module_with_a_user_config(tmp_path):
     (user / "config/config.yaml").write_text("relu:\n  datasets: [wdbc]\n")
     (user / "Snakefile").write_text(
         'configfile: "config/config.yaml"\n'
-        f'module reproflow:\n    snakefile: "{REPO}/Snakefile"\n    config: config\n'
+        f'module reproflow:\n    snakefile: "{REPO}/workflow/Snakefile"\n    config: config\n'
         "use rule * from reproflow\n"
     )
     jobs = planned(snakemake(user, "-n", "--cores", "1", "--quiet", "rules"))
