@@ -54,6 +54,13 @@ find_mlflow() {
     fi
 }
 
+# the venv's python beside mlflow (a fresh Debian has no python3 of its own)
+python() {
+    local bin
+    bin=$(dirname "$(find_mlflow)")/python
+    if [[ -x $bin ]]; then "$bin" "$@"; else python3 "$@"; fi
+}
+
 find_pg_bindir() {
     if [[ -n ${PG_BINDIR:-} ]]; then echo "$PG_BINDIR"; return; fi
     local dir
@@ -76,9 +83,12 @@ as_owner() {
 }
 
 pg_running() { [[ -s $PGDATA/postmaster.pid ]] && as_owner "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
-server_running() { [[ -s $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# alive and not a zombie (the server's parent, this script, is gone; a
+# container's init may never reap it)
+alive() { local stat; stat=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $stat != Z* ]]; }
+server_running() { [[ -s $PIDFILE ]] && alive "$(cat "$PIDFILE")"; }
 server_healthy() {
-    python3 - "$(server_url)/health" <<'EOF' >/dev/null 2>&1
+    python - "$(server_url)/health" <<'EOF' >/dev/null 2>&1
 import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=2) as response:
     sys.exit(0 if response.status == 200 else 1)
@@ -89,7 +99,7 @@ create_cluster() {
     [[ -s $PGDATA/PG_VERSION ]] && return
     say "creating a PostgreSQL cluster in $PGDATA (owner $PG_OWNER)"
     local password pwfile
-    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+    password=$(python -c 'import secrets; print(secrets.token_urlsafe(24))')
     (umask 077 && echo "$PG_HOST:$PG_PORT:*:$PG_USER:$password" >"$PGPASSFILE")
     pwfile=$(mktemp "$STATE/pw.XXXXXX")
     echo "$password" >"$pwfile"
@@ -160,7 +170,7 @@ cmd_stop() {
         pid=$(cat "$PIDFILE")
         say "stopping mlflow server (pid $pid)"
         kill -- "-$pid" 2>/dev/null || kill "$pid"
-        for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        for ((i = 0; i < 30; i++)); do alive "$pid" || break; sleep 1; done
         kill -9 -- "-$pid" 2>/dev/null || true
     fi
     rm -f "$PIDFILE"

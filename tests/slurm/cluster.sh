@@ -41,7 +41,9 @@ die() { echo "[cluster.sh] ERROR: $*" >&2; exit 1; }
 
 need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages and starts daemons)"; }
 
-pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# a live process, not a zombie (a container's init may never reap a daemon)
+alive() { local stat; stat=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $stat != Z* ]]; }
+pid_alive() { [[ -s $1 ]] && alive "$(cat "$1")"; }
 
 added() { grep -qx "$1" "$MANIFEST" 2>/dev/null; }
 record() { added "$1" || echo "$1" >>"$MANIFEST"; }
@@ -256,7 +258,7 @@ stop_pidfile() { # name pidfile
         pid=$(cat "$2")
         say "stopping $1 (pid $pid)"
         kill "$pid"
-        for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+        for ((i = 0; i < 30; i++)); do alive "$pid" || return 0; sleep 1; done
         kill -9 "$pid" 2>/dev/null || true
     fi
 }
