@@ -157,7 +157,6 @@ start_server() {
 
 cmd_start() {
     mkdir -p "$STATE" "$LOG"
-    chmod 755 "$STATE"
     PG_BIN=$(find_pg_bindir)
     create_cluster
     start_postgres
