@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow_utils import BIN, REPO
+from workflow_utils import BIN, REPO, free_port
 
 SLURM_DIR = REPO / "tests" / "slurm"
 TRACKING_SERVER = REPO / "scripts" / "tracking_server.sh"
@@ -43,12 +42,6 @@ def run(*args: str, timeout: float, env: dict[str, str] | None = None) -> subpro
     print(result.stdout)
     print(result.stderr)
     return result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def must(result: subprocess.CompletedProcess, part: str) -> None:
