@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import shutil
+import socket
 import tarfile
 import subprocess
 import sys
@@ -22,6 +23,13 @@ WORKFLOW_PARTS = [
     "Snakefile", "workflow", "scripts", "config", "envs", "dvc.yaml", ".dvcignore", "src",
     "pyproject.toml",
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def copy_workflow(dest: Path) -> Path:

@@ -29,16 +29,18 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def merge_config_files(paths: Sequence[str | Path]) -> dict[str, Any]:
-    """YAML config files merged as Snakemake's `--configfile a b` merges them:
-    mappings key by key, anything else replaced by the later file."""
-    def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-        out = dict(base)
-        for key, value in extra.items():
-            both = isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
-            out[key] = merge(out[key], value) if both else value
-        return out
+def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Config merged as Snakemake merges config files: mappings key by key,
+    anything else replaced by `extra`'s value."""
+    out = dict(base)
+    for key, value in extra.items():
+        both = isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+        out[key] = merge(out[key], value) if both else value
+    return out
 
+
+def merge_config_files(paths: Sequence[str | Path]) -> dict[str, Any]:
+    """YAML config files merged as Snakemake's `--configfile a b` merges them."""
     config: dict[str, Any] = {}
     for path in paths:
         loaded = load_yaml_file(path, "config file")
@@ -165,6 +167,22 @@ def load_config(paths: Sequence[str | Path], schema_path: str | Path) -> dict[st
     validate(config, schema_path, source)
     check_config(config, source)
     return config
+
+
+def module_config(user: Mapping[str, Any], root: str | Path) -> dict[str, Any]:
+    """The config of this workflow used as a module of another one
+    (`module reproflow: snakefile: ..., config: config`): Snakemake then skips
+    the module's own `configfile:`, so the user's config (often one study's
+    settings) is laid over the workflow's defaults, root/config/config.yaml.
+    The defaults' data registry is the workflow's own file; every other path
+    stays relative to the user's working folder (results, lockfile, store)."""
+    defaults_path = Path(root) / "config" / "config.yaml"
+    try:
+        defaults = yaml.safe_load(defaults_path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read the workflow's default config {defaults_path}: {error}") from error
+    defaults["registry"] = str(Path(root) / defaults["registry"])
+    return merge(defaults, user)
 
 
 def validate(instance: Mapping[str, Any], schema_path: str | Path, source: str) -> None:

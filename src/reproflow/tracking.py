@@ -105,12 +105,20 @@ def store_lock(uri: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def is_server(uri: str) -> bool:
+    """A tracking server (http/https) rather than a store this process opens itself."""
+    return uri.startswith(("http://", "https://"))
+
+
 def experiment_id(mlflow_client: MlflowClient, name: str, artifact_root: str = DEFAULT_ARTIFACTS) -> str:
-    """The experiment's id, created (artifacts under artifact_root/name) if missing."""
+    """The experiment's id, created if missing: artifacts under
+    artifact_root/name for a local store; a tracking server keeps its own
+    artifact location (with --serve-artifacts, jobs upload through it, so
+    nodes need no shared folder)."""
     experiment = mlflow_client.get_experiment_by_name(name)
     if experiment is not None:
         return experiment.experiment_id
-    location = (Path(artifact_root).resolve() / name).as_uri()
+    location = None if is_server(mlflow_client.tracking_uri) else (Path(artifact_root).resolve() / name).as_uri()
     try:
         return mlflow_client.create_experiment(name, artifact_location=location)
     except mlflow.exceptions.MlflowException:

@@ -4,6 +4,8 @@
 #   sudo tests/slurm/cluster.sh start    # install (once), configure, start, wait for the node
 #   sudo tests/slurm/cluster.sh status   # daemons and sinfo
 #   sudo tests/slurm/cluster.sh stop     # stop every daemon that start started
+#   sudo tests/slurm/cluster.sh purge    # stop, then remove what start added: the packages
+#                                        # it installed, its configs, database and state
 #
 # Daemons: munged, mariadb (the accounting database), slurmdbd (so that
 # `sacct` - the status command of snakemake-executor-plugin-slurm - works),
@@ -13,8 +15,11 @@
 # `debug` (default). No cgroups: proctrack/linuxproc, task/none, so it also
 # runs in containers. Every daemon runs as root (a throw-away test cluster).
 #
-# Needs root and a Debian/Ubuntu system (apt-get). Idempotent: `start` on a
-# running cluster only checks it; `stop` on a stopped one does nothing.
+# Needs root and a Debian/Ubuntu system (apt-get); nothing else installed
+# beforehand. Packages install with their daemons held back (policy-rc.d), so
+# a package's own start-up (with no configuration yet) cannot fail the
+# install. Idempotent: `start` on a running cluster only checks it; `stop` on
+# a stopped one does nothing. Each step that fails says which and exits 1.
 # Environment: SLURM_TEST_STATE (default /var/lib/reproflow-slurm) holds the
 # spool folders, pid files and logs; SLURM_TEST_CLUSTER (default reproflow).
 set -euo pipefail
@@ -26,13 +31,25 @@ CONF_DIR=/etc/slurm
 DB_PASS=reproflow-slurm-test
 PACKAGES=(munge slurmctld slurmd slurm-client slurmdbd mariadb-server)
 LOG="$STATE/log"
+# what start added to the machine, one entry a line (package names, munge.key,
+# configs, database), so that purge removes exactly that
+MANIFEST="$STATE/added"
+WRITTEN_CONFIGS=(slurm.conf gres.conf cgroup.conf slurmdbd.conf)
 
 say() { echo "[cluster.sh] $*"; }
 die() { echo "[cluster.sh] ERROR: $*" >&2; exit 1; }
 
 need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages and starts daemons)"; }
 
-pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# a live process, not a zombie (a container's init may never reap a daemon)
+alive() { local stat; stat=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $stat != Z* ]]; }
+pid_alive() { [[ -s $1 ]] && alive "$(cat "$1")"; }
+
+added() { grep -qx "$1" "$MANIFEST" 2>/dev/null; }
+record() { added "$1" || echo "$1" >>"$MANIFEST"; }
+
+# the written configs' digest, "none" before they exist
+conf_digest() { cat "$CONF_DIR/slurm.conf" "$CONF_DIR/gres.conf" 2>/dev/null | md5sum || true; }
 
 install_packages() {
     local missing=()
@@ -40,12 +57,28 @@ install_packages() {
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     if ((${#missing[@]})); then
+        command -v apt-get >/dev/null || die "apt-get not found: this script needs Debian or Ubuntu"
         say "installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$STATE/apt.log" 2>&1 \
-            || { tail -20 "$STATE/apt.log" >&2; die "apt-get install failed (log: $STATE/apt.log)"; }
+        # hold back the packages' own daemon start-up during the install (the
+        # Debian policy-rc.d convention); this script starts them configured
+        local policy=/usr/sbin/policy-rc.d own_policy=0
+        if [[ ! -e $policy ]]; then
+            printf '#!/bin/sh\n# written by reproflow tests/slurm/cluster.sh during apt-get install\nexit 101\n' >"$policy"
+            chmod 755 "$policy"
+            own_policy=1
+        fi
+        local rc=0
+        apt-get update -qq >"$STATE/apt.log" 2>&1 \
+            && apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$STATE/apt.log" 2>&1 || rc=$?
+        ((own_policy)) && rm -f "$policy"
+        ((rc == 0)) || { tail -20 "$STATE/apt.log" >&2; die "apt-get install ${missing[*]} failed (log: $STATE/apt.log)"; }
+        for pkg in "${missing[@]}"; do record "package $pkg"; done
     fi
+    local tool
+    for tool in slurmctld slurmd slurmdbd sacctmgr sinfo munged mysqladmin; do
+        command -v "$tool" >/dev/null || die "$tool not found after installing ${PACKAGES[*]}"
+    done
 }
 
 write_configs() {
@@ -55,6 +88,13 @@ write_configs() {
     node_line=$(slurmd -C | head -1)
     [[ $node_line == NodeName=* ]] || die "slurmd -C gave no node line: $node_line"
     mkdir -p "$CONF_DIR" "$STATE"/{spool/slurmctld,spool/slurmd,run} "$LOG"
+    local conf
+    for conf in "${WRITTEN_CONFIGS[@]}"; do
+        if [[ -e $CONF_DIR/$conf ]] && ! grep -q "Written by tests/slurm/cluster.sh" "$CONF_DIR/$conf"; then
+            die "$CONF_DIR/$conf exists and was not written by this script: refusing to replace it"
+        fi
+        record "config $conf"
+    done
 
     cat >"$CONF_DIR/slurm.conf" <<EOF
 # Written by tests/slurm/cluster.sh: a one-node test cluster. Do not edit.
@@ -127,11 +167,15 @@ EOF
 
 start_munge() {
     if pidof munged >/dev/null; then return; fi
-    [[ -s /etc/munge/munge.key ]] || mungekey --create --keyfile /etc/munge/munge.key
+    if [[ ! -s /etc/munge/munge.key ]]; then
+        mkdir -p /etc/munge
+        mungekey --create --keyfile /etc/munge/munge.key || die "mungekey could not create /etc/munge/munge.key"
+        record munge.key
+    fi
     chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
     mkdir -p /run/munge && chown munge:munge /run/munge
     say "starting munged"
-    runuser -u munge -- /usr/sbin/munged
+    runuser -u munge -- /usr/sbin/munged || die "munged did not start (see /var/log/munge/munged.log)"
     munge -n | unmunge >/dev/null || die "munge does not work"
 }
 
@@ -141,7 +185,8 @@ start_mariadb() {
         /etc/init.d/mariadb start >"$LOG/mariadb-start.log" 2>&1 \
             || { cat "$LOG/mariadb-start.log" >&2; die "mariadb did not start"; }
     fi
-    mysql -u root <<EOF
+    record database
+    mysql -u root <<EOF || die "could not create the accounting database slurm_acct_db in mariadb"
 CREATE DATABASE IF NOT EXISTS slurm_acct_db;
 CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY '$DB_PASS';
 GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';
@@ -161,7 +206,7 @@ wait_for() { # seconds, description, command...
 start_slurmdbd() {
     if ! pid_alive "$STATE/run/slurmdbd.pid"; then
         say "starting slurmdbd"
-        slurmdbd
+        slurmdbd || { tail -20 "$LOG/slurmdbd.log" >&2; die "slurmdbd did not start"; }
     fi
     wait_for 60 slurmdbd sacctmgr -n list cluster \
         || { tail -20 "$LOG/slurmdbd.log" >&2; die "slurmdbd does not answer"; }
@@ -173,7 +218,7 @@ start_slurm() {
     fi
     if ! pid_alive "$STATE/run/slurmctld.pid"; then
         say "starting slurmctld"
-        slurmctld
+        slurmctld || { tail -20 "$LOG/slurmctld.log" >&2; die "slurmctld did not start"; }
     fi
     wait_for 60 slurmctld scontrol ping \
         || { tail -20 "$LOG/slurmctld.log" >&2; die "slurmctld does not answer"; }
@@ -188,7 +233,7 @@ start_slurm() {
     done
     if ! pid_alive "$STATE/run/slurmd.pid"; then
         say "starting slurmd"
-        slurmd
+        slurmd || { tail -20 "$LOG/slurmd.log" >&2; die "slurmd did not start"; }
     fi
     local host
     host=$(hostname -s)
@@ -213,7 +258,7 @@ stop_pidfile() { # name pidfile
         pid=$(cat "$2")
         say "stopping $1 (pid $pid)"
         kill "$pid"
-        for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+        for ((i = 0; i < 30; i++)); do alive "$pid" || return 0; sleep 1; done
         kill -9 "$pid" 2>/dev/null || true
     fi
 }
@@ -223,9 +268,9 @@ cmd_start() {
     mkdir -p "$STATE" "$LOG"
     install_packages
     local before after
-    before=$(cat "$CONF_DIR"/{slurm,gres}.conf 2>/dev/null | md5sum)
+    before=$(conf_digest)
     write_configs
-    after=$(cat "$CONF_DIR"/{slurm,gres}.conf | md5sum)
+    after=$(conf_digest)
     if [[ $before != "$after" ]] && pid_alive "$STATE/run/slurmctld.pid"; then
         # a running cluster with an older configuration: restart slurmctld and slurmd
         say "configuration changed: restarting slurmctld and slurmd"
@@ -251,6 +296,43 @@ cmd_stop() {
     say "stopped"
 }
 
+cmd_purge() {
+    need_root
+    if [[ ! -s $MANIFEST ]]; then
+        cmd_stop
+        rm -rf "$STATE"
+        say "nothing recorded as added; state $STATE removed"
+        return
+    fi
+    stop_pidfile slurmd "$STATE/run/slurmd.pid"
+    stop_pidfile slurmctld "$STATE/run/slurmctld.pid"
+    stop_pidfile slurmdbd "$STATE/run/slurmdbd.pid"
+    # a MariaDB that was here before keeps its other databases
+    if added database && ! added "package mariadb-server" && mysqladmin ping >/dev/null 2>&1; then
+        say "dropping the accounting database"
+        mysql -u root -e "DROP DATABASE IF EXISTS slurm_acct_db; DROP USER IF EXISTS 'slurm'@'localhost';" \
+            || die "could not drop slurm_acct_db"
+    fi
+    cmd_stop
+    local packages=()
+    mapfile -t packages < <(sed -n 's/^package //p' "$MANIFEST")
+    if ((${#packages[@]})); then
+        say "removing ${packages[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}" >"$LOG/apt-purge.log" 2>&1 \
+            || { tail -20 "$LOG/apt-purge.log" >&2; die "apt-get purge ${packages[*]} failed"; }
+    fi
+    # MariaDB's data folder when this script installed MariaDB (purge keeps it)
+    if added "package mariadb-server"; then rm -rf /var/lib/mysql; fi
+    if added munge.key; then rm -f /etc/munge/munge.key; fi
+    local conf
+    for conf in "${WRITTEN_CONFIGS[@]}"; do
+        if added "config $conf"; then rm -f "$CONF_DIR/$conf"; fi
+    done
+    rmdir "$CONF_DIR" /etc/munge 2>/dev/null || true
+    rm -rf "$STATE"
+    say "purged: packages ${packages[*]:-none}, configs, database and $STATE"
+}
+
 cmd_status() {
     local rc=0
     for d in slurmdbd slurmctld slurmd; do
@@ -265,6 +347,7 @@ cmd_status() {
 case ${1:-} in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    purge) cmd_purge ;;
     status) cmd_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|purge|status" >&2; exit 2 ;;
 esac

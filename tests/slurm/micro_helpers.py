@@ -17,6 +17,13 @@
       record is COMPLETED; the GPU rules' records asked for gres/gpu (ReqTRES)
       and their sbatch calls carried --gpus (the executor's debug log); each
       study's results/<study>/metrics.json exists. Exit status 1 on any failure.
+
+  micro_helpers.py check-tracking WORKDIR LOG URI
+      Reads the runs back from the MLflow tracking server at URI through the
+      MLflow client: per study one parent run (named <study>-<run_name>),
+      FINISHED; as many child runs per rule as the log has executed jobs of
+      that rule, all FINISHED, under that parent; every training run has
+      artifacts, listed through the server. Exit status 1 on any failure.
 """
 
 from __future__ import annotations
@@ -78,6 +85,64 @@ def overrides(profile_path: str, partition: str, account: str, jobs: str = "2") 
     print("\n".join(args))
 
 
+def executed_jobs(log: str) -> Counter:
+    """{rule: jobs} that the executor ran ("rule X:" in the log; localrules excluded)."""
+    return Counter(re.findall(r"^rule (\w+):$", log, re.M))
+
+
+def report(failures: list[str], passed: str = "all checks passed") -> int:
+    if failures:
+        print("FAILED checks:", file=sys.stderr)
+        for failure in failures:
+            print(f"  - {failure}", file=sys.stderr)
+        return 1
+    print(passed)
+    return 0
+
+
+def check_tracking(workdir: str, log_path: str, uri: str) -> int:
+    from mlflow.tracking import MlflowClient
+
+    config = yaml.safe_load((Path(workdir) / "config/micro.yaml").read_text())
+    run_name = config.get("run_name", "micro")
+    jobs = executed_jobs(Path(log_path).read_text(errors="replace"))
+    client = MlflowClient(uri)
+    failures: list[str] = []
+    studies = yaml.safe_load((Path(workdir) / "config/config.yaml").read_text())["studies"]
+    for study in studies:
+        experiment = client.get_experiment_by_name(study)
+        if experiment is None:
+            failures.append(f"{uri}: no experiment {study!r}")
+            continue
+        runs = client.search_runs([experiment.experiment_id], max_results=10000)
+        parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+        children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+        if [(run.info.run_name, run.info.status) for run in parents] != [(f"{study}-{run_name}", "FINISHED")]:
+            failures.append(f"{study}: parent runs {[(r.info.run_name, r.info.status) for r in parents]}, "
+                            f"expected one FINISHED {study}-{run_name}")
+            continue
+        parent_id = parents[0].info.run_id
+        per_rule = Counter(run.data.tags.get("snakemake_rule", "?") for run in children)
+        for rule, count in sorted(per_rule.items()):
+            if count != jobs[rule]:
+                failures.append(f"{study}: {count} child run(s) of rule {rule}, {jobs[rule]} job(s) in the log")
+        for run in children:
+            if run.info.status != "FINISHED" or run.data.tags["mlflow.parentRunId"] != parent_id:
+                failures.append(f"{study}: child run {run.info.run_name} is {run.info.status}, "
+                                f"parent {run.data.tags['mlflow.parentRunId']} (expected {parent_id})")
+        trained = [run for run in children if "_train" in run.data.tags.get("snakemake_rule", "")]
+        if not trained:
+            failures.append(f"{study}: no training run")
+        for run in trained:
+            artifacts = client.list_artifacts(run.info.run_id)
+            if not artifacts:
+                failures.append(f"{study}: training run {run.info.run_name} has no artifact on the server")
+        print(f"MLflow {study}: 1 parent {parents[0].info.run_name} FINISHED, {len(children)} children "
+              f"({', '.join(f'{r} {n}' for r, n in sorted(per_rule.items()))}), all FINISHED; "
+              f"{len(trained)} training runs with artifacts, e.g. {trained[0].info.artifact_uri if trained else '-'}")
+    return report(failures, "all tracking checks passed")
+
+
 def sacct_records(run_uuid: str) -> list[dict[str, str]]:
     fields = ["JobID", "JobName", "Comment", "State", "ExitCode", "ReqTRES", "AllocTRES", "NodeList"]
     out = subprocess.run(
@@ -94,7 +159,7 @@ def check(workdir: str, log_path: str, run_uuid: str) -> int:
     failures: list[str] = []
 
     # the jobs Snakemake ran: "rule X:" (executor) vs "localrule X:" (on this host)
-    remote = Counter(re.findall(r"^rule (\w+):$", log, re.M))
+    remote = executed_jobs(log)
     local = Counter(re.findall(r"^localrule (\w+):$", log, re.M))
     submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log))
     print(f"Snakemake jobs: {sum(remote.values())} via the executor, "
@@ -166,13 +231,7 @@ def check(workdir: str, log_path: str, run_uuid: str) -> int:
 
     print("per rule (Snakemake jobs / SLURM records):",
           ", ".join(f"{r} {remote[r]}/{by_rule[r]}" for r in sorted(remote)))
-    if failures:
-        print("FAILED checks:", file=sys.stderr)
-        for failure in failures:
-            print(f"  - {failure}", file=sys.stderr)
-        return 1
-    print("all checks passed")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":
@@ -181,5 +240,7 @@ if __name__ == "__main__":
         overrides(*rest)
     elif command == "check":
         sys.exit(check(*rest))
+    elif command == "check-tracking":
+        sys.exit(check_tracking(*rest))
     else:
         sys.exit(f"unknown command {command}")

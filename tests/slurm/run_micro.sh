@@ -11,10 +11,15 @@
 # Checks (tests/slurm/micro_helpers.py check): every non-local job has a
 # SLURM job record (sacct, per rule), all COMPLETED, the training rules asked
 # for a GPU (ReqTRES gres/gpu and --gpus in the sbatch call), and every
-# study's results/<study>/metrics.json exists. Exit status 1 on a failed check.
+# study's results/<study>/metrics.json exists. With MLFLOW_TRACKING_URI set
+# (a tracking server: scripts/tracking_server.sh), the jobs log to it and
+# `micro_helpers.py check-tracking` reads the runs back (one parent per study,
+# a child per job, all FINISHED, training artifacts on the server); unset,
+# they go to the workdir's SQLite store. Exit status 1 on a failed check.
 #
 # Environment: SLURM_PARTITION (debug), SLURM_ACCOUNT (reproflow),
-# SNAKEMAKE_JOBS (2), REPROFLOW_VENV (the checkout's .venv).
+# SNAKEMAKE_JOBS (2), REPROFLOW_VENV (the checkout's .venv),
+# MLFLOW_TRACKING_URI (none).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,7 +49,11 @@ say "workdir: $WORK"
 # the venv first on PATH (the jobs run `python -m snakemake` of this venv on the node)
 export PATH="$VENV/bin:$PATH"
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 TF_CPP_MIN_LOG_LEVEL=2
-unset MLFLOW_TRACKING_URI
+if [[ -n ${MLFLOW_TRACKING_URI:-} ]]; then
+    say "MLflow: tracking server $MLFLOW_TRACKING_URI"
+else
+    say "MLflow: the workdir's SQLite store (no MLFLOW_TRACKING_URI)"
+fi
 
 # the profile's resources with the cluster's partition/account added and
 # CPUs/memory capped to the node (see micro_helpers.py overrides)
@@ -75,6 +84,9 @@ say "SLURM run ID: $run_uuid"
 
 check_rc=0
 "$VENV/bin/python" "$HELPERS" check "$WORK" "$WORK/snakemake.log" "$run_uuid" || check_rc=$?
+if [[ -n ${MLFLOW_TRACKING_URI:-} ]]; then
+    "$VENV/bin/python" "$HELPERS" check-tracking "$WORK" "$WORK/snakemake.log" "$MLFLOW_TRACKING_URI" || check_rc=$?
+fi
 if ((rc != 0)); then
     grep -E "Error|error|FAILED|failed" "$WORK/snakemake.log" | tail -30 >&2 || true
     die "snakemake exited with status $rc (log: $WORK/snakemake.log)"

@@ -6,7 +6,7 @@ from reproflow.config import ConfigError, config_hash, load_registry
 from reproflow.journal import journal_report
 
 REGISTRY = load_registry(
-    config["registry"], f"{workflow.basedir}/workflow/schemas/datasets.schema.yaml"
+    config["registry"], f"{ROOT}/workflow/schemas/datasets.schema.yaml"
 )
 ENV = "../../envs/reproflow.yaml"
 # The report lists subcategories in name order: each study's own summary first.
