@@ -249,7 +249,7 @@ CASES = [
          expect=["{tmp}/sigma.keras", "uncertainty network is not a Keras model file"],
          argv=reconstruct("--sigma", "{tmp}/sigma.ft2", "--sigma-model", "{tmp}/sigma.keras"), memory_mb=CAP),
     Case("nmr-models-stage-corrupt-keras", "model", models_folder({"stage0.keras": None}),
-         expect=["{tmp}/models/stage0.keras", "not a loadable .keras model"],
+         expect=["{tmp}/models/stage0.keras", "not a readable .keras file"],
          argv=reconstruct("--models", "{tmp}/models", method="network"), memory_mb=TF_CAP, timeout=240),
     # -- schedules with values or encodings that are not plain integers
     Case("nmr-schedule-nan", "schedule", schedule_file(b"0 1\n2 nan\n"),
