@@ -25,6 +25,11 @@ rule's script (scripts/ids_*.py), at most `--jobs` at a time, like
   dataset    (only with --dataset) per protocol, feature set `all`:
              `steps.build_dataset` (concatenate, deduplicate, trim)
 
+Beside them, the same files are read the same number at a time, each job a bare
+`pyarrow.csv.read_csv` (tab-separated, no header, no quoting, all columns as
+strings; nothing checked or written): `bare_read_csv_mb_per_s`, the yardstick
+the parser is measured against (issue 15, item 4).
+
 Throughput = raw bytes / wall seconds from the first parse job's start to the
 last transform job's end (the "preprocessing" of issue 3: parse + fit +
 transform), and separately with the dataset step. Snakemake's own scheduling
@@ -86,10 +91,25 @@ def run_job(spec: dict) -> dict:
         steps.transform_day(**spec)
     elif kind == "dataset":
         steps.build_dataset(**spec)
+    elif kind == "bare":
+        bare_read(spec["source"])
     else:
         raise ValueError(kind)
     return {"kind": kind, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bare_read(path: str) -> int:
+    """The yardstick: one day read by a bare `pyarrow.csv.read_csv` (tab-separated, no
+    header, no quoting, every column a string), nothing checked or written."""
+    from pyarrow import csv
+
+    from reproflow.ids.kyoto import FIELDS
+
+    table = csv.read_csv(path, csv.ReadOptions(column_names=list(FIELDS)),
+                         csv.ParseOptions(delimiter="\t", quote_char=False),
+                         csv.ConvertOptions(column_types={name: "string" for name in FIELDS}))
+    return table.num_rows
 
 
 # ------------------------------------------------------------------ data
@@ -185,13 +205,16 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
             for spec in data:
                 Path(spec["out"]["data"]).parent.mkdir(parents=True, exist_ok=True)
             times["dataset"], jobs_done["dataset"] = phase(pool, data)
+        # the same files, the same jobs at a time, each a bare pyarrow read (the yardstick)
+        times["bare_read_csv"], jobs_done["bare_read_csv"] = phase(
+            pool, [{"kind": "bare", "source": str(raw / f"{d}.txt")} for d in days])
     load_after = os.getloadavg()
     raw_bytes = sum((raw / f"{d}.txt").stat().st_size for d in days)
     infos = [json.loads((day_dir / d / "parse.json").read_text()) for d in days]
     lines, records, rejected = (sum(i[k] for i in infos) for k in ("lines", "records", "rejected"))
     if rejected or records != lines:
         raise SystemExit(f"unexpected rejects: {rejected} of {lines} lines")
-    all_jobs = [job for jobs_ in jobs_done.values() for job in jobs_]
+    all_jobs = [job for name, jobs_ in jobs_done.items() if name != "bare_read_csv" for job in jobs_]
     cpu = {name: sum(j["cpu"] for j in js) for name, js in jobs_done.items()}
     main_cpu = sum(cpu[k] for k in ("parse", "fit", "transform"))
     result = {
@@ -199,6 +222,7 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
         "protocols": protocols, "jobs": jobs,
         "seconds": times, "end_to_end_seconds": end_to_end,
         "mb_per_s": raw_bytes / 1e6 / end_to_end,
+        "bare_read_csv_mb_per_s": raw_bytes / 1e6 / times["bare_read_csv"],
         "cpu_seconds": cpu, "mb_per_cpu_s": raw_bytes / 1e6 / main_cpu,
         # all CPU of the parse/fit/transform processes, interpreter start and imports included
         "process_cpu_seconds": process_cpu, "mb_per_process_cpu_s": raw_bytes / 1e6 / process_cpu,
@@ -282,7 +306,8 @@ def main() -> None:
                                               args.dataset)}
         results.append(result)
         print(f"  {result['raw_mb']:.0f} MB in {result['end_to_end_seconds']:.1f} s: "
-              f"{result['mb_per_s']:.1f} MB/s end to end ({result['seconds']}); "
+              f"{result['mb_per_s']:.1f} MB/s end to end ({result['seconds']}); bare pyarrow.csv.read_csv "
+              f"{result['bare_read_csv_mb_per_s']:.1f} MB/s; "
               f"{result['mb_per_cpu_s']:.1f} MB per CPU s; peak RSS {result['peak_rss_mb_any_job']:.0f} MB "
               f"({result['peak_rss_mb']}); load {result['loadavg_before'][0]:.1f} -> "
               f"{result['loadavg_after'][0]:.1f}", flush=True)

@@ -9,7 +9,8 @@ when the share of rejects passes the configured threshold.
 
 What a field may hold is written once, in `NUMBER_RULES` (the numeric
 fields: format, largest value) and `parse_fields` (the others); the
-vectorised fast path and the per-line parser both read them. A line is never
+fast path (pyarrow's CSV reader and compute functions) and the per-line
+parser both read them, and the per-line parser alone gives a reject's reason. A line is never
 held whole beyond `MAX_LINE_BYTES`, and characters a record cannot hold (a
 byte-order mark, CR inside a line, NUL, invisible format characters, UTF-16
 text) are rejected with a reason that names them.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import ipaddress
+import os
 import re
 import unicodedata
 import zipfile
@@ -30,6 +32,9 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
 
 from reproflow.errors import ReproflowError
 from reproflow.outputs import atomic_output, check_finite
@@ -69,6 +74,11 @@ class NumberRule:
     high: float
     format: str
     range: str
+
+    @property
+    def pattern(self) -> str:
+        """The format as a regular expression (read by `re` and by pyarrow's RE2 alike)."""
+        return _FLOAT.pattern if self.decimal else _INT.pattern
 
 
 def _number_rule(name: str) -> NumberRule:
@@ -343,78 +353,32 @@ def _parse_line(source: str, number: int, raw: bytes, rejects: RejectLog) -> tup
 
 
 # ---------------------------------------------------------------- fast path
-# A block of lines is parsed with numpy: every line of printable ASCII with
-# exactly 23 tabs is checked column by column (digits, one dot, ranges, time
-# pattern; string fields through their distinct values and the same checks as
-# parse_fields). A line any check does not accept is not rejected here: it
-# goes through `_parse_line`, which rejects it with its reason (or accepts it,
-# e.g. a valid non-ASCII detection name), so records and rejects are exactly
-# those of parsing line by line. Numbers are exact: a decimal of at most 15
-# digits is m / 10**k with m < 2**53 and k <= 15, one correctly rounded
-# division, which is what float(text) returns; longer ones take the slow path.
+# A block of lines is read by pyarrow's CSV reader: every line of printable
+# ASCII with exactly 23 tabs, all 24 columns as strings, then checked column by
+# column with pyarrow.compute against the same rules as parse_fields (numbers:
+# each NumberRule's pattern and largest value; start_time: _TIME; string fields
+# through their distinct values and the same checks as parse_fields). A line
+# any check does not accept is not rejected here: it goes through
+# `_parse_line`, which rejects it with its reason (or accepts it, e.g. a valid
+# non-ASCII detection name), so records and rejects are exactly those of
+# parsing line by line. Numbers are exact: Arrow's string-to-double cast is
+# correctly rounded, as float(text) is; a number of more than _MAX_DIGITS
+# characters takes the slow path (so the cast never overflows).
 
 CHUNK_BYTES = 8 << 20
-_MAX_DIGITS = 15
-_POW10 = 10.0 ** np.arange(_MAX_DIGITS + 2)
-_STRING_CAP = 256
-
-
-def _field_bytes(a: np.ndarray, start: np.ndarray, end: np.ndarray, cap: int, multiple: int = 1,
-                 pad: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each field's bytes as rows of a uint8 matrix [m, width <= cap] (width rounded up
-    to `multiple`), zero-padded unless `pad` is false (then the bytes after the field
-    are left in place); its lengths, and whether it fits.
-    `a` ends with at least `cap` + `multiple` zero bytes."""
-    length = end - start
-    fits = length <= cap
-    width = int(min(max(int(length.max()), 1), cap))
-    width += -width % multiple
-    matrix = np.lib.stride_tricks.sliding_window_view(a, width)[start]    # copies m rows of `width` bytes
-    if pad:
-        matrix *= np.arange(width) < length[:, None]
-    return matrix, length, fits
-
-
-def _fast_number(a: np.ndarray, start: np.ndarray, end: np.ndarray, decimal: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A column of integers (digits) or decimals (digits[.digits]): values, accepted."""
-    matrix, length, ok = _field_bytes(a, start, end, _MAX_DIGITS + 1 if decimal else _MAX_DIGITS, pad=False)
-    ok &= length >= 1
-    inside = np.arange(matrix.shape[1]) < length[:, None]
-    digit = (matrix >= 48) & (matrix <= 57) & inside
-    frac = np.zeros(len(length), np.int64)
-    if decimal:
-        dot = (matrix == 46) & inside
-        n_dots = dot.sum(axis=1)
-        last = matrix[np.arange(len(length)), np.clip(length - 1, 0, matrix.shape[1] - 1)]
-        ok &= np.all(digit | dot | ~inside, axis=1) & (n_dots <= 1) & ~dot[:, 0] & (last != 46)
-        ok &= digit.sum(axis=1) <= _MAX_DIGITS
-        frac = np.where(n_dots == 1, length - 1 - np.argmax(dot, axis=1), 0)
-    else:
-        ok &= np.all(digit | ~inside, axis=1)
-    mantissa = np.zeros(len(length), np.int64)
-    for k in range(matrix.shape[1]):
-        mantissa = np.where(digit[:, k], mantissa * 10 + (matrix[:, k].astype(np.int64) - 48), mantissa)
-    return mantissa.astype(np.float64) / _POW10[np.clip(frac, 0, _MAX_DIGITS + 1)], ok
-
-
-def _fast_hours(a: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    matrix, length, ok = _field_bytes(a, start, end, 8, pad=False)    # length must be 8
-    if matrix.shape[1] < 8:
-        return np.zeros(len(length)), np.zeros(len(length), bool)
-    d = matrix.astype(np.int64) - 48
-    ok &= (length == 8) & (matrix[:, 2] == 58) & (matrix[:, 5] == 58)
-    ok &= np.all((d[:, [0, 1, 3, 4, 6, 7]] >= 0) & (d[:, [0, 1, 3, 4, 6, 7]] <= 9), axis=1)
-    hours, minutes, seconds = d[:, 0] * 10 + d[:, 1], d[:, 3] * 10 + d[:, 4], d[:, 6] * 10 + d[:, 7]
-    ok &= (hours <= 23) & (d[:, 3] <= 5) & (d[:, 6] <= 5)
-    return hours.astype(np.float64) + minutes / 60 + seconds / 3600, ok
-
-
-def _valid_service(text: str) -> bool:
-    return _SERVICE.fullmatch(text) is not None
-
-
-def _valid_detection(text: str) -> bool:
-    return _DETECTION.fullmatch(text) is not None
+_MAX_DIGITS = 20
+# one thread: a day's job is one of `--cores` jobs, and a thread pool's stacks would count
+# against an address-space cap (the predict command shares its process with TensorFlow)
+_READ = pa_csv.ReadOptions(column_names=list(FIELDS), use_threads=False)
+# pyarrow's default allocator (mimalloc) reserves about 1 GiB of address space at its
+# first use, which an address-space cap (ulimit -v, RLIMIT_AS: the hostile-input
+# checks run under 1.5 GiB) counts in full; the C library's allocator reserves none
+if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+    pa.set_memory_pool(pa.system_memory_pool())
+_PARSE = pa_csv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, double_quote=False,
+                             newlines_in_values=False, ignore_empty_lines=False)
+_CONVERT = pa_csv.ConvertOptions(column_types={name: pa.string() for name in FIELDS}, check_utf8=False,
+                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
 
 
 def _valid_ip(text: str) -> bool:
@@ -425,10 +389,62 @@ def _valid_ip(text: str) -> bool:
     return True
 
 
-_STRING_CHECKS = {
-    "service": _valid_service, "flag": FLAGS.__contains__, "protocol": PROTOCOLS.__contains__,
-    "detection": _valid_detection, "label": LABELS.__contains__, "ip": _valid_ip,
+_STRING_CHECKS: dict[str, Callable[[str], bool]] = {
+    "service": lambda text: _SERVICE.fullmatch(text) is not None,
+    "flag": FLAGS.__contains__, "protocol": PROTOCOLS.__contains__,
+    "detection": lambda text: _DETECTION.fullmatch(text) is not None,
+    "label": LABELS.__contains__, "ip": _valid_ip,
 }
+
+
+def _all(ok: pa.Array) -> bool:
+    return bool(pc.all(ok).as_py())
+
+
+def _fast_number(column: pa.Array, rule: NumberRule) -> tuple[np.ndarray, pa.Array]:
+    """A column of integers (digits) or decimals (digits[.digits]): values, accepted."""
+    if rule.decimal:
+        ok = pc.match_substring_regex(column, f"^(?:{rule.pattern})$")
+    else:   # the same as _INT on printable ASCII, and faster than a regex
+        ok = pc.ascii_is_decimal(column)
+    too_long = pc.greater(pc.binary_length(column), _MAX_DIGITS)
+    if pc.any(too_long).as_py():
+        ok = pc.and_not(ok, too_long)
+    if not _all(ok):    # a value the cast would refuse stands in for a rejected one
+        column = pc.if_else(ok, column, "0")
+    values = pc.cast(column, pa.float64())
+    return values.to_numpy(), pc.and_(ok, pc.less_equal(values, rule.high))
+
+
+def _fast_hours(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    ok = pc.match_substring_regex(column, f"^(?:{_TIME.pattern})$")
+    if not _all(ok):
+        column = pc.if_else(ok, column, "00:00:00")
+    hours, minutes, seconds = (pc.cast(pc.utf8_slice_codeunits(column, k, k + 2), pa.int64()).to_numpy()
+                               for k in (0, 3, 6))
+    return hours + minutes / 60 + seconds / 3600, ok
+
+
+_PRINTABLE = bytes(range(32, 127)) + b"\t\n"
+
+
+def _line_bounds(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's first byte and its newline (or the end of the block)."""
+    ends = np.flatnonzero(data == 10)
+    if len(data) and data[-1] != 10:
+        ends = np.append(ends, len(data))
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
+    return starts, ends
+
+
+def _candidates(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which lines hold 24 fields of printable ASCII (the others take the slow path)."""
+    tabs = np.flatnonzero(data == 9)
+    candidate = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts) == len(FIELDS) - 1
+    odd = np.flatnonzero(((data < 32) & (data != 9) & (data != 10)) | (data > 126))
+    candidate[np.searchsorted(ends, odd)] = False      # control or non-ASCII bytes: slow path
+    return candidate
 
 
 class _BlockParser:
@@ -438,63 +454,48 @@ class _BlockParser:
         self.source, self.rejects = source, rejects
         self.n_lines = 0
         self.parts: list[dict[str, np.ndarray]] = []
-        self.known: dict[str, dict[bytes, bool]] = {kind: {} for kind in _STRING_CHECKS}
+        self.known: dict[str, dict[str, bool]] = {kind: {} for kind in _STRING_CHECKS}
 
-    def _strings(self, a: np.ndarray, start: np.ndarray, end: np.ndarray, kind: str
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct values (bytes), each row's index into them, accepted.
-
-        Rows are grouped by a 64-bit hash of their bytes, then every row is
-        compared with its group's first row: a row that differs (a hash
-        collision) is not accepted here and takes the slow path."""
-        matrix, _, fits = _field_bytes(a, start, end, _STRING_CAP, 8)
-        words = matrix.view(np.uint64)
-        key = words[:, 0].copy()
-        for j in range(1, words.shape[1]):
-            key = (key * np.uint64(0x9E3779B97F4A7C15)) ^ (key >> np.uint64(29)) ^ words[:, j]
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        same = np.all(words == words[first][inverse], axis=1)
-        unique = matrix[first].view(f"S{matrix.shape[1]}").ravel()
+    def _strings(self, column: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct values (str), each row's index into them, accepted."""
+        encoded = pc.dictionary_encode(column)
+        unique = encoded.dictionary.to_numpy(zero_copy_only=False)
+        inverse = encoded.indices.to_numpy()
         known, check = self.known[kind], _STRING_CHECKS[kind]
-        good = np.array([known[v] if v in known else known.setdefault(v, check(v.decode("ascii")))
-                         for v in unique.tolist()], bool)
-        return unique, inverse, fits & same & good[inverse]
+        good = np.array([known[v] if v in known else known.setdefault(v, check(v)) for v in unique], bool)
+        return unique.astype(str), inverse, good[inverse]
 
-    def _fast(self, a: np.ndarray, starts: np.ndarray, ends: np.ndarray, tabs: np.ndarray,
-              first_tab: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        m = len(starts)
-        bounds = tabs[first_tab[:, None] + np.arange(len(FIELDS) - 1)]
-        field_start = np.empty((m, len(FIELDS)), np.int64)
-        field_end = np.empty((m, len(FIELDS)), np.int64)
-        field_start[:, 0], field_start[:, 1:] = starts, bounds + 1
-        field_end[:, :-1], field_end[:, -1] = bounds, ends
-        ok = np.ones(m, bool)
+    def _fast(self, block: bytes) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+        """The records of a block of candidate lines, and which of them are accepted;
+        None when pyarrow does not read one row per line."""
+        try:
+            table = pa_csv.read_csv(pa.py_buffer(block), _READ, _PARSE, _CONVERT)
+        except pa.ArrowException:   # e.g. a row pyarrow splits otherwise: every line takes the slow path
+            return None
+        columns = {name: table.column(name).combine_chunks() for name in FIELDS}
+        m = table.num_rows
         numeric = np.empty((m, len(NUMERIC)), np.float64)
-        for j, (i, _name, rule) in enumerate(_NUMERIC_RULES):
-            values, good = _fast_number(a, field_start[:, i], field_end[:, i], rule.decimal)
-            numeric[:, j] = values
-            ok &= good & (values <= rule.high)
-        numeric[:, -1], good = _fast_hours(a, field_start[:, 22], field_end[:, 22])
-        ok &= good
+        numeric[:, -1], checked = _fast_hours(columns["start_time"])
+        for j, (_i, name, rule) in enumerate(_NUMERIC_RULES):
+            numeric[:, j], good = _fast_number(columns[name], rule)
+            checked = pc.and_(checked, good)
+        ok = checked.to_numpy(zero_copy_only=False)
         record: dict[str, np.ndarray] = {"numeric": numeric}
         for name in CATEGORICAL:
-            i = _INDEX[name]
-            unique, inverse, good = self._strings(a, field_start[:, i], field_end[:, i], name)
-            record[name] = unique.astype(str)[inverse]
+            unique, inverse, good = self._strings(columns[name], name)
+            record[name] = unique[inverse]
             ok &= good
         detection = np.empty((m, 3), np.uint8)
         for k, name in enumerate(DETECTION):
-            i = _INDEX[name]
-            unique, inverse, good = self._strings(a, field_start[:, i], field_end[:, i], "detection")
-            detection[:, k] = (unique != b"0")[inverse]
+            unique, inverse, good = self._strings(columns[name], "detection")
+            detection[:, k] = (unique != "0")[inverse]
             ok &= good
         record["detection"] = detection
-        unique, inverse, good = self._strings(a, field_start[:, 17], field_end[:, 17], "label")
-        record["label"] = np.array([LABELS.get(v.decode("ascii"), 0) for v in unique.tolist()], np.int8)[inverse]
+        unique, inverse, good = self._strings(columns["label"], "label")
+        record["label"] = np.array([LABELS.get(v, 0) for v in unique], np.int8)[inverse]
         ok &= good
-        for i in (_INDEX["src_ip"], _INDEX["dst_ip"]):
-            ok &= self._strings(a, field_start[:, i], field_end[:, i], "ip")[2]
+        for name in ("src_ip", "dst_ip"):
+            ok &= self._strings(columns[name], "ip")[2]
         return record, ok
 
     def feed(self, buffer: bytes) -> None:
@@ -502,28 +503,33 @@ class _BlockParser:
         if not buffer:
             return
         data = np.frombuffer(buffer, np.uint8)
-        a = np.zeros(len(data) + _STRING_CAP + 8, np.uint8)    # zero tail: fields read past their end
-        a[:len(data)] = data
-        ends = np.flatnonzero(data == 10)
-        if buffer[-1:] != b"\n":
-            ends = np.append(ends, len(data))
-        starts = np.empty_like(ends)
-        starts[0], starts[1:] = 0, ends[:-1] + 1
+        n = buffer.count(b"\n") + (buffer[-1:] != b"\n")
         first = self.n_lines + 1
-        self.n_lines += len(ends)
-        tabs = np.flatnonzero(data == 9)
-        first_tab = np.searchsorted(tabs, starts)
-        candidate = np.searchsorted(tabs, ends) - first_tab == len(FIELDS) - 1
-        odd = np.flatnonzero(((data < 32) & (data != 9) & (data != 10)) | (data > 126))
-        candidate[np.searchsorted(ends, odd)] = False      # control or non-ASCII bytes: slow path
-        rows = np.flatnonzero(candidate)
-        accepted = np.zeros(len(ends), bool)
+        self.n_lines += n
+        lines: tuple[np.ndarray, np.ndarray] | None = None
+        # the common block: printable ASCII only, read whole (pyarrow refuses a block
+        # holding a line of another field count; an empty line is a row of empty fields)
+        fast = self._fast(buffer) if not buffer.translate(None, _PRINTABLE) else None
+        if fast is not None and len(fast[1]) == n:
+            rows = np.arange(n)
+        else:   # only the lines of printable ASCII and 24 fields, each with its newline
+            lines = _line_bounds(data)
+            candidate = _candidates(data, *lines)
+            rows = np.flatnonzero(candidate)
+            starts, ends = lines
+            fast = (self._fast(data[np.repeat(candidate, np.minimum(ends + 1, len(data)) - starts)].tobytes())
+                    if len(rows) else None)
+        accepted = np.zeros(n, bool)
         record: dict[str, np.ndarray] | None = None
-        if len(rows):
-            record, ok = self._fast(a, starts[rows], ends[rows], tabs, first_tab[rows])
+        if fast is not None and len(fast[1]) == len(rows):
+            record, ok = fast
             record = {key: value[ok] for key, value in record.items()}
             record["line"] = first + rows[ok]
             accepted[rows[ok]] = True
+        if accepted.all():
+            self.parts.append(record)
+            return
+        starts, ends = lines if lines is not None else _line_bounds(data)
         slow = [(int(i), _parse_line(self.source, first + int(i),
                                      buffer[starts[i]:ends[i] + 1], self.rejects))
                 for i in np.flatnonzero(~accepted)]
