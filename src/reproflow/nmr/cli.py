@@ -83,7 +83,8 @@ def reconstruct_command(args: argparse.Namespace) -> None:
         if args.mode == "nus":
             raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
         io.check_tileable(spectrum)
-        from reproflow.nmr import numpy_net  # inference without TensorFlow (equal to Keras' to float32)
+        # inference without TensorFlow (equal to Keras' to float32)
+        from reproflow.nmr import numpy_net
 
         paths = stage_paths(args.models)
         damping = args.damping if args.damping is not None else shipped.damping(paths[0].parent)
@@ -94,7 +95,8 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     log.info("wrote %s (%s, %s)", args.out, args.mode, args.method)
     if args.sigma:
         io.check_tileable(spectrum)
-        from reproflow.nmr import numpy_net as models  # same load / uncertainty API, no TensorFlow
+        # the same load / uncertainty API as models, no TensorFlow
+        from reproflow.nmr import numpy_net as models
 
         key = "network_echo" if args.method == "network" else f"ist_{'nus' if args.mode == 'nus' else 'echo'}"
         model = models.load(str(sigma_path(args.sigma_model, key)))
