@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-
 from bad_inputs.hostile import Case
 
 
