@@ -81,3 +81,17 @@ def test_killed_after_the_last_epoch_gives_the_whole_history(tmp_path, straight)
     with pytest.raises(Killed):
         run(tmp_path, [KillAfterLastEpoch()])
     assert_same_run(run(tmp_path), straight)
+
+
+def test_whole_spectrum_training_resumes_and_reconstructs(tmp_path):
+    options = {**OPTIONS, "fit": "whole", "batch_size": 2, "learning_rate": 0.01}
+    data = spectra(1, 2), spectra(2, 1)
+    model, history = train.train_stage("wnn_bf", [], *data, options, tmp_path / "straight", seed=7)
+    assert len(history) == EPOCHS and all(np.isfinite(row["val_loss"]) for row in history)
+    with pytest.raises(Killed):
+        train.train_stage("wnn_bf", [], *data, options, tmp_path / "killed", seed=7, callbacks=[KillAfterEpoch(1)])
+    assert_same_run(train.train_stage("wnn_bf", [], *data, options, tmp_path / "killed", seed=7), (model, history))
+    from reproflow.nmr import models
+    assert models.cascade([model], data[1]["echo"][0]).shape == (32, 64)
+    with pytest.raises(train.ReproflowError, match="bias-free"):
+        train.train_stage("wnn", [], *data, options, tmp_path / "wnn", seed=7)

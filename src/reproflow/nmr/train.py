@@ -167,11 +167,28 @@ def stage_inputs(previous: Sequence[keras.Model], echoes: np.ndarray, damping_ba
     return np.stack([models.cascade(previous, e, "echo", damping_base) for e in echoes]).astype(np.float32)
 
 
+def whole_spectra(inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wrap-padded whole spectra (n, N1 + 31, N2 + 63, 1) and their targets
+    (n, N1, N2, 1), each pair divided by the norm of a 63 x 127 window of the
+    input's mean energy, so values are of the tiles' size."""
+    x = np.stack([models.wrap_pad(s) for s in inputs])[..., None]
+    scale = np.sqrt(np.mean(np.square(inputs, dtype=np.float64), axis=(1, 2)) * np.prod(models.TILE_IN))
+    scale = scale[:, None, None, None] + models.EPS
+    return (x / scale).astype(np.float32), (targets[..., None] / scale).astype(np.float32)
+
+
 def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mapping[str, np.ndarray],
                 val: Mapping[str, np.ndarray], options: Mapping[str, Any], backup_dir: str | Path,
                 seed: int, sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = ()
                 ) -> tuple[keras.Model, list[dict[str, float]]]:
-    """Train cascade stage len(previous) on the outputs of the earlier stages."""
+    """Train cascade stage len(previous) on the outputs of the earlier stages:
+    on random tiles (`fit: tiles`, the default), or fully convolutionally on
+    the wrap-padded whole spectra (`fit: whole`, bias-free networks only: for
+    them one pass over the padded spectrum is the tiled network)."""
+    whole = options.get("fit", "tiles") == "whole"
+    if whole and architecture != "wnn_bf":
+        raise ReproflowError(f"nmr.network.fit: 'whole' trains bias-free networks only, not {architecture!r}; "
+                             "expected architectures [wnn_bf] or fit: tiles")
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
     previous = models.prepare(previous)  # once for all spectra of both sets, not per spectrum
@@ -179,8 +196,9 @@ def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mappi
     sets = []
     for arrays, count in ((train, options["tiles"]), (val, options["val_tiles"])):
         echoes, references = echo_pairs(arrays)
-        sets.append(sample_tiles(stage_inputs(previous, echoes, damping_base), [references], count, rng))
-    model = models.wnn2d(architecture, options["width"])
+        inputs = stage_inputs(previous, echoes, damping_base)
+        sets.append(whole_spectra(inputs, references) if whole else sample_tiles(inputs, [references], count, rng))
+    model = models.wnn2d(architecture, options["width"], tiled_input=not whole)
     history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink, callbacks=callbacks,
                   what=f"training of cascade stage {len(previous)} ({architecture})", seed=seed)
     return model, history
