@@ -111,7 +111,7 @@ class Schedule(keras.callbacks.Callback):
             self.sink(row, epoch)
 
     def best_weights(self) -> list[np.ndarray]:
-        with np.load(self.folder / self.state["best_weights"]) as saved:
+        with np.load(self.folder / self.state["best_weights"], allow_pickle=False) as saved:
             return [saved[f"arr_{k}"] for k in range(len(saved.files))]
 
 
