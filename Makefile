@@ -38,8 +38,11 @@ report: setup
 report-check: setup
 	$(BIN)/python tests/report_check.py results/report.html
 
+# Snakemake's linter, snakefmt's style of the rule files, ruff (pyflakes and syntax) on the Python
 lint: setup
 	$(SNAKEMAKE) --lint
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/ruff check src scripts tests benchmarks
 
 test: lint
 	$(BIN)/python -m pytest

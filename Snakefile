@@ -53,9 +53,9 @@ include: "workflow/rules/nmr.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True
     localrule: True
 
 

@@ -17,6 +17,7 @@ Usage: python benchmarks/nmr_psq_scale.py [--spectra 24] [--seed 90000] [--out F
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from dataclasses import replace
 
@@ -57,7 +58,7 @@ def main() -> None:
     psq, rmsd = np.array([r["psq"] for r in rows]), np.array([r["rmsd"] for r in rows])
     edges = np.quantile(psq, [0.0, 0.25, 0.5, 0.75, 1.0])
     quartiles = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         inside = (psq >= lo) & (psq <= hi)
         quartiles.append({"psq": [float(lo), float(hi)], "rmsd_median": float(np.median(rmsd[inside])),
                           "rmsd_range": [float(rmsd[inside].min()), float(rmsd[inside].max())],

@@ -97,8 +97,9 @@ def main() -> None:
     class Budget(keras.callbacks.Callback):
         """Stops training once the stage has run `--budget-s` seconds."""
 
-        def on_train_begin(self, logs=None):
-            self.t0 = time.perf_counter()
+        def on_train_begin(self, logs=None):  # training runs one fit per epoch: the clock starts once
+            if not hasattr(self, "t0"):
+                self.t0 = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
             if args.budget_s and time.perf_counter() - self.t0 > args.budget_s:

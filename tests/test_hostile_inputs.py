@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bad_inputs.hostile import HERE, Case, problems, run_case
+from bad_inputs.hostile import CLASSES, HERE, Case, problems, run_case
 from workflow_utils import copy_workflow, env
 
 MODULES = sorted(p.stem for p in HERE.glob("hostile_*.py"))
@@ -26,6 +26,9 @@ def test_cases_are_many_distinct_and_classified():
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
     assert len(CASES) >= 60, f"only {len(CASES)} hostile cases"
+    unknown = {case.id: case.klass for case in CASES if case.klass not in CLASSES}
+    assert not unknown, f"cases of no known class: {unknown}"
+    assert set(CLASSES) == {case.klass for case in CASES}, "a class without a case"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

@@ -3,11 +3,11 @@ domain from peak lists -> reference, echo-only and anti-echo-only spectra."""
 
 import argparse
 
+import nmr_raw
 import nmrglue as ng
 import numpy as np
 import pytest
 
-import nmr_raw
 from reproflow.errors import ReproflowError
 from reproflow.nmr import cli, io, process, simulate, ve
 

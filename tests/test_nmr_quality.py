@@ -68,7 +68,7 @@ def test_quality_refuses(files, tmp_path):
         run("nmr", "quality", "--input", str(files / "clean_echo.ft2"), "--method", "ist",
             "--sigma", str(files / "clean_echo.ft2"))
     small = tmp_path / "small.ft2"
-    ng.pipe.write(str(small), io.pipe_header((64, 128)), np.zeros((64, 128), np.float32), overwrite=True)
+    ng.pipe.write(str(small), io.pipe_header((64, 128)), np.ones((64, 128), np.float32), overwrite=True)
     with pytest.raises(ReproflowError, match="small.ft2: shape 64 x 128"):
         run("nmr", "quality", "--input", str(files / "clean_echo.ft2"), "--method", "ist",
             "--reconstruction", str(small))

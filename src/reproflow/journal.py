@@ -26,6 +26,8 @@ RECORD_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "tags": {"values": dict},
     "artifact": {"path": str},
     "artifacts": {"path": str},
+    "keras_model": {"path": str, "name": str, "example": str},
+    "dataset": {"name": str, "digest": str, "sha256": str, "source": str, "context": str},
     "end": {"status": str, "time": int},
     "offline": {"first_unsent": int},
     "synced": {"run_id": str},

@@ -14,8 +14,11 @@ and resumed.
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -31,6 +34,22 @@ def epoch_order(n: int, seed: int | None, epoch: int) -> np.ndarray:
     if seed is None:
         return np.arange(n)
     return np.random.default_rng(epoch_seed(seed, epoch)).permutation(n)
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of in-memory arrays in a given row order (one epoch's
+    `epoch_order`): fit on it with shuffle=False draws no numbers of its own."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray) -> None:
+        super().__init__()
+        self.x, self.y, self.batch_size, self.order = x, y, batch_size, order
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.order) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        return self.x[rows], self.y[rows]
 
 
 class EpochSeeds(keras.callbacks.Callback):
@@ -49,12 +68,16 @@ class EpochSeeds(keras.callbacks.Callback):
 class EpochCheckpoint(keras.callbacks.Callback):
     """After each epoch: the model's weights with its optimizer and RNN state
     (`save_weights`) to `epoch<k>.weights.h5`, then `state.json` naming it,
-    replaced atomically, so a kill at any moment leaves a consistent pair."""
+    replaced atomically, so a kill at any moment leaves a consistent pair.
+    `extra()` (JSON-able: a schedule's counters, the history) is saved in the
+    same state.json, and is back in `extra_state` after `restore`."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, extra: Callable[[], dict[str, Any]] | None = None) -> None:
         super().__init__()
         self.folder = Path(folder)
         self.state = self.folder / "state.json"
+        self.extra = extra
+        self.extra_state: dict[str, Any] | None = None
 
     def restore(self, model: keras.Model) -> int:
         """Load the last finished epoch into `model` (compiled); returns the number of finished epochs."""
@@ -64,6 +87,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         model.load_weights(self.folder / state["weights"])
+        self.extra_state = state.get("extra")
         return int(state["epochs_done"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -71,7 +95,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
         weights = f"epoch{epoch + 1}.weights.h5"
         self.model.save_weights(self.folder / weights, overwrite=True)
         partial = self.state.with_suffix(".json.part")
-        partial.write_text(json.dumps({"epochs_done": epoch + 1, "weights": weights}))
+        state: dict[str, Any] = {"epochs_done": epoch + 1, "weights": weights}
+        if self.extra is not None:
+            state["extra"] = self.extra()
+        partial.write_text(json.dumps(state))
         os.replace(partial, self.state)
         for old in self.folder.glob("epoch*.weights.h5"):
             if old.name != weights:

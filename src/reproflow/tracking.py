@@ -38,6 +38,33 @@ DEFAULT_ARTIFACTS = "results/mlflow/artifacts"
 PARENT_TAG = "mlflow.parentRunId"
 DEFAULT_JOURNAL = "results/mlflow/journal"
 BATCH = 100
+NOTE_TAG = "mlflow.note.content"  # the description MLflow's UI shows for an experiment or a run
+# Each experiment's description: what its runs are and the metric schema they share.
+STUDY_DESCRIPTIONS = {
+    "ids": (
+        "Study 1: GRU-SVM intrusion detection (ids), Agarap 2018 on Kyoto 2013. A parent run per study run "
+        "(config run_name) carries the summary metrics and the comparison tables; a child run per job. "
+        "Compare GRU-SVM with GRU-Softmax: filter `tags.purpose = 'final'`, select both arms, compare. "
+        "Metrics shared by both arms (same name, same quantity): per epoch (step = epoch) train_accuracy, "
+        "{test,val}_accuracy, _balanced_accuracy, _f1, _roc_auc, _tp/_fp/_tn/_fn (one pass); final_test_* "
+        "(the tested model, one pass; the report's *_single_pass); summed_test_tp/fp/tn/fn (summed over "
+        "the per-epoch test passes: the report's test_fp, the paper's counts). Losses are named by kind, "
+        "since the arms optimise different ones: *_loss_svm_hinge (GRU-SVM) and *_loss_cross_entropy "
+        "(GRU-Softmax): compare the arms on the shared metrics, not on a loss."
+    ),
+    "relu": (
+        "Study 2: ReLU as classifier (relu), Agarap 2018 on MNIST, Fashion-MNIST and WDBC. A parent run "
+        "per study run carries the summary metrics and the comparison table; a child run per training "
+        "job. Per-epoch metrics under the same names in both protocols: loss, accuracy, val_loss, "
+        "val_accuracy at a global step (epochs counted across the folds and the final model), with "
+        "`fold` logged at each step (0 = the model that is tested). Test metrics: test_accuracy, "
+        "test_loss (categorical cross-entropy for both heads), test_f1_macro, ..."
+    ),
+    "nmr": (
+        "Study 3: MR-Ai NMR reconstruction (nmr), Jahangiri et al. A parent run per study run carries "
+        "the summary metrics; a child run per job (simulate, train, reconstruct, evaluate)."
+    ),
+}
 
 
 def disable_telemetry() -> None:
@@ -116,14 +143,17 @@ def experiment_id(mlflow_client: MlflowClient, name: str, artifact_root: str = D
     artifact location (with --serve-artifacts, jobs upload through it, so
     nodes need no shared folder)."""
     experiment = mlflow_client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = None if is_server(mlflow_client.tracking_uri) else (Path(artifact_root).resolve() / name).as_uri()
-    try:
-        return mlflow_client.create_experiment(name, artifact_location=location)
-    except mlflow.exceptions.MlflowException:
-        # another job created it between our lookup and our insert
-        return mlflow_client.get_experiment_by_name(name).experiment_id
+    if experiment is None:
+        location = None if is_server(mlflow_client.tracking_uri) else (Path(artifact_root).resolve() / name).as_uri()
+        try:
+            mlflow_client.create_experiment(name, artifact_location=location)
+        except mlflow.exceptions.MlflowException:
+            pass  # another job created it between our lookup and our insert
+        experiment = mlflow_client.get_experiment_by_name(name)
+    description = STUDY_DESCRIPTIONS.get(name)
+    if description and experiment.tags.get(NOTE_TAG) != description:
+        mlflow_client.set_experiment_tag(experiment.experiment_id, NOTE_TAG, description)
+    return experiment.experiment_id
 
 
 def git_commit(repo: str | Path = ".") -> str:
@@ -181,12 +211,18 @@ def start_parent_run(
 def end_parent_run(
     run_id: str, status: str = "FINISHED", uri: str | None = None,
     tags: Mapping[str, str] | None = None, journal_dir: str | Path = DEFAULT_JOURNAL,
+    metrics: Mapping[str, float] | None = None, artifacts: Mapping[str, str | Path] | None = None,
 ) -> None:
     """Close the parent run, stamped with the tags of the run that finished it
-    (the config hash and commit of the final results). Journaled like a job's
+    (the config hash and commit of the final results), the study's summary
+    metrics and its tables ({file: artifact folder}). Journaled like a job's
     run, so a store that does not answer loses nothing."""
     run = RunLog.resume(run_id, uri or tracking_uri(), journal_dir, name="parent-end")
     run.set_tags(tags or {})
+    if metrics:
+        run.log_metrics(metrics)
+    for path, folder in (artifacts or {}).items():
+        run.log_artifact(path, folder)
     run.end(status)
 
 
@@ -228,11 +264,13 @@ def job_run(study: str, parent_file: str | Path, run_name: str, tags: Mapping[st
         yield run
 
 
-def end_job_parent(parent_file: str | Path, tags: Mapping[str, str]) -> None:
-    """Close the parent run named in `parent_file` (the study's summary job)."""
+def end_job_parent(parent_file: str | Path, tags: Mapping[str, str], metrics: Mapping[str, float] | None = None,
+                   artifacts: Mapping[str, str | Path] | None = None) -> None:
+    """Close the parent run named in `parent_file` (the study's summary job),
+    with the study's summary metrics and tables."""
     parent = read_parent(parent_file)
     end_parent_run(parent["run_id"], uri=parent.get("uri"), tags=tags,
-                   journal_dir=journal_dir_of(parent_file))
+                   journal_dir=journal_dir_of(parent_file), metrics=metrics, artifacts=artifacts)
 
 
 def absolute_uri(uri: str) -> str:
@@ -323,6 +361,27 @@ class RunLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path)
         self.log_artifact(path, str(Path(name).parent) if Path(name).parent != Path(".") else None)
+
+    def log_keras_model(self, path: str | Path, example: Any, name: str = "model",
+                        modules: tuple[str, ...] = ()) -> None:
+        """A saved Keras model (.keras) logged as an MLflow model, with a
+        signature and an input example (a few input rows, kept beside the
+        journal), so the Models tab and the registry show it. Journaled as the
+        file, so `reproflow mlflow relog` logs it as well; `modules` register
+        the model's custom layers and losses before it is loaded."""
+        import numpy as np
+
+        example_path = self.journal.with_suffix("") / f"{journal_stem(name)}_input_example.npy"
+        example_path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(example_path, np.asarray(example))
+        self.record({"op": "keras_model", "path": str(Path(path).resolve()), "name": name,
+                     "example": str(example_path), "modules": list(modules)})
+
+    def log_dataset(self, name: str, sha256: str, source: str | Path, context: str = "training") -> None:
+        """A data set the run used, with its checksum (MLflow's digest holds the
+        first 16 hex digits; the full SHA-256 is in the profile)."""
+        self.record({"op": "dataset", "name": name, "digest": sha256[:16], "sha256": sha256,
+                     "source": str(source), "context": context})
 
     def end(self, status: str) -> None:
         self.record({"op": "end", "status": status, "time": now_ms()})
@@ -434,8 +493,54 @@ def send(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any]) ->
         mlflow_client.log_artifact(run_id, record["path"], record["artifact_path"])
     elif op == "artifacts":
         mlflow_client.log_artifacts(run_id, record["path"], record["artifact_path"])
+    elif op == "keras_model":
+        send_keras_model(mlflow_client, run_id, record)
+    elif op == "dataset":
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        dataset = Dataset(name=record["name"], digest=record["digest"], source_type="local",
+                          source=json.dumps({"uri": record["source"]}),
+                          profile=json.dumps({"sha256": record["sha256"]}))
+        mlflow_client.log_inputs(run_id, datasets=[DatasetInput(
+            dataset, tags=[InputTag("mlflow.data.context", record["context"])])])
     elif op == "end":
         mlflow_client.set_terminated(run_id, record["status"], end_time=record["time"])
+
+
+class KerasFlavor:
+    """mlflow.keras, with the model folder made first: MLflow 3.17's
+    keras.save_model writes the input example before it creates the folder."""
+
+    @staticmethod
+    def save_model(path: str, **kwargs: Any) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        mlflow.keras.save_model(path=path, **kwargs)
+
+
+def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any]) -> None:
+    """Load the saved .keras file and log it as an MLflow model of the run."""
+    import importlib
+
+    import keras
+    import mlflow.keras
+    import numpy as np
+    import tensorflow as tf
+    from mlflow.models import Model, infer_signature
+
+    for module in record.get("modules", []):
+        importlib.import_module(module)  # registers the model's custom layers and losses
+    model = keras.saving.load_model(record["path"], compile=False, safe_mode=True)
+    example = np.load(record["example"], allow_pickle=False)
+    signature = infer_signature(example, np.asarray(model.predict(example, verbose=0)))
+    mlflow.set_tracking_uri(mlflow_client.tracking_uri)  # Model.log opens the store by the global URI
+    # pinned requirements: inferring them would load the model again in a child process (slow)
+    # made here, in the run's experiment: Model.log would put it in the active (default) experiment
+    logged = mlflow_client.create_logged_model(mlflow_client.get_run(run_id).info.experiment_id,
+                                               name=record["name"], source_run_id=run_id)
+    Model.log(artifact_path=None, name=record["name"], flavor=KerasFlavor, flavor_name="mlflow.keras",
+              model=model, run_id=run_id, model_id=logged.model_id, signature=signature, input_example=example,
+              pip_requirements=[f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}",
+                                f"mlflow=={mlflow.__version__}"])
 
 
 def relog(path: str | Path, uri: str | None = None) -> str:

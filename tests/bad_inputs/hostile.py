@@ -27,6 +27,23 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+# The failure classes of issue 14 (docs/reliability.md lists each with its count)
+CLASSES = {
+    "output is an input": "an output path that is, links to or lies inside an input",
+    "unusable output path": "an output path that is a folder, under a file, read-only or unwritable",
+    "non-finite or out-of-range number": "NaN, infinities, overflowing or out-of-range values in options, "
+                                         "configs, records, headers and arrays; training that diverges",
+    "corrupt, partial or foreign file": "truncated, corrupt or foreign files: models and their sidecars, "
+                                        "journals, lockfiles, raw NMR data, configs",
+    "data path": "an input that is a folder, a dangling link, a pipe, or a folder without the data",
+    "encoding": "UTF-8 BOM, UTF-16/32, CR-only line endings, NUL, zero-width or control characters",
+    "non-string key": "config keys YAML reads as numbers, booleans or null",
+    "bounded resources": "decompression bombs, duplicate archive members, YAML alias bombs, huge lines, "
+                         "sizes claimed by headers or options past the file or memory",
+    "dry-run knowable": "config errors `snakemake -n` refuses: dates, day lists, NMR tiles, sizes",
+    "NMR data contradicting the request": "echo/anti-echo data against --mode, both halves, extracted regions",
+    "ids predict report": "what `reproflow ids predict` reports on the user's own traffic",
+}
 PYTHON = sys.executable
 TRACEBACK = "Traceback (most recent call last)"
 

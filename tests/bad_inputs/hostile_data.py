@@ -134,7 +134,7 @@ RELU_OPTIONS = {"test_fraction": 0.3, "split_seed": 0, "pca_components": 16, "dr
 
 def prepare_case(id: str, make: Callable[[Path], None], expect: list[str], npz: str, meta: str,
                  idx: str = "{tmp}/mnist") -> Case:
-    return Case(id, "overwrite", make, expect, runner="entry", entry="reproflow.relu.data:prepare",
+    return Case(id, "output is an input", make, expect, runner="entry", entry="reproflow.relu.data:prepare",
                 kwargs={"name": "mnist", "protocol": "paper", "options": RELU_OPTIONS, "idx_folder": idx,
                         "npz_path": npz, "meta_path": meta}, memory_mb=2000)
 
@@ -249,36 +249,36 @@ JOURNAL = "{tmp}/results/relu/mlflow_journal/20260101T000000-job-0000.jsonl"
 
 
 def pending_case(id: str, make: Callable[[Path], None], expect: list[str]) -> Case:
-    return Case(id, "corrupt journal", make, expect, argv=["mlflow", "pending", "--results", "{tmp}/results"],
+    return Case(id, "corrupt, partial or foreign file", make, expect, argv=["mlflow", "pending", "--results", "{tmp}/results"],
                 status=0)
 
 
 def relog_case(id: str, make: Callable[[Path], None], expect: list[str], argv: list[str] | None = None) -> Case:
-    return Case(id, "corrupt journal", make, expect,
+    return Case(id, "corrupt, partial or foreign file", make, expect,
                 argv=["mlflow", "relog", *(argv if argv is not None else [JOURNAL])], memory_mb=2500)
 
 
 CASES = [
     # -- archives: bombs, duplicates, lies --------------------------------------------------------
-    extract_case("archive-zip-bomb", "decompression bomb", zip_of([("zeros.bin", 200 * MB)]),
+    extract_case("archive-zip-bomb", "bounded resources", zip_of([("zeros.bin", 200 * MB)]),
                  ["a.zip", "declare more than 52428800 bytes", "zeros.bin", "a decompression bomb"],
                  max_bytes=50 * MB),
-    extract_case("archive-zip-many-members-bomb", "decompression bomb",
+    extract_case("archive-zip-many-members-bomb", "bounded resources",
                  zip_of([(f"part{i:03d}.bin", MB) for i in range(60)]),
                  ["a.zip", "declare more than 20971520 bytes", "part020.bin"], max_bytes=20 * MB),
-    extract_case("archive-targz-bomb", "decompression bomb", tar_of([("zeros.bin", 120 * MB)]),
+    extract_case("archive-targz-bomb", "bounded resources", tar_of([("zeros.bin", 120 * MB)]),
                  ["a.tar.gz", "declare more than 10485760 bytes", "zeros.bin"], archive="a.tar.gz",
                  max_bytes=10 * MB),
-    extract_case("archive-targz-bomb-late-member", "decompression bomb",
+    extract_case("archive-targz-bomb-late-member", "bounded resources",
                  tar_of([("small.txt", 100), ("zeros.bin", 120 * MB)]),
                  ["a.tar.gz", "at 'zeros.bin'", "past the extraction cap"], archive="a.tar.gz", max_bytes=10 * MB),
-    extract_case("archive-zip-duplicate-member", "archive", duplicate_zip,
+    extract_case("archive-zip-duplicate-member", "bounded resources", duplicate_zip,
                  ["a.zip", "member 'data.txt' appears twice", "overwrite each other"]),
-    extract_case("archive-tar-duplicate-member", "archive", tar_of([("dir/a.txt", 5), ("dir/a.txt", 7)], "a.tar"),
+    extract_case("archive-tar-duplicate-member", "bounded resources", tar_of([("dir/a.txt", 5), ("dir/a.txt", 7)], "a.tar"),
                  ["a.tar", "member 'dir/a.txt' appears twice"], archive="a.tar"),
-    extract_case("archive-zip-member-lies-about-size", "archive", zip_member_lies,
+    extract_case("archive-zip-member-lies-about-size", "bounded resources", zip_member_lies,
                  ["a.zip", "is corrupt or truncated", "Bad CRC-32"]),
-    extract_case("archive-target-is-its-folder", "overwrite", zip_of([("a.txt", 10)]),
+    extract_case("archive-target-is-its-folder", "output is an input", zip_of([("a.txt", 10)]),
                  ["a.zip", "is or holds the archive itself"], target="{tmp}"),
     extract_case("archive-dangling-link", "data path", lambda f: os.symlink(f / "gone.zip", f / "a.zip"),
                  ["a.zip is a dangling symbolic link", "gone.zip"]),
@@ -286,23 +286,23 @@ CASES = [
                  ["a.zip is a folder", "expected a zip or tar file"]),
 
     # -- IDX: headers that claim more than they hold ------------------------------------------------
-    idx_case("idx-gzip-bomb-past-mnist-size", "decompression bomb",
+    idx_case("idx-gzip-bomb-past-mnist-size", "bounded resources",
              gz_file("train-images-idx3-ubyte.gz", idx_header((60000, 28, 28)), zeros=300 * MB),
              "{tmp}/train-images-idx3-ubyte.gz",
              ["train-images-idx3-ubyte.gz", "has trailing data: at least", "says 47040000"]),
-    idx_case("idx-gzip-bomb-of-zeros", "decompression bomb", gz_file("train-images-idx3-ubyte.gz", b"", zeros=10 * MB),
+    idx_case("idx-gzip-bomb-of-zeros", "bounded resources", gz_file("train-images-idx3-ubyte.gz", b"", zeros=10 * MB),
              "{tmp}/train-images-idx3-ubyte.gz", ["train-images-idx3-ubyte.gz", "magic number 0x00000000"]),
-    idx_case("idx-header-claims-4g-items-plain", "claimed size",
+    idx_case("idx-header-claims-4g-items-plain", "bounded resources",
              plain_file("labels-idx1-ubyte", idx_header((2**32 - 1,)) + bytes(10)), "{tmp}/labels-idx1-ubyte",
              ["labels-idx1-ubyte", "truncated: 10 data bytes", "says 4294967295"], ndim=1),
-    idx_case("idx-header-claims-terabytes-gz", "claimed size",
+    idx_case("idx-header-claims-terabytes-gz", "bounded resources",
              gz_file("images-idx3-ubyte.gz", idx_header((2**32 - 1, 28, 28))), "{tmp}/images-idx3-ubyte.gz",
              ["images-idx3-ubyte.gz", "claims 3367254359280 data bytes", "more than a gzip file of"]),
-    idx_case("idx-header-claims-past-memory", "claimed size",
+    idx_case("idx-header-claims-past-memory", "bounded resources",
              gz_file("labels-idx1-ubyte.gz", idx_header((2_000_000_000,)), tail=np.random.default_rng(0).bytes(3 * MB)),
              "{tmp}/labels-idx1-ubyte.gz",
              ["labels-idx1-ubyte.gz", "claims: 2000000000 bytes", "bytes of memory", "refusing to allocate"], ndim=1),
-    idx_case("idx-gzip-shorter-than-header-says", "claimed size",
+    idx_case("idx-gzip-shorter-than-header-says", "bounded resources",
              gz_file("labels-idx1-ubyte.gz", idx_header((1000,)), zeros=10), "{tmp}/labels-idx1-ubyte.gz",
              ["labels-idx1-ubyte.gz", "truncated: 10 data bytes", "says 1000"], ndim=1),
     idx_case("idx-path-is-a-folder", "data path", lambda f: (f / "images.gz").mkdir(), "{tmp}/images.gz",
@@ -319,22 +319,22 @@ CASES = [
                  lambda f: (mnist_folder(f) / "train-labels-idx1-ubyte.gz").unlink() or os.symlink(
                      f / "gone.gz", f / "mnist" / "train-labels-idx1-ubyte.gz"),
                  ["train-labels-idx1-ubyte.gz: a dangling symbolic link"], npz="{tmp}/data.npz", meta="{tmp}/meta.json"),
-    train_case("relu-train-output-is-input", "overwrite", relu_job_inputs(),
+    train_case("relu-train-output-is-input", "output is an input", relu_job_inputs(),
                ["data.npz", "is the input"], out={**TRAIN_OUT, "metrics": "{tmp}/data.npz"}),
-    train_case("relu-train-nan-in-prepared-data", "non-finite number", relu_job_inputs(nan=True),
+    train_case("relu-train-nan-in-prepared-data", "non-finite or out-of-range number", relu_job_inputs(nan=True),
                ["data.npz: array features_train", "NaN or infinite", "first at index (3, 2)"]),
-    train_case("relu-train-diverges-to-nan", "non-finite number", relu_job_inputs(features_scale=3e38),
+    train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38),
                ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
                may_create=["store", "store/*", "job", "mlflow_journal", "mlflow_journal/*"]),
 
     # -- the datasets card and downloads ---------------------------------------------------------
-    card_case("data-card-output-is-lockfile", "overwrite", card_inputs(), ["lock.json", "is the input"],
+    card_case("data-card-output-is-lockfile", "output is an input", card_inputs(), ["lock.json", "is the input"],
               out="{tmp}/lock.json"),
-    card_case("data-card-output-is-resource", "overwrite", card_inputs(), ["a.csv", "is the input"],
+    card_case("data-card-output-is-resource", "output is an input", card_inputs(), ["a.csv", "is the input"],
               out="{tmp}/res/toy/a.csv"),
     card_case("data-card-resource-is-folder", "data path", card_inputs(resource_is_folder=True),
               ["res/toy/a.csv: is a folder", "expected a data file"]),
-    card_case("data-card-lockfile-entry-corrupt", "corrupt file", card_inputs(lock={"toy/a.csv": {"sha256": "abc"}}),
+    card_case("data-card-lockfile-entry-corrupt", "corrupt, partial or foreign file", card_inputs(lock={"toy/a.csv": {"sha256": "abc"}}),
               ["lock.json", "entry 'toy/a.csv'", "64 hex digits"]),
     fetch_case("download-mirror-file-is-folder", mirror_with("folder"),
                ["mirror/toy/a.csv is a folder", "expected the file", "could not download toy/a.csv"]),

@@ -16,7 +16,7 @@ def echo_spectrum(folder: Path) -> None:
 
 
 CASES = [
-    Case("harness-nmr-out-is-input", "overwrite", echo_spectrum, expect=["{tmp}/in.ft2", "input"],
+    Case("harness-nmr-out-is-input", "output is an input", echo_spectrum, expect=["{tmp}/in.ft2", "input"],
          argv=["nmr", "reconstruct", "--input", "{tmp}/in.ft2", "--mode", "echo", "--method", "ist",
                "--out", "{tmp}/in.ft2"]),
 ]

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-
 from bad_inputs.hostile import Case
 
 
@@ -44,16 +43,16 @@ def pipe_fid(change: str):
 
 PROCESS = ["nmr", "process", "--reference", "{tmp}/ref.ft2"]
 CASES = [
-    Case("nmrproc-fnmode-states", "wrong-format", bruker(fnmode=4), expect=["{tmp}/exp/acqu2s", "FnMODE = 4",
+    Case("nmrproc-fnmode-states", "corrupt, partial or foreign file", bruker(fnmode=4), expect=["{tmp}/exp/acqu2s", "FnMODE = 4",
          "expected 6"], argv=[*PROCESS, "--input", "{tmp}/exp"]),
-    Case("nmrproc-odd-td1", "wrong-shape", bruker(td1=15), expect=["{tmp}/exp/acqu2s", "TD = 15", "even"],
+    Case("nmrproc-odd-td1", "corrupt, partial or foreign file", bruker(td1=15), expect=["{tmp}/exp/acqu2s", "TD = 15", "even"],
          argv=[*PROCESS, "--input", "{tmp}/exp"]),
-    Case("nmrproc-truncated-ser", "truncated", bruker(cut=100), expect=["{tmp}/exp/ser", "truncated"],
+    Case("nmrproc-truncated-ser", "corrupt, partial or foreign file", bruker(cut=100), expect=["{tmp}/exp/ser", "truncated"],
          argv=[*PROCESS, "--input", "{tmp}/exp"]),
-    Case("nmrproc-nan-fid", "non-finite", pipe_fid("nan"), expect=["{tmp}/raw.fid", "NaN"],
+    Case("nmrproc-nan-fid", "non-finite or out-of-range number", pipe_fid("nan"), expect=["{tmp}/raw.fid", "NaN"],
          argv=[*PROCESS, "--input", "{tmp}/raw.fid"]),
-    Case("nmrproc-empty-antiecho", "wrong-content", pipe_fid("states"), expect=["{tmp}/raw.fid", "correlate"],
+    Case("nmrproc-empty-antiecho", "corrupt, partial or foreign file", pipe_fid("states"), expect=["{tmp}/raw.fid", "correlate"],
          argv=[*PROCESS, "--input", "{tmp}/raw.fid"]),
-    Case("nmrproc-out-is-input", "overwrite", pipe_fid("ok"), expect=["{tmp}/raw.fid", "input"],
+    Case("nmrproc-out-is-input", "output is an input", pipe_fid("ok"), expect=["{tmp}/raw.fid", "input"],
          argv=["nmr", "process", "--input", "{tmp}/raw.fid", "--echo", "{tmp}/raw.fid"]),
 ]

@@ -54,7 +54,11 @@ def run_files():
                 f"(datasets: {sorted(REGISTRY)})"
             )
         names = wanted.setdefault(dataset, [])
-        names += [n for n in ([name] if name else REGISTRY[dataset]["files"]) if n not in names]
+        names += [
+            n
+            for n in ([name] if name else REGISTRY[dataset]["files"])
+            if n not in names
+        ]
     return wanted
 
 

@@ -4,7 +4,9 @@
 rule datasets_card:
     input:
         lambda wildcards: [
-            path for ds, names in run_files().items() for path in dataset_files(ds, names)
+            path
+            for ds, names in run_files().items()
+            for path in dataset_files(ds, names)
         ],
     output:
         csv="results/data/datasets.csv",
@@ -14,16 +16,16 @@ rule datasets_card:
             category="Data",
             labels={"table": "downloaded files: checksums, licences, citations"},
         ),
-    params:
-        entries=lambda wildcards: {
-            ds: {**REGISTRY[ds], "files": {n: REGISTRY[ds]["files"][n] for n in names}}
-            for ds, names in run_files().items()
-        },
     log:
         "logs/data/datasets_card.log",
     benchmark:
         "results/benchmarks/data/datasets_card.tsv"
     conda:
         ENV
+    params:
+        entries=lambda wildcards: {
+            ds: {**REGISTRY[ds], "files": {n: REGISTRY[ds]["files"][n] for n in names}}
+            for ds, names in run_files().items()
+        },
     script:
         "../../scripts/datasets_card.py"

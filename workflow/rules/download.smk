@@ -4,12 +4,6 @@
 rule download:
     output:
         "resources/{dataset}/{file}",
-    params:
-        # the file's identity only: a moved URL or a new mirror re-downloads nothing
-        checksum=lambda wildcards: {
-            key: REGISTRY[wildcards.dataset]["files"][wildcards.file][key]
-            for key in ("sha256", "size")
-        },
     log:
         "logs/download/{dataset}/{file}.log",
     benchmark:
@@ -20,6 +14,12 @@ rule download:
         ),
     conda:
         ENV
+    params:
+        # the file's identity only: a moved URL or a new mirror re-downloads nothing
+        checksum=lambda wildcards: {
+            key: REGISTRY[wildcards.dataset]["files"][wildcards.file][key]
+            for key in ("sha256", "size")
+        },
     script:
         "../../scripts/download.py"
 

@@ -33,15 +33,15 @@ rule ids_synth:
     output:
         days=expand(f"{IDS_DIR}/synth/{{day}}.txt", day=IDS_DAYS),
         note=f"{IDS_DIR}/synth/SYNTHETIC.md",
-    params:
-        synth=IDS.get("synth"),
-        out=lambda wildcards, output: os.path.dirname(output.note),
     log:
         "logs/ids/synth.log",
     benchmark:
         "results/benchmarks/ids/synth.tsv"
     conda:
         ENV
+    params:
+        synth=IDS.get("synth"),
+        out=lambda wildcards, output: os.path.dirname(output.note),
     script:
         "../../scripts/ids_synth.py"
 
@@ -54,16 +54,16 @@ rule ids_parse:
         stats=f"{IDS_DIR}/days/{{day}}/stats.npz",
         rejects=f"{IDS_DIR}/days/{{day}}/rejects.tsv",
         info=f"{IDS_DIR}/days/{{day}}/parse.json",
-    params:
-        max_reject_share=IDS.get("max_reject_share"),
-        split_seed=IDS.get("paper", {}).get("split_seed"),
-        test_share=IDS.get("paper", {}).get("test_share"),
     log:
         "logs/ids/parse/{day}.log",
     benchmark:
         "results/benchmarks/ids/parse/{day}.tsv"
     conda:
         ENV
+    params:
+        max_reject_share=IDS.get("max_reject_share"),
+        split_seed=IDS.get("paper", {}).get("split_seed"),
+        test_share=IDS.get("paper", {}).get("test_share"),
     script:
         "../../scripts/ids_parse.py"
 
@@ -73,15 +73,15 @@ rule ids_fit:
         stats=expand(f"{IDS_DIR}/days/{{day}}/stats.npz", day=IDS_DAYS),
     output:
         f"{IDS_DIR}/{{protocol}}/transform.json",
-    params:
-        days=IDS_DAYS,
-        test_days=IDS.get("clean", {}).get("test_days"),
     log:
         "logs/ids/fit/{protocol}.log",
     benchmark:
         "results/benchmarks/ids/fit/{protocol}.tsv"
     conda:
         ENV
+    params:
+        days=IDS_DAYS,
+        test_days=IDS.get("clean", {}).get("test_days"),
     script:
         "../../scripts/ids_fit.py"
 
@@ -93,15 +93,15 @@ rule ids_transform:
     output:
         binned=f"{IDS_DIR}/{{protocol}}/days/{{day}}.npz",
         info=f"{IDS_DIR}/{{protocol}}/days/{{day}}.json",
-    params:
-        split_seed=IDS.get("paper", {}).get("split_seed"),
-        test_share=IDS.get("paper", {}).get("test_share"),
     log:
         "logs/ids/transform/{protocol}/{day}.log",
     benchmark:
         "results/benchmarks/ids/transform/{protocol}/{day}.tsv"
     conda:
         ENV
+    params:
+        split_seed=IDS.get("paper", {}).get("split_seed"),
+        test_share=IDS.get("paper", {}).get("test_share"),
     script:
         "../../scripts/ids_transform.py"
 
@@ -109,21 +109,23 @@ rule ids_transform:
 rule ids_dataset:
     input:
         binned=expand(f"{IDS_DIR}/{{{{protocol}}}}/days/{{day}}.npz", day=IDS_DAYS),
-        transform_info=expand(f"{IDS_DIR}/{{{{protocol}}}}/days/{{day}}.json", day=IDS_DAYS),
+        transform_info=expand(
+            f"{IDS_DIR}/{{{{protocol}}}}/days/{{day}}.json", day=IDS_DAYS
+        ),
         parse_info=expand(f"{IDS_DIR}/days/{{day}}/parse.json", day=IDS_DAYS),
     output:
         data=f"{IDS_DIR}/{{protocol}}/{{features}}/data.npz",
         info=f"{IDS_DIR}/{{protocol}}/{{features}}/data.json",
-    params:
-        days=IDS_DAYS,
-        trim_multiple=IDS.get("batch_size"),
-        source=IDS.get("source"),
     log:
         "logs/ids/dataset/{protocol}/{features}.log",
     benchmark:
         "results/benchmarks/ids/dataset/{protocol}/{features}.tsv"
     conda:
         ENV
+    params:
+        days=IDS_DAYS,
+        trim_multiple=IDS.get("batch_size"),
+        source=IDS.get("source"),
     script:
         "../../scripts/ids_dataset.py"
 
@@ -136,17 +138,17 @@ rule ids_train_search:
     output:
         metrics=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/metrics.json",
         history=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/history.csv",
-    params:
-        options=IDS,
-        seed=lambda wildcards: IDS["clean"]["seeds"][0],
-        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/clean/{wildcards.features}/search/{wildcards.arm}/lr{wildcards.lr}",
-    threads: IDS.get("threads", 1)
     log:
         "logs/ids/train_search/{features}/{arm}/lr{lr}.log",
     benchmark:
         "results/benchmarks/ids/train_search/{features}/{arm}/lr{lr}.tsv"
     conda:
         TF_ENV
+    threads: IDS.get("threads", 1)
+    params:
+        options=IDS,
+        seed=lambda wildcards: IDS["clean"]["seeds"][0],
+        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/clean/{wildcards.features}/search/{wildcards.arm}/lr{wildcards.lr}",
     script:
         "../../scripts/ids_train.py"
 
@@ -159,19 +161,21 @@ rule ids_train:
         search=lambda w: ids_plan.search_metrics(IDS, w.protocol, w.features, w.arm),
         parent="results/ids/mlflow_parent_run.json",
     output:
-        model_dir=directory(f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/model"),
+        model_dir=directory(
+            f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/model"
+        ),
         metrics=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/metrics.json",
         history=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/history.csv",
-    params:
-        options=IDS,
-        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/{wildcards.protocol}/{wildcards.features}/{wildcards.arm}/seed{wildcards.seed}",
-    threads: IDS.get("threads", 1)
     log:
         "logs/ids/train/{protocol}/{features}/{arm}/seed{seed}.log",
     benchmark:
         "results/benchmarks/ids/train/{protocol}/{features}/{arm}/seed{seed}.tsv"
     conda:
         TF_ENV
+    threads: IDS.get("threads", 1)
+    params:
+        options=IDS,
+        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/{wildcards.protocol}/{wildcards.features}/{wildcards.arm}/seed{wildcards.seed}",
     script:
         "../../scripts/ids_train.py"
 
@@ -183,14 +187,14 @@ rule ids_baselines:
         parent="results/ids/mlflow_parent_run.json",
     output:
         f"{IDS_DIR}/clean/{{features}}/baselines.json",
-    params:
-        baselines=IDS.get("clean", {}).get("baselines"),
     log:
         "logs/ids/baselines/{features}.log",
     benchmark:
         "results/benchmarks/ids/baselines/{features}.tsv"
     conda:
         ENV
+    params:
+        baselines=IDS.get("clean", {}).get("baselines"),
     script:
         "../../scripts/ids_baselines.py"
 
@@ -273,14 +277,14 @@ rule ids_summary:
             subcategory="3. Figures",
             labels={"figure": "Figure 3: test accuracy per epoch"},
         ),
-    params:
-        dataset_keys=list(ids_plan.datasets(config)),
-        source=IDS.get("source"),
     log:
         "logs/ids/summary.log",
     benchmark:
         "results/benchmarks/ids/summary.tsv"
     conda:
         ENV
+    params:
+        dataset_keys=list(ids_plan.datasets(config)),
+        source=IDS.get("source"),
     script:
         "../../scripts/ids_summary.py"

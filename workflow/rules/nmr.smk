@@ -15,6 +15,7 @@ NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
 NMR_PARENT = "results/nmr/mlflow_parent_run.json"
 NMR_CATEGORY = "Study 3: MR-Ai NMR"
 
+
 wildcard_constraints:
     nmr_set="train|val|test|sigma_train|sigma_val|malt1",
     split="train|val|test|sigma_train|sigma_val",
@@ -29,14 +30,14 @@ NMR_MODEL = "results/nmr/work/models/{arch}/stage{k}.keras"
 rule nmr_simulate:
     output:
         "results/nmr/work/data/{split}.npz",
-    params:
-        recipe=lambda w: nmr_plan.split_recipe(w.split, NMR),
     log:
         "logs/nmr/simulate_{split}.log",
     benchmark:
         "results/benchmarks/nmr/simulate_{split}.tsv"
     conda:
         TF_ENV
+    params:
+        recipe=lambda w: nmr_plan.split_recipe(w.split, NMR),
     script:
         "../../scripts/nmr_simulate.py"
 
@@ -46,15 +47,15 @@ rule nmr_malt1:
         spectrum="resources/malt1/Malt.ft2",
     output:
         "results/nmr/work/data/malt1.npz",
-    params:
-        nus_fraction=NMR["nus_fraction"],
-        seed=NMR["seed"],
     log:
         "logs/nmr/malt1.log",
     benchmark:
         "results/benchmarks/nmr/malt1.tsv"
     conda:
         TF_ENV
+    params:
+        nus_fraction=NMR["nus_fraction"],
+        seed=NMR["seed"],
     script:
         "../../scripts/nmr_malt1.py"
 
@@ -65,15 +66,15 @@ rule nmr_ist:
         parent=NMR_PARENT,
     output:
         "results/nmr/work/ist/{nmr_set}.npz",
-    params:
-        iterations=NMR["ist"]["iterations"],
-    threads: 1
     log:
         "logs/nmr/ist_{nmr_set}.log",
     benchmark:
         "results/benchmarks/nmr/ist_{nmr_set}.tsv"
     conda:
         ENV
+    threads: 1
+    params:
+        iterations=NMR["ist"]["iterations"],
     script:
         "../../scripts/nmr_ist.py"
 
@@ -82,22 +83,24 @@ rule nmr_train_stage:
     input:
         train="results/nmr/work/data/train.npz",
         val="results/nmr/work/data/val.npz",
-        previous=lambda w: [NMR_MODEL.format(arch=w.arch, k=k) for k in range(int(w.stage))],
+        previous=lambda w: [
+            NMR_MODEL.format(arch=w.arch, k=k) for k in range(int(w.stage))
+        ],
         parent=NMR_PARENT,
     output:
         model="results/nmr/work/models/{arch}/stage{stage}.keras",
         curves="results/nmr/plots/train_{arch}_stage{stage}.csv",
-    params:
-        options=nmr_plan.training_options(NMR["network"]),
-        seed=NMR["seed"],
-        backup="results/nmr/work/backup/{arch}/stage{stage}",
-    threads: 2
     log:
         "logs/nmr/train_{arch}_stage{stage}.log",
     benchmark:
         "results/benchmarks/nmr/train_{arch}_stage{stage}.tsv"
     conda:
         TF_ENV
+    threads: 2
+    params:
+        options=nmr_plan.training_options(NMR["network"]),
+        seed=NMR["seed"],
+        backup="results/nmr/work/backup/{arch}/stage{stage}",
     script:
         "../../scripts/nmr_train_stage.py"
 
@@ -111,15 +114,15 @@ rule nmr_network:
         parent=NMR_PARENT,
     output:
         "results/nmr/work/network/{arch}/{nmr_set}.npz",
-    params:
-        damping=NMR["network"]["damping"],
-    threads: 1
     log:
         "logs/nmr/network_{arch}_{nmr_set}.log",
     benchmark:
         "results/benchmarks/nmr/network_{arch}_{nmr_set}.tsv"
     conda:
         TF_ENV
+    threads: 1
+    params:
+        damping=NMR["network"]["damping"],
     script:
         "../../scripts/nmr_network.py"
 
@@ -129,12 +132,17 @@ rule nmr_train_sigma:
         # mu for the NLL: the assessed method's reconstructions of train and val
         # (or of sigma_train and sigma_val, NMR_SIGMA_SETS)
         unpack(
-            lambda w: {
-                f"network_{r}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
-                for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
-            }
-            if w.method == "network_echo"
-            else {f"ist_{r}": f"results/nmr/work/ist/{s}.npz" for r, s in zip(("train", "val"), NMR_SIGMA_SETS)}
+            lambda w: (
+                {
+                    f"network_{r}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
+                    for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
+                }
+                if w.method == "network_echo"
+                else {
+                    f"ist_{r}": f"results/nmr/work/ist/{s}.npz"
+                    for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
+                }
+            )
         ),
         train=f"results/nmr/work/data/{NMR_SIGMA_SETS[0]}.npz",
         val=f"results/nmr/work/data/{NMR_SIGMA_SETS[1]}.npz",
@@ -142,17 +150,17 @@ rule nmr_train_sigma:
     output:
         model="results/nmr/work/sigma/{method}.keras",
         curves="results/nmr/plots/train_sigma_{method}.csv",
-    params:
-        options=nmr_plan.training_options(NMR["uncertainty"]),
-        seed=NMR["seed"],
-        backup="results/nmr/work/backup/sigma/{method}",
-    threads: 2
     log:
         "logs/nmr/train_sigma_{method}.log",
     benchmark:
         "results/benchmarks/nmr/train_sigma_{method}.tsv"
     conda:
         TF_ENV
+    threads: 2
+    params:
+        options=nmr_plan.training_options(NMR["uncertainty"]),
+        seed=NMR["seed"],
+        backup="results/nmr/work/backup/sigma/{method}",
     script:
         "../../scripts/nmr_train_sigma.py"
 
@@ -165,7 +173,11 @@ rule nmr_evaluate:
                 for a in NMR_ARCHS
             }
             | {f"sigma_{m}": f"results/nmr/work/sigma/{m}.keras" for m in NMR_SIGMA}
-            | ({"spectrum": "resources/malt1/Malt.ft2"} if w.nmr_set == "malt1" else {})
+            | (
+                {"spectrum": "resources/malt1/Malt.ft2"}
+                if w.nmr_set == "malt1"
+                else {}
+            )
         ),
         data="results/nmr/work/data/{nmr_set}.npz",
         ist="results/nmr/work/ist/{nmr_set}.npz",
@@ -180,19 +192,22 @@ rule nmr_evaluate:
             caption="../report/nmr_figure2a.rst",
             category=NMR_CATEGORY,
             subcategory="2. Figures",
-            labels={"figure": "Figure 2a: reconstruction and 95% band", "set": "{nmr_set}"},
+            labels={
+                "figure": "Figure 2a: reconstruction and 95% band",
+                "set": "{nmr_set}",
+            },
         ),
-    params:
-        primary=NMR_PRIMARY,
-        archs=NMR_ARCHS,
-        methods=NMR_SIGMA,
-    threads: 1
     log:
         "logs/nmr/evaluate_{nmr_set}.log",
     benchmark:
         "results/benchmarks/nmr/evaluate_{nmr_set}.tsv"
     conda:
         TF_ENV
+    threads: 1
+    params:
+        primary=NMR_PRIMARY,
+        archs=NMR_ARCHS,
+        methods=NMR_SIGMA,
     script:
         "../../scripts/nmr_evaluate.py"
 
@@ -201,7 +216,11 @@ rule nmr_summary:
     input:
         evaluations=expand("results/nmr/work/eval/{s}.json", s=NMR_EVAL_SETS),
         boxes=expand("results/nmr/work/eval/{s}_sigma_boxes.npz", s=NMR_EVAL_SETS),
-        curves=[f"results/nmr/plots/train_{a}_stage{k}.csv" for a in NMR_ARCHS for k in range(NMR["network"]["stages"])]
+        curves=[
+            f"results/nmr/plots/train_{a}_stage{k}.csv"
+            for a in NMR_ARCHS
+            for k in range(NMR["network"]["stages"])
+        ]
         + expand("results/nmr/plots/train_sigma_{m}.csv", m=NMR_SIGMA),
         parent=NMR_PARENT,
     output:
@@ -229,14 +248,14 @@ rule nmr_summary:
             labels={"figure": "Figure 2c: predicted uncertainty", "set": "all sets"},
         ),
         report="results/nmr/tables/report.md",
-    params:
-        options=NMR,
     log:
         "logs/nmr/summary.log",
     benchmark:
         "results/benchmarks/nmr/summary.tsv"
     conda:
         TF_ENV
+    params:
+        options=NMR,
     script:
         "../../scripts/nmr_summary.py"
 

@@ -5,10 +5,24 @@ from reproflow.relu import plan
 
 RELU = config["relu"]
 RELU_JOB = "results/relu/work/{protocol}/{dataset}/{model}-{head}/seed{seed}"
-RELU_DATA_OPTIONS = ["test_fraction", "split_seed", "pca_components", "drop_first_train"]
+RELU_DATA_OPTIONS = [
+    "test_fraction",
+    "split_seed",
+    "pca_components",
+    "drop_first_train",
+]
 RELU_TRAIN_OPTIONS = [
-    "folds", "epochs", "batch_size", "learning_rate", "dropout", "ffnn_hidden",
-    "wdbc_hidden", "pca_components", "paper_cv_seed", "drop_first_train", "clean_cv",
+    "folds",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "dropout",
+    "ffnn_hidden",
+    "wdbc_hidden",
+    "pca_components",
+    "paper_cv_seed",
+    "drop_first_train",
+    "clean_cv",
 ]
 RELU_REPORT = {"category": "Study 2: ReLU classifier"}
 
@@ -36,8 +50,6 @@ rule relu_data:
     output:
         npz="results/relu/work/data/{protocol}/{dataset}.npz",
         meta="results/relu/work/data/{protocol}/{dataset}.json",
-    params:
-        options={key: RELU[key] for key in RELU_DATA_OPTIONS},
     log:
         "logs/relu/data/{protocol}/{dataset}.log",
     benchmark:
@@ -47,6 +59,8 @@ rule relu_data:
         dataset=RELU_WILDCARDS["dataset"],
     conda:
         ENV
+    params:
+        options={key: RELU[key] for key in RELU_DATA_OPTIONS},
     script:
         "../../scripts/relu_data.py"
 
@@ -75,9 +89,6 @@ rule relu_train:
         ),
         model=f"{RELU_JOB}/model.keras",
         curves="results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv",
-    params:
-        options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
-    threads: RELU["threads"]
     log:
         "logs/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.log",
     benchmark:
@@ -86,6 +97,9 @@ rule relu_train:
         **RELU_WILDCARDS,
     conda:
         TF_ENV
+    threads: RELU["threads"]
+    params:
+        options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
     script:
         "../../scripts/relu_train.py"
 
@@ -93,7 +107,9 @@ rule relu_train:
 rule relu_summary:
     input:
         jobs=expand(
-            f"{RELU_JOB}/metrics.json", zip, **plan.job_columns(RELU, config["protocols"])
+            f"{RELU_JOB}/metrics.json",
+            zip,
+            **plan.job_columns(RELU, config["protocols"]),
         ),
         parent="results/relu/mlflow_parent_run.json",
     output:
@@ -121,13 +137,13 @@ rule relu_summary:
             labels={"table": "per-fold accuracy and loss (Tables 5, 8)"},
             **RELU_REPORT,
         ),
-    params:
-        protocols=config["protocols"],
     log:
         "logs/relu/summary.log",
     benchmark:
         "results/benchmarks/relu/summary.tsv"
     conda:
         ENV
+    params:
+        protocols=config["protocols"],
     script:
         "../../scripts/relu_summary.py"

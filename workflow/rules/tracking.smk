@@ -21,14 +21,14 @@ rule mlflow_parent:
         ancient(rules.mlflow_store.output),
     output:
         "results/{study}/mlflow_parent_run.json",
-    params:
-        # a new run name starts a new parent run (and reruns the study)
-        run_name=config["run_name"],
     log:
         "logs/mlflow/{study}_parent.log",
     benchmark:
         "results/benchmarks/mlflow/{study}_parent.tsv"
     conda:
         ENV
+    params:
+        # a new run name starts a new parent run (and reruns the study)
+        run_name=config["run_name"],
     script:
         "../../scripts/mlflow_parent.py"

@@ -29,7 +29,7 @@ from reproflow.outputs import write_text  # noqa: E402
 from reproflow.ids.evaluate import rates, write_rows  # noqa: E402
 from reproflow.ids.kyoto import open_npz  # noqa: E402
 from reproflow.ids.predict import save_model_dir  # noqa: E402
-from reproflow.ids.train import evaluate_set, train_arm  # noqa: E402
+from reproflow.ids.train import evaluate_set, one_hot_bins, train_arm  # noqa: E402
 
 log = logging.getLogger(__name__)
 STUDY = "ids"
@@ -86,6 +86,16 @@ def _summed_test(history: list[dict[str, Any]]) -> dict[str, Any]:
     return {**counts, **rates(counts), "passes": len(history)}
 
 
+# The arms optimise different losses: MLflow keys name the kind, so one name is one quantity.
+LOSS_KINDS = {"gru_svm": "svm_hinge", "gru_softmax": "cross_entropy"}
+COUNTS = ("tp", "fp", "tn", "fn")
+
+
+def named_losses(metrics: Mapping[str, float], arm: str) -> dict[str, float]:
+    """`*_loss` keys renamed `*_loss_<kind>` (svm_hinge or cross_entropy)."""
+    return {f"{key}_{LOSS_KINDS[arm]}" if key.endswith("_loss") else key: value for key, value in metrics.items()}
+
+
 def train_job(
     *, data: str, info: str, parent: str, out: Mapping[str, str], protocol: str, feature_set: str,
     arm: str, seed: int, purpose: str, options: Mapping[str, Any], config_hash: str, rule: str,
@@ -112,11 +122,15 @@ def train_job(
                  "data_source": meta["source_label"]})
     run_name = f"{protocol}/{feature_set}/{arm}/seed{seed}" + (f"/lr{hp['learning_rate']:g}" if purpose == "search" else "")
     with tracking.job_run(STUDY, parent, run_name, tags) as run:
+        applies = {k: v for k, v in hp.items() if k != "svm_c" or arm == "gru_svm"}  # C is the SVM head's
         run.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
-                       "purpose": purpose, **hp, "n_train": len(y_fit), "data_source": meta["source_label"],
-                       **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
+                       "purpose": purpose, **applies, "n_train": len(y_fit), "data_source": meta["source_label"],
+                       "loss_kind": LOSS_KINDS[arm], **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
+        run.log_dataset(meta["source"], meta["data_sha256"], data)
         model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
-                                      backup_dir=backup_dir, sink=run.log_metrics, label=f"{rule} {run_name}", **hp)
+                                      backup_dir=backup_dir, label=f"{rule} {run_name}",
+                                      sink=lambda metrics, step: run.log_metrics(named_losses(metrics, arm), step),
+                                      **hp)
         name, (x_eval, y_eval) = next(iter(eval_sets.items()))
         started = time.perf_counter()
         final = evaluate_set(model, x_eval, y_eval, arm, hp["svm_c"], hp["batch_size"])
@@ -134,10 +148,15 @@ def train_job(
                 "arm": arm, "protocol": protocol, "feature_set": feature_set, "features": meta["features"],
                 "seed": seed, "source_label": meta["source_label"], "learning_rate": hp["learning_rate"]})
             run.log_artifacts(out["model_dir"], "model")
+            run.log_keras_model(Path(out["model_dir"]) / "model.keras", one_hot_bins(x_eval[:5]),
+                                modules=("reproflow.ids.models",))
+            # the report's test counts (summed over the per-epoch passes), under the same numbers
+            run.log_metrics({f"summed_test_{k}": float(summary["test_summed_over_epochs"][k]) for k in COUNTS})
         write_rows(history, out["history"], inputs=[data, info])
         write_text(out["metrics"], json.dumps(summary, indent=2), [data, info])
-        run.log_metrics({f"final_{name}_{k}": float(final[k]) for k in
-                        ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss") if np.isfinite(final[k])})
+        run.log_metrics(named_losses({f"final_{name}_{k}": float(final[k]) for k in
+                                      ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss", *COUNTS)
+                                      if np.isfinite(final[k])}, arm))
         run.log_artifact(out["history"])
         run.log_artifact(out["metrics"])
     shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh

@@ -47,6 +47,19 @@ def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: s
     return summary
 
 
+def summary_metrics(tables: Mapping[str, Any]) -> dict[str, float]:
+    """clean_<features>_<model>_<metric>_{mean,sd} and paper_<model>_<parameter> (Table 3)."""
+    values = {}
+    for row in tables.get("clean", []):
+        name = f"clean_{row['feature_set']}_{row['model']}".replace(" ", "_").replace("-", "_")
+        values.update({f"{name}_{k}": float(v) for k, v in row.items()
+                       if k.endswith(("_mean", "_sd")) and v is not None and np.isfinite(v)})
+    for row in tables.get("table3", []):
+        if isinstance(row["ours"], (int, float)):
+            values[f"paper_{row['model']}_{row['parameter']}".replace("-", "_")] = float(row["ours"])
+    return values
+
+
 def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str], parent: str,
                 out: Mapping[str, str], source: str, config_hash: str, rule: str) -> dict[str, Any]:
     """Write the study's tables and metrics.json, log them, then end the parent run."""
@@ -55,16 +68,13 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
     tags["data_source"] = label
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
         metrics = summarise(finals=finals, datasets=datasets, baselines=baselines, out=out, source_label=label)
-        for row in metrics["tables"].get("clean", []):
-            name = f"clean_{row['feature_set']}_{row['model']}".replace(" ", "_").replace("-", "_")
-            run.log_metrics({f"{name}_{k}": float(v) for k, v in row.items()
-                            if k.endswith(("_mean", "_sd")) and v is not None and np.isfinite(v)})
-        for row in metrics["tables"].get("table3", []):
-            if isinstance(row["ours"], (int, float)):
-                run.log_metric(f"paper_{row['model']}_{row['parameter']}".replace("-", "_"), float(row["ours"]))
-        for key, path in out.items():
-            run.log_artifact(path, "figures" if key.startswith("fig") else "tables")
-    tracking.end_job_parent(parent, tags)
+        values = summary_metrics(metrics["tables"])
+        run.log_metrics(values)
+        folders = {path: "figures" if key.startswith("fig") else "tables" for key, path in out.items()}
+        for path, folder in folders.items():
+            run.log_artifact(path, folder)
+    # the parent run carries the study's summary too: what the UI shows first
+    tracking.end_job_parent(parent, tags, values, folders)
     headline("test accuracy (%s data): %s; table in %s", label,
              ", ".join(f"{row['model']} {row['protocol']} {row['ours']}%" for row in metrics["headline"]
                        if row["features"] != "without the 3 detection columns")[:300], out["summary_html"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reproflow.errors import ReproflowError
 from reproflow.nmr import ve
-from reproflow.outputs import atomic_output, check_output_path
+from reproflow.outputs import atomic_output, check_finite, check_output_path
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,19 @@ def process_command(args: argparse.Namespace) -> None:
         log.info("wrote %s (%s, %d x %d)", path, name, *spectra[name].shape)
 
 
+def _iterations(text: str) -> int:
+    from reproflow.nmr.cli import iterations_option  # cli imports this module
+
+    return iterations_option(text)
+
+
 def register_quality(commands: argparse._SubParsersAction) -> None:
     quality = commands.add_parser(
         "quality", help="the reference-free quality score pSQ of a reconstruction (lower is better)",
         description="pSQ: the median predicted uncertainty sigma / max(reconstruction) over the points above 1% "
         "of the maximum, from the uncertainty network of the method (trained on simulated spectra, shipped with "
-        "reproflow). Reconstructs --input with the method unless --reconstruction is given. Scale: README, "
-        "'pSQ scale'.")
+        "reproflow). Reconstructs --input with the method unless --reconstruction is given. What values mean: "
+        "docs/notes/nmr-psq-scale.md.")
     quality.add_argument("--input", required=True, help="the method's input: echo, anti-echo or NUS spectrum "
                          "(NMRPipe or Bruker processed data, as for reconstruct)")
     quality.add_argument("--method", required=True, choices=("network", "ist"))
@@ -89,23 +95,22 @@ def register_quality(commands: argparse._SubParsersAction) -> None:
     quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe)")
     quality.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
     quality.add_argument("--models", help="cascade folder for --method network (default: the shipped cascade)")
-    quality.add_argument("--iterations", type=int, default=200, help="CS-IST iterations (default 200)")
+    quality.add_argument("--iterations", type=_iterations, default=200, help="CS-IST iterations (default 200)")
     quality.set_defaults(func=quality_command)
 
 
 def quality_command(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from reproflow.nmr import cli, io, ist, numpy_net, score, shipped
+    from reproflow.nmr import cli, io, ist, numpy_net, score
 
     if args.sigma:
         check_output_path(args.sigma, [args.input, args.reconstruction], "sigma spectrum")
     if args.method == "network" and args.mode == "nus":
         raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
-    if args.iterations < 1:
-        raise ReproflowError(f"--iterations {args.iterations}: expected a positive number of CS-IST iterations")
     spectrum = io.read_spectrum(args.input)
     io.check_tileable(spectrum)  # sigma is predicted per 32 x 64 tile
+    cli.resolve_mode(spectrum, args.mode)  # data that contradict --mode are refused, as by reconstruct
     data = spectrum.data.astype(np.float64)
     if args.reconstruction:
         reconstruction = io.read_spectrum(args.reconstruction).data.astype(np.float64)
@@ -115,8 +120,8 @@ def quality_command(args: argparse.Namespace) -> None:
                                  "reconstruction of that input")
     elif args.method == "network":
         paths = cli.stage_paths(args.models)
-        reconstruction = numpy_net.cascade([numpy_net.load(p) for p in paths], data, args.mode,
-                                           shipped.damping(paths[0].parent))
+        reconstruction = numpy_net.cascade([cli.load_network(p, sigma=False) for p in paths], data, args.mode,
+                                           cli.cascade_damping(paths[0].parent, None))
     else:
         if args.mode == "nus" and not args.schedule:
             raise ReproflowError("--mode nus needs --schedule FILE (sampled t1 increments)")
@@ -126,8 +131,8 @@ def quality_command(args: argparse.Namespace) -> None:
         raise ReproflowError(f"{args.reconstruction or args.input}: the reconstruction has no positive maximum; "
                              "pSQ is relative to it")
     key = score.sigma_key(args.method, args.mode)
-    network = numpy_net.load(cli.sigma_path(args.sigma_model, key))
-    sigma = score.sigma_spectrum(network, data, args.mode)
+    network = cli.load_network(cli.sigma_path(args.sigma_model, key), sigma=True)
+    sigma = check_finite(score.sigma_spectrum(network, data, args.mode), f"the sigma spectrum of {args.input}")
     value, points = score.psq(sigma, reconstruction)
     print(f"pSQ {value:.3e} ({args.method} {args.mode}, uncertainty network {key}; median sigma / max over "
           f"{points} points; lower is better)")

@@ -390,9 +390,11 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
         write_text(out["summary_html"], report.html(summary), sources)
         for path in (out["metrics"], out["table"], out["report"], out["summary_html"]):
             run.log_artifact(path)
-        run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
+        values = {f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()}
+        run.log_metrics(values)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, protocol=PROTOCOL)
-    tracking.end_job_parent(parent, tags)
+    # the parent run carries the study's summary too: what the UI shows first
+    tracking.end_job_parent(parent, tags, values, {path: "summary" for path in (out["table"], out["summary_html"])})
     primary = "malt1" if "malt1" in tables else next(iter(tables))
     headline("%s: network echo r %.4f, CS-IST echo r %.4f (paper, MALT1: 0.9865, 0.9630); table in %s", primary,
              tables[primary]["network_echo"]["r"], tables[primary]["ist_echo"]["r"], out["summary_html"])

@@ -21,8 +21,11 @@ from keras import layers, ops
 
 from reproflow.errors import ReproflowError
 from reproflow.nmr import tiling
-from reproflow.nmr.tiling import (EPS, MARGIN, TILE_IN, TILE_OUT, check_shape, damping, tile_norms,  # noqa: F401
-                                  tiles, untile, wrap_pad)
+
+# the tiling lives in the keras-free reproflow.nmr.tiling; re-exported for callers of models
+EPS, MARGIN, TILE_IN, TILE_OUT = tiling.EPS, tiling.MARGIN, tiling.TILE_IN, tiling.TILE_OUT
+check_shape, damping, tile_norms, tiles, untile, wrap_pad = (
+    tiling.check_shape, tiling.damping, tiling.tile_norms, tiling.tiles, tiling.untile, tiling.wrap_pad)
 
 DILATIONS = ((2, 4), (4, 8), (8, 16))
 ARCHITECTURES = ("wnn", "wnn_bf")

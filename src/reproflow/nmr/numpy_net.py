@@ -13,15 +13,21 @@ use it.
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
 
 from reproflow.errors import ReproflowError
 from reproflow.nmr import tiling
+
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -100,23 +106,33 @@ def load(path: str | Path) -> Network:
 def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 32) -> np.ndarray:
     """Unpadded dilated convolution, channels first: (Cin, H, W) -> (Cout, H',
     W'). A block of output rows at a time, its kernel taps gathered one under
-    the other (im2col) for one (Cout x taps*Cin) @ (taps*Cin x rows*W') product."""
+    the other (im2col) for one (Cout x taps*Cin) @ (taps*Cin x rows*W')
+    product; the blocks shared among one thread per core (the products are too
+    narrow for BLAS to use more than one)."""
     kh, kw, cin, cout = conv.kernel.shape
     dh, dw = conv.dilation
     height, width = x.shape[1] - dh * (kh - 1), x.shape[2] - dw * (kw - 1)
     taps = kh * kw
     kernel = np.ascontiguousarray(conv.kernel.reshape(taps, cin, cout).transpose(2, 0, 1).reshape(cout, taps * cin))
     out = np.empty((cout, height, width), np.float32)
-    columns = np.empty((taps * cin, rows_per_block, width), np.float32)
-    for row in range(0, height, rows_per_block):
-        count = min(rows_per_block, height - row)
-        for i in range(kh):
-            for j in range(kw):
-                tap = i * kw + j
-                columns[tap * cin:(tap + 1) * cin, :count] = x[:, row + i * dh:row + i * dh + count,
-                                                               j * dw:j * dw + width]
-        block = kernel @ columns[:, :count].reshape(taps * cin, -1)
-        out[:, row:row + count] = block.reshape(cout, count, width)
+
+    def blocks(first: int, step: int) -> None:
+        columns = np.empty((taps * cin, rows_per_block, width), np.float32)
+        for row in range(first * rows_per_block, height, step * rows_per_block):
+            count = min(rows_per_block, height - row)
+            for i in range(kh):
+                for j in range(kw):
+                    tap = i * kw + j
+                    columns[tap * cin:(tap + 1) * cin, :count] = x[:, row + i * dh:row + i * dh + count,
+                                                                   j * dw:j * dw + width]
+            np.matmul(kernel, columns[:, :count].reshape(taps * cin, -1),
+                      out=out[:, row:row + count].reshape(cout, -1))
+
+    workers = min(THREADS, -(-height // rows_per_block))
+    if workers > 1:
+        list(_pool().map(blocks, range(workers), [workers] * workers))
+    else:
+        blocks(0, 1)
     if conv.bias is not None:
         out += conv.bias[:, None, None]
     if conv.relu:
@@ -124,11 +140,17 @@ def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 32) -> np.ndarray:
     return out
 
 
+@functools.cache
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="numpy_net")
+
+
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
     y = np.ascontiguousarray(x, dtype=np.float32)[None]
-    for conv in network.convs:
-        y = conv2d(y, conv)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):  # our threads, not BLAS's
+        for conv in network.convs:
+            y = conv2d(y, conv)
     y = y[0]
     return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else y
 

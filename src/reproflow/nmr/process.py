@@ -279,12 +279,13 @@ def echo_purity(half: np.ndarray) -> float:
     return inside / (inside + outside) if inside + outside > 0 else 0.0
 
 
-def process(raw: RawPairs, apod: Apodisation = Apodisation(), f1_sign: int = 1,
+def process(raw: RawPairs, apod: Apodisation | None = None, f1_sign: int = 1,
             phases: Phases | None = None) -> Processed:
     """The pure-absorption reference and the echo-only and anti-echo-only
     spectra of echo/anti-echo data (phases estimated when not given)."""
     if f1_sign not in (1, -1):
         raise ValueError(f"f1_sign must be +1 or -1, not {f1_sign!r}")
+    apod = apod or Apodisation()
     phases = phases or estimate_phases(raw, apod, f1_sign)
     fa, fb = direct(raw.first, apod, phases.f2), direct(raw.second, apod, phases.f2)
     first = indirect(f1_input(fa, f1_sign), apod, phases.f1).real

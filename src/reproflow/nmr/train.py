@@ -1,6 +1,7 @@
 """Training of the cascade stages and of the uncertainty networks: random
 63 x 127 tiles, per-tile normalisation, Adam with plateau decay, early
-stopping, resumable checkpoints and per-epoch metrics to a sink (MLflow)."""
+stopping, exactly resumable checkpoints (reproflow.resume) and per-epoch
+metrics to a sink (MLflow)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.nmr import models, ve
+from reproflow.resume import ArrayBatches, EpochCheckpoint, EpochSeeds, epoch_order
 
 Sink = Callable[[dict[str, float], int], None]
 log = logging.getLogger(__name__)
@@ -41,24 +43,6 @@ def sample_tiles(inputs: np.ndarray, targets: Sequence[np.ndarray], count: int,
     return x, y
 
 
-class EpochSink(keras.callbacks.Callback):
-    """Hands each epoch's losses and learning rate to `sink` and keeps them."""
-
-    def __init__(self, sink: Sink | None = None):
-        super().__init__()
-        self.sink = sink
-        self.rows: list[dict[str, float]] = []
-
-    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        row = {key: float(value) for key, value in (logs or {}).items()}
-        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        self.rows.append({"epoch": epoch, **row})
-        # to the job's log (named by the job), not Keras' progress line on the terminal
-        log.info("epoch %d: %s", epoch + 1, " ".join(f"{key}={value:.4g}" for key, value in row.items()))
-        if self.sink is not None:
-            self.sink(row, epoch)
-
-
 class FiniteLosses(keras.callbacks.Callback):
     """Stops training with an error naming the stage and epoch when a loss (or
     the learning rate) is NaN or infinite: a diverged network is never saved
@@ -79,28 +63,92 @@ class FiniteLosses(keras.callbacks.Callback):
         self.check(logs, f"epoch {epoch + 1}")
 
 
+class Schedule(keras.callbacks.Callback):
+    """ReduceLROnPlateau (factor, lr_patience, min_delta 0, min_lr 1e-6) and
+    EarlyStopping (patience) on val_loss, as Keras does them, with their
+    counters, the history and the best epoch's weights in `state`, which the
+    epoch checkpoint saves: a resumed job goes on with the same schedule."""
+
+    def __init__(self, options: Mapping[str, Any], folder: Path, state: dict[str, Any] | None,
+                 sink: Sink | None = None):
+        super().__init__()
+        self.factor, self.lr_patience = options.get("lr_factor", 0.8), options["lr_patience"]
+        self.patience, self.folder, self.sink = options["patience"], folder, sink
+        self.state = state or {"rows": [], "best": None, "best_weights": None, "wait": 0, "lr_wait": 0,
+                               "stopped": False}
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        # best weights the saved state no longer names (superseded after its checkpoint)
+        for old in self.folder.glob("best*.npz"):
+            if old.name != self.state["best_weights"]:
+                old.unlink()
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        state = self.state
+        row = {key: float(value) for key, value in (logs or {}).items()}
+        optimizer = self.model.optimizer
+        row["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        state["rows"].append({"epoch": epoch, **row})
+        current = row["val_loss"]
+        if state["best"] is None or current < state["best"]:
+            state["best"], state["wait"], state["lr_wait"] = current, 0, 0
+            name = f"best{epoch + 1}.npz"
+            self.folder.mkdir(parents=True, exist_ok=True)
+            np.savez(self.folder / name, *self.model.get_weights())
+            state["best_weights"] = name
+        else:
+            state["wait"] += 1
+            state["lr_wait"] += 1
+            if state["lr_wait"] >= self.lr_patience:
+                if row["learning_rate"] > 1e-6:
+                    optimizer.learning_rate.assign(max(row["learning_rate"] * self.factor, 1e-6))
+                state["lr_wait"] = 0
+            if state["wait"] >= self.patience and epoch > 0:
+                state["stopped"] = True
+        # to the job's log (named by the job), not Keras' progress line on the terminal
+        log.info("epoch %d: %s", epoch + 1, " ".join(f"{key}={value:.4g}" for key, value in row.items()))
+        if self.sink is not None:
+            self.sink(row, epoch)
+
+    def best_weights(self) -> list[np.ndarray]:
+        with np.load(self.folder / self.state["best_weights"], allow_pickle=False) as saved:
+            return [saved[f"arr_{k}"] for k in range(len(saved.files))]
+
+
 def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
         options: Mapping[str, Any], backup_dir: str | Path, loss: Any = "mse",
         sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
-        what: str = "training") -> list[dict[str, float]]:
-    """Adam, ReduceLROnPlateau(0.8), EarlyStopping (best weights back) and
-    BackupAndRestore, so a killed job resumes from its last epoch; `callbacks`
-    are added (e.g. a wall-time budget); a NaN loss stops it with an error
-    naming `what` (the stage) and the epoch."""
+        what: str = "training", seed: int = 0) -> list[dict[str, float]]:
+    """Adam with plateau decay and early stopping (best weights back), one
+    `fit` per epoch on that epoch's batch order from (seed, epoch), each
+    epoch checkpointed with the schedule's state (reproflow.resume): a killed
+    job rerun ends with the weights and history of an uninterrupted run, also
+    when it was killed after its last epoch. `callbacks` are added (e.g. a
+    wall-time budget, which may set `model.stop_training`); a NaN loss stops
+    it with an error naming `what` (the stage) and the epoch."""
     model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"]), loss=loss)
-    epochs = EpochSink(sink)
-    callbacks = [
-        FiniteLosses(what),
-        *callbacks,
-        keras.callbacks.BackupAndRestore(str(backup_dir)),
-        keras.callbacks.ReduceLROnPlateau(factor=options.get("lr_factor", 0.8),
-                                          patience=options["lr_patience"], min_delta=0.0, min_lr=1e-6),
-        keras.callbacks.EarlyStopping(patience=options["patience"], restore_best_weights=True),
-        epochs,
-    ]
-    model.fit(*train, validation_data=val, epochs=options["epochs"], batch_size=options["batch_size"],
-              callbacks=callbacks, verbose=0)
-    return epochs.rows
+    folder = Path(backup_dir)
+    checkpoint = EpochCheckpoint(folder / "checkpoint")
+    done = checkpoint.restore(model)
+    schedule = Schedule(options, folder, checkpoint.extra_state, sink)
+    checkpoint.extra = lambda: schedule.state
+    if done:
+        model.optimizer.learning_rate.assign(schedule.state["rows"][-1]["learning_rate"])
+        log.info("resuming after epoch %d of %d from %s", done, options["epochs"], checkpoint.folder)
+    # the finiteness check first: a diverged epoch is never kept
+    epoch_callbacks = [FiniteLosses(what), *callbacks, EpochSeeds(seed), schedule, checkpoint]
+    x, y = train
+    for epoch in range(done, options["epochs"]):
+        if schedule.state["stopped"]:
+            break
+        batches = ArrayBatches(x, y, options["batch_size"], epoch_order(len(x), seed, epoch))
+        model.fit(batches, validation_data=val, validation_batch_size=options["batch_size"], initial_epoch=epoch,
+                  epochs=epoch + 1, callbacks=epoch_callbacks, shuffle=False, verbose=0)
+        if model.stop_training:
+            break
+    if schedule.state["best_weights"] is not None:
+        model.set_weights(schedule.best_weights())
+    return schedule.state["rows"]
 
 
 def echo_pairs(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -119,11 +167,28 @@ def stage_inputs(previous: Sequence[keras.Model], echoes: np.ndarray, damping_ba
     return np.stack([models.cascade(previous, e, "echo", damping_base) for e in echoes]).astype(np.float32)
 
 
+def whole_spectra(inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wrap-padded whole spectra (n, N1 + 31, N2 + 63, 1) and their targets
+    (n, N1, N2, 1), each pair divided by the norm of a 63 x 127 window of the
+    input's mean energy, so values are of the tiles' size."""
+    x = np.stack([models.wrap_pad(s) for s in inputs])[..., None]
+    scale = np.sqrt(np.mean(np.square(inputs, dtype=np.float64), axis=(1, 2)) * np.prod(models.TILE_IN))
+    scale = scale[:, None, None, None] + models.EPS
+    return (x / scale).astype(np.float32), (targets[..., None] / scale).astype(np.float32)
+
+
 def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mapping[str, np.ndarray],
                 val: Mapping[str, np.ndarray], options: Mapping[str, Any], backup_dir: str | Path,
                 seed: int, sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = ()
                 ) -> tuple[keras.Model, list[dict[str, float]]]:
-    """Train cascade stage len(previous) on the outputs of the earlier stages."""
+    """Train cascade stage len(previous) on the outputs of the earlier stages:
+    on random tiles (`fit: tiles`, the default), or fully convolutionally on
+    the wrap-padded whole spectra (`fit: whole`, bias-free networks only: for
+    them one pass over the padded spectrum is the tiled network)."""
+    whole = options.get("fit", "tiles") == "whole"
+    if whole and architecture != "wnn_bf":
+        raise ReproflowError(f"nmr.network.fit: 'whole' trains bias-free networks only, not {architecture!r}; "
+                             "expected architectures [wnn_bf] or fit: tiles")
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
     previous = models.prepare(previous)  # once for all spectra of both sets, not per spectrum
@@ -131,10 +196,11 @@ def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mappi
     sets = []
     for arrays, count in ((train, options["tiles"]), (val, options["val_tiles"])):
         echoes, references = echo_pairs(arrays)
-        sets.append(sample_tiles(stage_inputs(previous, echoes, damping_base), [references], count, rng))
-    model = models.wnn2d(architecture, options["width"])
+        inputs = stage_inputs(previous, echoes, damping_base)
+        sets.append(whole_spectra(inputs, references) if whole else sample_tiles(inputs, [references], count, rng))
+    model = models.wnn2d(architecture, options["width"], tiled_input=not whole)
     history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink, callbacks=callbacks,
-                  what=f"training of cascade stage {len(previous)} ({architecture})")
+                  what=f"training of cascade stage {len(previous)} ({architecture})", seed=seed)
     return model, history
 
 
@@ -149,5 +215,5 @@ def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np
     val_set = sample_tiles(val[0], [val[1], val[2]], options["val_tiles"], rng)
     model = models.uncertainty_net(options["width"])
     history = fit(model, train_set, val_set, options, backup_dir, loss=models.gaussian_nll, sink=sink,
-                  what="training of the uncertainty network")
+                  what="training of the uncertainty network", seed=seed)
     return model, history

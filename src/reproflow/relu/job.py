@@ -25,6 +25,19 @@ STUDY = "relu"
 TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves")
 
 
+def applicable_params(dataset: str, protocol: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings that apply to this job only: PCA on the image data sets,
+    the dropped rows and the fixed CV seed in the paper protocol."""
+    params: dict[str, Any] = {"hidden": options["wdbc_hidden"] if dataset == "wdbc" else options["ffnn_hidden"]}
+    if dataset != "wdbc":
+        params["pca_components"] = options["pca_components"]
+    if protocol == "paper":
+        params["paper_cv_seed"] = options["paper_cv_seed"]
+        if dataset != "wdbc":
+            params["drop_first_train"] = options["drop_first_train"]
+    return params
+
+
 def train_job(
     *, npz: str, meta: str, parent: str, out: Mapping[str, str], dataset: str, model: str,
     head: str, protocol: str, seed: int, options: Mapping[str, Any], config_hash: str, rule: str,
@@ -43,10 +56,11 @@ def train_job(
         run.log_params({
             "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
             "cv": cv_note(protocol, options), "n_train": info["n_train"], "n_test": info["n_test"],
-            **{k: options[k] for k in ("folds", "epochs", "batch_size", "learning_rate", "dropout",
-                                        "pca_components", "paper_cv_seed", "drop_first_train")},
-            "hidden": options["wdbc_hidden"] if dataset == "wdbc" else options["ffnn_hidden"],
+            **{k: options[k] for k in ("folds", "epochs", "batch_size", "learning_rate", "dropout")},
+            **applicable_params(dataset, protocol, options),
         })
+        for name, sha256 in sorted(info["sha256"].items()):
+            run.log_dataset(name, sha256, npz)
         final, folds, history, key = run_job(
             arrays, info["n_classes"], dataset=dataset, model=model, head=head,
             protocol=protocol, seed=seed, options=options, sink=run.log_metrics,
@@ -89,6 +103,7 @@ def train_job(
         plt.close(figure)
         for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
             run.log_artifact(out[key])
+        run.log_keras_model(out["model"], x_test[:5], modules=("reproflow.relu.models",))
     cv = "no cv" if not folds else f"cv {summary['cv_accuracy_mean']:.4f} +- {summary['cv_accuracy_sd']:.4f}"
     headline("%s, test accuracy %.4f, %d all-zero output rows, dead head units: %s",
              cv, test["accuracy"], zero_rows,

@@ -17,6 +17,17 @@ from reproflow.relu.report import PROTOCOL_NOTE
 STUDY = "relu"
 
 
+def summary_metrics(summary: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """<protocol>.<dataset>.<model>-<head>.{cv,test}_accuracy_mean of each summary row."""
+    metrics = {}
+    for row in summary:
+        name = f"{row['protocol']}.{row['dataset']}.{row['model']}-{row['head']}"
+        if row["cv_accuracy_mean"] is not None:
+            metrics[f"{name}.cv_accuracy_mean"] = row["cv_accuracy_mean"]
+        metrics[f"{name}.test_accuracy_mean"] = row["test_accuracy_mean"]
+    return metrics
+
+
 def summarize(
     *, jobs: Sequence[str], parent: str, out: Mapping[str, str], protocols: Sequence[str],
     config_hash: str, rule: str,
@@ -44,15 +55,13 @@ def summarize(
         folds.to_csv(tmp, index=False)
     write_text(out["folds_html"], report.folds_html(folds), inputs)
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
+    metrics = summary_metrics(summary)
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
-        for row in summary:
-            name = f"{row['protocol']}.{row['dataset']}.{row['model']}-{row['head']}"
-            if row["cv_accuracy_mean"] is not None:
-                run.log_metrics({f"{name}.cv_accuracy_mean": row["cv_accuracy_mean"]})
-            run.log_metrics({f"{name}.test_accuracy_mean": row["test_accuracy_mean"]})
+        run.log_metrics(metrics)
         for path in out.values():
             run.log_artifact(path)
-    tracking.end_job_parent(parent, tags)
+    # the parent run carries the study's summary too: what the UI shows first
+    tracking.end_job_parent(parent, tags, metrics, {path: "summary" for path in out.values()})
     first = headline[0]
     say("%d rows beside the paper in %s; first: %s %s-%s, %s protocol, test accuracy %s%% (paper %s)", len(headline),
         out["summary_html"], first["dataset"], first["model"], first["head"], first["protocol"], first["ours"],

@@ -38,12 +38,14 @@ class FoldResult:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Collects each epoch's metrics and hands them to `sink` at a global step."""
+    """Collects each epoch's metrics and hands them to `sink` at a global step
+    (epochs counted across the folds and the final model), with the fold as
+    the metric `fold` (0: the final model): the same names in both protocols."""
 
     def __init__(self, history: list[dict[str, Any]], fold: int, step_offset: int,
-                 prefix: str = "", sink: Sink | None = None) -> None:
+                 sink: Sink | None = None) -> None:
         super().__init__()
-        self.history, self.fold, self.offset, self.prefix, self.sink = history, fold, step_offset, prefix, sink
+        self.history, self.fold, self.offset, self.sink = history, fold, step_offset, sink
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         metrics = {key: float(value) for key, value in (logs or {}).items()}
@@ -52,7 +54,7 @@ class EpochLog(keras.callbacks.Callback):
         log.info("fold %s epoch %d: %s", self.fold, epoch + 1,
                  " ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
         if self.sink:
-            self.sink({f"{self.prefix}{key}": value for key, value in metrics.items()}, step)
+            self.sink({**metrics, "fold": float(self.fold)}, step)
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -128,12 +130,12 @@ def clean_cv(
         fitted = model.fit(x[train], targets[train], validation_data=(x[val], targets[val]),
                            epochs=epochs, batch_size=batch_size, verbose=0,
                            callbacks=[StopOnNonFinite(f"{job}, fold {fold}"),
-                                      EpochLog(history, fold, 0, prefix=f"fold{fold}.", sink=sink)])
+                                      EpochLog(history, fold, (fold - 1) * epochs, sink=sink)])
         loss, accuracy = _fold_score(model, fitted, x[val], targets[val], batch_size)
         results.append(FoldResult(fold, loss, accuracy, len(train), len(val)))
     final = build()
     final.fit(x, targets, epochs=epochs, batch_size=batch_size, verbose=0,
-              callbacks=[StopOnNonFinite(f"{job}, final model"), EpochLog(history, 0, 0, prefix="final.", sink=sink)])
+              callbacks=[StopOnNonFinite(f"{job}, final model"), EpochLog(history, 0, folds * epochs, sink=sink)])
     return final, results, history
 
 
