@@ -60,8 +60,3 @@ def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path, fields: Sequ
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-
-
-def read_rows(path: str | Path) -> list[dict[str, str]]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))

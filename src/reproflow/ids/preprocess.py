@@ -65,48 +65,68 @@ def attack_labels(label: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------- step 1
 
 
-def _value_counts(values: np.ndarray, groups: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each row group's distinct values and their counts."""
-    if values.dtype.kind != "U":      # numbers: a sort per group is cheaper than return_inverse
-        return {group: tuple(np.unique(values[mask], return_counts=True)) for group, mask in groups.items()}
-    unique, inverse = np.unique(values, return_inverse=True)     # strings sort slowly: once
-    out = {}
-    for group, mask in groups.items():
-        counts = np.bincount(inverse[mask], minlength=len(unique))
-        out[group] = unique[counts > 0], counts[counts > 0]
-    return out
+def _distinct(ordered: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted column and how often each occurs (`counts`:
+    each element's count, else 1)."""
+    if not len(ordered):
+        return ordered, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    if counts is None:
+        return ordered[starts], np.diff(np.append(starts, len(ordered))).astype(np.int64)
+    return ordered[starts], np.add.reduceat(counts, starts).astype(np.int64)
 
 
-def partial_stats(columns: Columns, groups: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Value counts of every scaled/encoded column, for each row group (boolean mask)."""
+def _split_counts(values: np.ndarray, split: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Value counts of a column in split 0 and in split 1 without a sort, when every
+    value is exactly k or k/100 for a small k (ports, counts, rates): a bincount of k;
+    None for other columns."""
+    for scale in (1.0, 100.0):
+        codes = np.rint(values * scale)
+        width = int(codes.max(initial=0)) + 1
+        if width <= 1 << 21 and codes.min(initial=0) >= 0 and np.array_equal(codes / scale, values):
+            table = np.bincount(codes.astype(np.int64) + split * width, minlength=2 * width).reshape(2, width)
+            distinct = [np.flatnonzero(row) for row in table]
+            return [(k / scale, row[k]) for k, row in zip(distinct, table)]
+    return None
+
+
+def partial_stats(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
+    """Value counts of every scaled/encoded column (sorted values, int64 counts) in each
+    row group a day contributes: paper_train (split 0), paper_test (split 1) and all."""
+    masks = {"paper_train": split == 0, "paper_test": split == 1}
     out: dict[str, np.ndarray] = {}
-    for group, mask in groups.items():
+    for group, mask in [*masks.items(), ("all", np.ones(len(split), bool))]:
         out[f"{group}/n"] = np.array(int(mask.sum()))
         out[f"{group}/attack"] = np.array(int(attack_labels(columns.label[mask]).sum()))
-    named = [(name, columns.numeric[:, j]) for j, name in enumerate(NUMERIC)]
-    for name, values in named + [(name, getattr(columns, name)) for name in CATEGORICAL]:
-        for group, (unique, counts) in _value_counts(values, groups).items():
+    codes = split.astype(np.int64)
+    for j, name in enumerate(NUMERIC):
+        values = columns.numeric[:, j]
+        tables = (_split_counts(values, codes)
+                  or [_distinct(np.sort(values[mask])) for mask in masks.values()])
+        # `all` is the union of the two splits' tables: a merge of distinct values
+        for group, (unique, counts) in zip((*masks, "all"), (*tables, _merge(tables))):
             out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique, counts.astype(np.int64)
+    for name in CATEGORICAL:    # strings sort slowly: once, then counted per split
+        unique, inverse = np.unique(getattr(columns, name), return_inverse=True)
+        for group, mask in [*masks.items(), ("all", None)]:
+            counts = np.bincount(inverse if mask is None else inverse[mask], minlength=len(unique))
+            out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique[counts > 0], counts[counts > 0]
     return out
-
-
-def day_groups(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
-    """The row groups whose statistics a day contributes: paper train/test and all rows."""
-    return {"paper_train": split == 0, "paper_test": split == 1, "all": np.ones(len(split), bool)}
 
 
 # ----------------------------------------------------------------- step 2
 
 
 def _merge(tables: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Sum the days' value-count tables: one sort of all of them (merging day by day
-    re-sorted the growing table each time: quadratic in the number of days)."""
+    """Sum value-count tables (the days', or two splits'). Each is sorted, so a stable
+    sort of them all merges runs, in about linear time (merging day by day re-sorted the
+    growing table each time: quadratic in the number of days)."""
     tables = list(tables)
     if not tables:
         raise ReproflowError("fit: no days to fit on")
-    values, inverse = np.unique(np.concatenate([v for v, _ in tables]), return_inverse=True)
-    counts = np.bincount(inverse, weights=np.concatenate([c for _, c in tables]), minlength=len(values))
-    return values, counts.astype(np.int64)
+    values = np.concatenate([v for v, _ in tables])
+    order = np.argsort(values, kind="stable")
+    return _distinct(values[order], np.concatenate([c for _, c in tables])[order])
 
 
 def weighted_quantiles(values: np.ndarray, counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share
     columns.save(out["columns"], inputs)
     # stored, not deflated: read once, by the fit, the one job no other job overlaps
     save_npz(out["stats"], compress=False, inputs=inputs,
-             **pp.partial_stats(columns, pp.day_groups(columns, split)))
+             **pp.partial_stats(columns, split))
     info = {"day": day, "file": str(path), "sha256": digest.hexdigest(), "lines": n_lines,
             "records": len(columns), "rejected": rejects.n_rejected, "reject_reasons": dict(rejects.reasons),
             "attack": int(pp.attack_labels(columns.label).sum())}
