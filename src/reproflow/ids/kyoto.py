@@ -9,8 +9,9 @@ when the share of rejects passes the configured threshold.
 
 What a field may hold is written once, in `NUMBER_RULES` (the numeric
 fields: format, largest value) and `parse_fields` (the others); the
-fast path (pyarrow's CSV reader and compute functions) and the per-line
-parser both read them, and the per-line parser alone gives a reject's reason. A line is never
+fast path (`kyoto_arrow`: pyarrow's CSV reader and compute functions) and
+the per-line parser here both read them, and the per-line parser alone gives
+a reject's reason. A line is never
 held whole beyond `MAX_LINE_BYTES`, and characters a record cannot hold (a
 byte-order mark, CR inside a line, NUL, invisible format characters, UTF-16
 text) are rejected with a reason that names them.
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import ipaddress
-import os
 import re
 import unicodedata
 import zipfile
@@ -29,15 +29,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-from pyarrow import csv as pa_csv
 
 from reproflow.errors import ReproflowError
 from reproflow.outputs import atomic_output, check_finite
+
+if TYPE_CHECKING:
+    from reproflow.ids.kyoto_arrow import BlockParser
 
 FIELDS = (
     "duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_rate",
@@ -352,255 +352,21 @@ def _parse_line(source: str, number: int, raw: bytes, rejects: RejectLog) -> tup
         return None
 
 
-# ---------------------------------------------------------------- fast path
-# A block of lines is read by pyarrow's CSV reader: every line of printable
-# ASCII with exactly 23 tabs, all 24 columns as strings, then checked column by
-# column with pyarrow.compute against the same rules as parse_fields (numbers:
-# each NumberRule's pattern and largest value; start_time: _TIME; string fields
-# through their distinct values and the same checks as parse_fields). A line
-# any check does not accept is not rejected here: it goes through
-# `_parse_line`, which rejects it with its reason (or accepts it, e.g. a valid
-# non-ASCII detection name), so records and rejects are exactly those of
-# parsing line by line. Numbers are exact: Arrow's string-to-double cast is
-# correctly rounded, as float(text) is; a number of more than _MAX_DIGITS
-# characters takes the slow path (so the cast never overflows).
-
-CHUNK_BYTES = 8 << 20
-_MAX_DIGITS = 20
-# one thread: a day's job is one of `--cores` jobs, and a thread pool's stacks would count
-# against an address-space cap (the predict command shares its process with TensorFlow)
-_READ = pa_csv.ReadOptions(column_names=list(FIELDS), use_threads=False)
-# pyarrow's default allocator (mimalloc) reserves about 1 GiB of address space at its
-# first use, which an address-space cap (ulimit -v, RLIMIT_AS: the hostile-input
-# checks run under 1.5 GiB) counts in full; the C library's allocator reserves none
-if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-    pa.set_memory_pool(pa.system_memory_pool())
-_PARSE = pa_csv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, double_quote=False,
-                             newlines_in_values=False, ignore_empty_lines=False)
-_CONVERT = pa_csv.ConvertOptions(column_types={name: pa.string() for name in FIELDS}, check_utf8=False,
-                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
+CHUNK_BYTES = 8 << 20     # a block of lines read and checked at once (kyoto_arrow)
 
 
-def _valid_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+def _block_parser(source: str, rejects: RejectLog) -> BlockParser:
+    """The fast path's parser. Imported here, not above: pyarrow and its compute
+    functions are a tenth of a second to import, which the jobs that only read
+    columns (transform, fit, training) need not pay."""
+    from reproflow.ids.kyoto_arrow import BlockParser
 
-
-_STRING_CHECKS: dict[str, Callable[[str], bool]] = {
-    "service": lambda text: _SERVICE.fullmatch(text) is not None,
-    "flag": FLAGS.__contains__, "protocol": PROTOCOLS.__contains__,
-    "detection": lambda text: _DETECTION.fullmatch(text) is not None,
-    "label": LABELS.__contains__, "ip": _valid_ip,
-}
-
-
-def _numpy(array: pa.Array) -> np.ndarray:
-    """A null-free numeric or boolean pyarrow array as numpy, read from its buffers
-    (Array.to_numpy imports pandas, a third of a second in each parse job)."""
-    data = array.buffers()[1]
-    if pa.types.is_boolean(array.type):
-        bits = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")
-        return bits[array.offset:array.offset + len(array)].astype(bool)
-    dtype = _numpy_dtype(array.type)
-    return np.frombuffer(data, dtype, len(array), array.offset * dtype.itemsize)
-
-
-def _numpy_dtype(type_: pa.DataType) -> np.dtype:
-    kind = "f" if pa.types.is_floating(type_) else "i" if pa.types.is_signed_integer(type_) else "u"
-    return np.dtype(f"{kind}{type_.bit_width // 8}")
-
-
-def _cast_valid(column: pa.Array, ok: np.ndarray, to: pa.DataType) -> np.ndarray:
-    """The accepted values cast (the others would make the cast fail), zero elsewhere.
-    (No Python scalar is handed to pyarrow: converting one imports pandas too.)"""
-    if ok.all():
-        return _numpy(pc.cast(column, to))
-    values = np.zeros(len(column), _numpy_dtype(to))
-    mask = pa.Array.from_buffers(pa.bool_(), len(ok), [None, pa.py_buffer(np.packbits(ok, bitorder="little"))])
-    values[ok] = _numpy(pc.cast(pc.filter(column, mask), to))
-    return values
-
-
-def _fast_number(column: pa.Array, rule: NumberRule) -> tuple[np.ndarray, np.ndarray]:
-    """A column of integers (digits) or decimals (digits[.digits]): values, accepted."""
-    if rule.decimal:
-        ok = pc.match_substring_regex(column, f"^(?:{rule.pattern})$")
-    else:   # the same as _INT on printable ASCII, and faster than a regex
-        ok = pc.ascii_is_decimal(column)
-    ok = _numpy(ok) & (_numpy(pc.binary_length(column)) <= _MAX_DIGITS)
-    values = _cast_valid(column, ok, pa.float64())
-    return values, ok & (values <= rule.high)
-
-
-def _fast_hours(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    ok = _numpy(pc.match_substring_regex(column, f"^(?:{_TIME.pattern})$"))
-    hours, minutes, seconds = (_cast_valid(pc.utf8_slice_codeunits(column, k, k + 2), ok, pa.int64())
-                               for k in (0, 3, 6))
-    return hours + minutes / 60 + seconds / 3600, ok
-
-
-_PRINTABLE = bytes(range(32, 127)) + b"\t\n"
-
-
-def _line_bounds(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each line's first byte and its newline (or the end of the block)."""
-    ends = np.flatnonzero(data == 10)
-    if len(data) and data[-1] != 10:
-        ends = np.append(ends, len(data))
-    starts = np.empty_like(ends)
-    starts[0], starts[1:] = 0, ends[:-1] + 1
-    return starts, ends
-
-
-def _candidates(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Which lines hold 24 fields of printable ASCII (the others take the slow path)."""
-    tabs = np.flatnonzero(data == 9)
-    candidate = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts) == len(FIELDS) - 1
-    odd = np.flatnonzero(((data < 32) & (data != 9) & (data != 10)) | (data > 126))
-    candidate[np.searchsorted(ends, odd)] = False      # control or non-ASCII bytes: slow path
-    return candidate
-
-
-class _BlockParser:
-    """Parses blocks of whole lines; collects records (line order) and rejects."""
-
-    def __init__(self, source: str, rejects: RejectLog) -> None:
-        self.source, self.rejects = source, rejects
-        self.n_lines = 0
-        self.parts: list[dict[str, np.ndarray]] = []
-        self.known: dict[str, dict[str, bool]] = {kind: {} for kind in _STRING_CHECKS}
-
-    def _strings(self, column: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct values (str), each row's index into them, accepted."""
-        encoded = pc.dictionary_encode(column)
-        unique = encoded.dictionary.to_pylist()
-        inverse = _numpy(encoded.indices)
-        known, check = self.known[kind], _STRING_CHECKS[kind]
-        good = np.array([known[v] if v in known else known.setdefault(v, check(v)) for v in unique], bool)
-        return np.array(unique, dtype=str), inverse, good[inverse]
-
-    def _fast(self, block: bytes) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
-        """The records of a block of candidate lines, and which of them are accepted;
-        None when pyarrow does not read one row per line."""
-        try:
-            table = pa_csv.read_csv(pa.py_buffer(block), _READ, _PARSE, _CONVERT)
-        except pa.ArrowException:   # e.g. a row pyarrow splits otherwise: every line takes the slow path
-            return None
-        columns = {name: table.column(name).combine_chunks() for name in FIELDS}
-        m = table.num_rows
-        numeric = np.empty((m, len(NUMERIC)), np.float64)
-        numeric[:, -1], ok = _fast_hours(columns["start_time"])
-        for j, (_i, name, rule) in enumerate(_NUMERIC_RULES):
-            numeric[:, j], good = _fast_number(columns[name], rule)
-            ok &= good
-        record: dict[str, np.ndarray] = {"numeric": numeric}
-        for name in CATEGORICAL:
-            unique, inverse, good = self._strings(columns[name], name)
-            record[name] = unique[inverse]
-            ok &= good
-        detection = np.empty((m, 3), np.uint8)
-        for k, name in enumerate(DETECTION):
-            unique, inverse, good = self._strings(columns[name], "detection")
-            detection[:, k] = (unique != "0")[inverse]
-            ok &= good
-        record["detection"] = detection
-        unique, inverse, good = self._strings(columns["label"], "label")
-        record["label"] = np.array([LABELS.get(v, 0) for v in unique], np.int8)[inverse]
-        ok &= good
-        for name in ("src_ip", "dst_ip"):
-            ok &= self._strings(columns[name], "ip")[2]
-        return record, ok
-
-    def feed(self, buffer: bytes) -> None:
-        """Parse whole lines: every line ends with b"\n", except perhaps the last."""
-        if not buffer:
-            return
-        data = np.frombuffer(buffer, np.uint8)
-        n = buffer.count(b"\n") + (buffer[-1:] != b"\n")
-        first = self.n_lines + 1
-        self.n_lines += n
-        lines: tuple[np.ndarray, np.ndarray] | None = None
-        # the common block: printable ASCII only, read whole (pyarrow refuses a block
-        # holding a line of another field count; an empty line is a row of empty fields)
-        fast = self._fast(buffer) if not buffer.translate(None, _PRINTABLE) else None
-        if fast is not None and len(fast[1]) == n:
-            rows = np.arange(n)
-        else:   # only the lines of printable ASCII and 24 fields, each with its newline
-            lines = _line_bounds(data)
-            candidate = _candidates(data, *lines)
-            rows = np.flatnonzero(candidate)
-            starts, ends = lines
-            fast = (self._fast(data[np.repeat(candidate, np.minimum(ends + 1, len(data)) - starts)].tobytes())
-                    if len(rows) else None)
-        accepted = np.zeros(n, bool)
-        record: dict[str, np.ndarray] | None = None
-        if fast is not None and len(fast[1]) == len(rows):
-            record, ok = fast
-            record = {key: value[ok] for key, value in record.items()}
-            record["line"] = first + rows[ok]
-            accepted[rows[ok]] = True
-        if accepted.all():
-            self.parts.append(record)
-            return
-        starts, ends = lines if lines is not None else _line_bounds(data)
-        slow = [(int(i), _parse_line(self.source, first + int(i),
-                                     buffer[starts[i]:ends[i] + 1], self.rejects))
-                for i in np.flatnonzero(~accepted)]
-        slow = [(i, values) for i, values in slow if values is not None]
-        if slow:
-            extra = {
-                "numeric": np.asarray([v[0] for _, v in slow], np.float64).reshape(-1, len(NUMERIC)),
-                "service": np.asarray([v[1] for _, v in slow], dtype=str),
-                "flag": np.asarray([v[2] for _, v in slow], dtype=str),
-                "protocol": np.asarray([v[3] for _, v in slow], dtype=str),
-                "detection": np.asarray([v[4] for _, v in slow], np.uint8).reshape(-1, 3),
-                "label": np.asarray([v[5] for _, v in slow], np.int8),
-                "line": first + np.asarray([i for i, _ in slow], np.int64),
-            }
-            if record is not None:
-                record = {key: np.concatenate([record[key], extra[key]]) for key in extra}
-                order = np.argsort(record["line"], kind="stable")
-                record = {key: value[order] for key, value in record.items()}
-            else:
-                record = extra
-        if record is not None and len(record["line"]):
-            self.parts.append(record)
-
-    def overlong(self, head: bytes, length: int) -> None:
-        """A line longer than MAX_LINE_BYTES, skipped unread past its first bytes."""
-        self.n_lines += 1
-        _reject_overlong(self.source, self.n_lines, head, length, self.rejects)
-
-    def result(self) -> tuple[Columns, int]:
-        return self.take(), self.n_lines
-
-    def take(self) -> Columns:
-        """The records parsed since the last call."""
-        def joined(key: str, empty: np.ndarray) -> np.ndarray:
-            return np.concatenate([part[key] for part in self.parts]) if self.parts else empty
-
-        strings = {}
-        for name in CATEGORICAL:
-            values = joined(name, np.asarray([], dtype=str))
-            width = int(np.char.str_len(values).max()) if len(values) else 1
-            strings[name] = values.astype(f"<U{max(width, 1)}")
-        columns = Columns(
-            numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)),
-            service=strings["service"], flag=strings["flag"], protocol=strings["protocol"],
-            detection=joined("detection", np.zeros((0, 3), np.uint8)),
-            label=joined("label", np.zeros(0, np.int8)).astype(np.int8),
-            line=joined("line", np.zeros(0, np.int64)).astype(np.int64),
-        )
-        self.parts = []
-        return columns
+    return BlockParser(source, rejects)
 
 
 def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tuple[Columns, int]:
     """Parse one source's lines (bytes, as read); returns the columns and the line count."""
-    parser = _BlockParser(source, rejects)
+    parser = _block_parser(source, rejects)
     batch: list[bytes] = []
     size = 0
     for raw in lines:
@@ -613,7 +379,7 @@ def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tupl
     return parser.result()
 
 
-def _feed_stream(parser: _BlockParser, handle: IO[bytes], on_bytes: Callable[[bytes], object] | None
+def _feed_stream(parser: BlockParser, handle: IO[bytes], on_bytes: Callable[[bytes], object] | None
                  ) -> Iterator[None]:
     """Feed a binary stream to `parser` block by block (yields after each block). A
     line longer than MAX_LINE_BYTES is rejected and skipped, never held whole."""
@@ -646,7 +412,7 @@ def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
                  on_bytes: Callable[[bytes], object] | None = None) -> tuple[Columns, int]:
     """Parse a binary file object read in blocks (`on_bytes` sees every byte read, e.g.
     a hash's update); the same result as `parse_lines` on its lines."""
-    parser = _BlockParser(source, rejects)
+    parser = _block_parser(source, rejects)
     for _ in _feed_stream(parser, handle, on_bytes):
         pass
     return parser.result()
@@ -655,7 +421,7 @@ def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
 def parse_blocks(source: str, handle: IO[bytes], rejects: RejectLog) -> Iterator[Columns]:
     """`parse_stream` a block at a time: the records of each block as it is parsed
     (memory bounded by the block size, whatever the file's)."""
-    parser = _BlockParser(source, rejects)
+    parser = _block_parser(source, rejects)
     for _ in _feed_stream(parser, handle, None):
         yield parser.take()
 

@@ -227,9 +227,10 @@ def apply_spec(columns: Columns, rows: np.ndarray, spec: Mapping[str, Any]) -> t
     n = int(rows.sum())
     x = np.zeros((n, len(FEATURES)), np.uint8)
     issues: dict[str, int] = {}
+    numeric = columns.numeric[rows]     # the rows gathered once, not once per column
     for j, name in enumerate(NUMERIC):
         entry = spec["numeric"][name]
-        z = (columns.numeric[rows, j] - entry["mean"]) / entry["scale"]
+        z = (numeric[:, j] - entry["mean"]) / entry["scale"]
         x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(z, entry["edges"])
     for name in CATEGORICAL:
         entry = spec["categorical"][name]

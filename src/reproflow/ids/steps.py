@@ -85,7 +85,9 @@ def transform_day(*, columns: str, fitted: str, day: str, split_seed: int, test_
         code = 1 if day in spec["days"]["test"] else 0
         split = np.full(len(data), code, np.uint8)
     arrays, issues = pp.transform(data, split, spec)
-    save_npz(out["binned"], inputs=[columns, fitted], **arrays)
+    # stored, not deflated (as the day's columns): read once, by the dataset step, and
+    # deflating was a fifth of the job
+    save_npz(out["binned"], compress=False, inputs=[columns, fitted], **arrays)
     info = {"day": day, "protocol": spec["protocol"], "rows": len(data), **issues}
     pp.save_json(info, out["info"], [columns, fitted])
     return info
