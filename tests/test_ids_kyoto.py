@@ -163,3 +163,27 @@ def test_block_parser_gives_exactly_the_records_and_rejects_of_the_per_line_pars
         np.testing.assert_array_equal(got, value, err_msg=key)
     assert (tmp_path / "block.tsv").read_bytes() == (tmp_path / "lines.tsv").read_bytes()
     assert block_rejects.reasons == line_rejects.reasons
+
+
+ADDRESSES = ("fd75:41fb:cf76:20be:183a:1595:1ea6:5922", "FD75:41FB:0:1:2:3:4:5", "10.0.0.1", "255.255.255.255",
+             "0.0.0.0", "::1", "fd75::1", "::ffff:10.0.0.1", "01.2.3.4", "1.2.3.256", "1.2.3", "1:2:3:4:5:6:7",
+             "1:2:3:4:5:6:7:8:9", "12345::1", "fd75:41fb:cf76:20be:183a:1595:1ea6:592g", "1.2.3.4.5", "a.b.c.d")
+
+
+def test_ip_addresses_in_every_form_are_accepted_or_rejected_as_the_per_line_parser_does(tmp_path):
+    # the fast path matches the usual forms by a pattern and sends the distinct others to
+    # ipaddress: together exactly the per-line parser's verdicts (IPv4 with a leading zero,
+    # compressed IPv6, IPv4-mapped, too few or too many groups)
+    records = [record.split("\t") for record in day_records(0, 1, 4 * len(ADDRESSES), 3)]
+    for i, fields in enumerate(records):
+        fields[18], fields[20] = ADDRESSES[i % len(ADDRESSES)], ADDRESSES[(i // len(ADDRESSES)) % len(ADDRESSES)]
+    raw = "".join("\t".join(fields) + "\n" for fields in records).encode()
+    path = tmp_path / "20130101.txt"
+    path.write_bytes(raw)
+    with RejectLog(tmp_path / "block.tsv") as block_rejects, path.open("rb") as handle:
+        columns, _ = parse_stream(str(path), handle, block_rejects)
+    with RejectLog(tmp_path / "lines.tsv") as line_rejects:
+        expected, _ = _line_by_line(str(path), raw, line_rejects)
+    np.testing.assert_array_equal(columns.line, expected["line"])
+    assert (tmp_path / "block.tsv").read_bytes() == (tmp_path / "lines.tsv").read_bytes()
+    assert 0 < block_rejects.n_rejected < len(records)

@@ -56,7 +56,7 @@ _STRING_CHECKS: dict[str, Callable[[str], bool]] = {
     "service": lambda text: _SERVICE.fullmatch(text) is not None,
     "flag": FLAGS.__contains__, "protocol": PROTOCOLS.__contains__,
     "detection": lambda text: _DETECTION.fullmatch(text) is not None,
-    "label": LABELS.__contains__, "ip": _valid_ip,
+    "label": LABELS.__contains__,
 }
 
 
@@ -82,9 +82,19 @@ def _cast_valid(column: pa.Array, ok: np.ndarray, to: pa.DataType) -> np.ndarray
     if ok.all():
         return _numpy(pc.cast(column, to))
     values = np.zeros(len(column), _numpy_dtype(to))
-    mask = pa.Array.from_buffers(pa.bool_(), len(ok), [None, pa.py_buffer(np.packbits(ok, bitorder="little"))])
-    values[ok] = _numpy(pc.cast(pc.filter(column, mask), to))
+    values[ok] = _numpy(pc.cast(pc.filter(column, _mask(ok)), to))
     return values
+
+
+def _mask(ok: np.ndarray) -> pa.Array:
+    """A numpy boolean array as a pyarrow one (built from its bits: pa.array imports pandas)."""
+    return pa.Array.from_buffers(pa.bool_(), len(ok), [None, pa.py_buffer(np.packbits(ok, bitorder="little"))])
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+# the forms Kyoto's (anonymised) addresses take, every string of which ipaddress accepts:
+# eight groups of 1-4 hex digits (IPv6 written in full), dotted IPv4 without leading zeros
+_USUAL_IP = rf"^(?:[0-9A-Fa-f]{{1,4}}(?::[0-9A-Fa-f]{{1,4}}){{7}}|(?:{_OCTET}\.){{3}}{_OCTET})$"
 
 
 def _fast_number(column: pa.Array, rule: NumberRule) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +144,7 @@ class BlockParser:
         self.source, self.rejects = source, rejects
         self.n_lines = 0
         self.parts: list[dict[str, np.ndarray]] = []
-        self.known: dict[str, dict[str, bool]] = {kind: {} for kind in _STRING_CHECKS}
+        self.known: dict[str, dict[str, bool]] = {kind: {} for kind in (*_STRING_CHECKS, "ip")}
 
     def _strings(self, column: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct values (str), each row's index into them, accepted."""
@@ -144,6 +154,18 @@ class BlockParser:
         known, check = self.known[kind], _STRING_CHECKS[kind]
         good = np.array([known[v] if v in known else known.setdefault(v, check(v)) for v in unique], bool)
         return np.array(unique, dtype=str), inverse, good[inverse]
+
+    def _ips(self, column: pa.Array) -> np.ndarray:
+        """Which rows hold an IP address: the distinct values by _USUAL_IP, and those it
+        does not match by ipaddress (6 us an address: a 27 MB day of 100,000 distinct
+        addresses parsed in 1.19 CPU s, 0.40 s by the pattern)."""
+        encoded = pc.dictionary_encode(column)
+        good = _numpy(pc.match_substring_regex(encoded.dictionary, _USUAL_IP))
+        if not good.all():
+            known = self.known["ip"]
+            others = encoded.dictionary.filter(_mask(~good)).to_pylist()
+            good[~good] = [known[v] if v in known else known.setdefault(v, _valid_ip(v)) for v in others]
+        return good[_numpy(encoded.indices)]
 
     def _fast(self, block: bytes) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
         """The records of a block of candidate lines, and which of them are accepted;
@@ -174,7 +196,7 @@ class BlockParser:
         record["label"] = np.array([LABELS.get(v, 0) for v in unique], np.int8)[inverse]
         ok &= good
         for name in ("src_ip", "dst_ip"):
-            ok &= self._strings(columns[name], "ip")[2]
+            ok &= self._ips(columns[name])
         return record, ok
 
     def feed(self, buffer: bytes) -> None:
