@@ -110,6 +110,18 @@ def _line_by_line(source: str, raw: bytes, rejects: RejectLog) -> tuple[dict[str
     }, len(lines)
 
 
+def _both_parsers(tmp_path, raw: bytes) -> tuple:
+    """`raw` as a day file through parse_stream and through `_line_by_line`: columns, line
+    count and rejects of each (rejects files block.tsv and lines.tsv in `tmp_path`)."""
+    path = tmp_path / "20130101.txt"
+    path.write_bytes(raw)
+    with RejectLog(tmp_path / "block.tsv") as block_rejects, path.open("rb") as handle:
+        columns, n_lines = parse_stream(str(path), handle, block_rejects)
+    with RejectLog(tmp_path / "lines.tsv") as line_rejects:
+        expected, n_expected = _line_by_line(str(path), raw, line_rejects)
+    return columns, n_lines, block_rejects, expected, n_expected, line_rejects
+
+
 MUTATIONS = ("-1", "1.5", "1.0", "1.01", "12x", "", "70000", "65535", "65536", "0.000001", "24:00:00", "00:60:00", "XX", "sctp", "2", "0.1.2",
              "1e5", "not-an-ip", "4060-1-8(1) ,x", "a(1", "01234567890123456789", "\u00e9t\u00e9", "  ")
 
@@ -149,12 +161,7 @@ def test_block_parser_gives_exactly_the_records_and_rejects_of_the_per_line_pars
     records = day_records(seed % 3, 3, 300, seed)
     raw = _mutated_day(rng, records, values_only=seed % 2 == 1) + (REAL.read_bytes() if REAL.exists() else b"")   # real lines where present
     monkeypatch.setattr(kyoto, "CHUNK_BYTES", int(rng.choice([1, 97, 4096, 1 << 23])))
-    path = tmp_path / "20130101.txt"
-    path.write_bytes(raw)
-    with RejectLog(tmp_path / "block.tsv") as block_rejects, path.open("rb") as handle:
-        columns, n_lines = parse_stream(str(path), handle, block_rejects)
-    with RejectLog(tmp_path / "lines.tsv") as line_rejects:
-        expected, n_expected = _line_by_line(str(path), raw, line_rejects)
+    columns, n_lines, block_rejects, expected, n_expected, line_rejects = _both_parsers(tmp_path, raw)
     assert n_lines == n_expected
     assert 0 < block_rejects.n_rejected < n_lines       # both paths really ran
     for key, value in expected.items():
@@ -178,12 +185,7 @@ def test_ip_addresses_in_every_form_are_accepted_or_rejected_as_the_per_line_par
     for i, fields in enumerate(records):
         fields[18], fields[20] = ADDRESSES[i % len(ADDRESSES)], ADDRESSES[(i // len(ADDRESSES)) % len(ADDRESSES)]
     raw = "".join("\t".join(fields) + "\n" for fields in records).encode()
-    path = tmp_path / "20130101.txt"
-    path.write_bytes(raw)
-    with RejectLog(tmp_path / "block.tsv") as block_rejects, path.open("rb") as handle:
-        columns, _ = parse_stream(str(path), handle, block_rejects)
-    with RejectLog(tmp_path / "lines.tsv") as line_rejects:
-        expected, _ = _line_by_line(str(path), raw, line_rejects)
+    columns, _, block_rejects, expected, _, _ = _both_parsers(tmp_path, raw)
     np.testing.assert_array_equal(columns.line, expected["line"])
     assert (tmp_path / "block.tsv").read_bytes() == (tmp_path / "lines.tsv").read_bytes()
     assert 0 < block_rejects.n_rejected < len(records)
