@@ -38,7 +38,9 @@ are). Peak memory = the largest max RSS of any job process
 (getrusage(RUSAGE_CHILDREN)), and each job's own max RSS is recorded.
 CPU seconds are reported too: inside each job's function (`cpu_seconds`),
 and of the whole job processes with interpreter start and imports
-(`process_cpu_seconds`, getrusage(RUSAGE_CHILDREN)); on a shared machine
+(`process_cpu_seconds`, getrusage(RUSAGE_CHILDREN)), the bare reads' likewise
+(`bare_process_cpu_seconds`) and their ratio (`process_cpu_ratio`, bare /
+preprocessing: the MB/s ratio two idle cores would show); on a shared machine
 MB per process CPU second x cores estimates what an idle machine would reach.
 
 With --snakemake, each size is also run through the real workflow: `snakemake
@@ -162,6 +164,12 @@ def phase(pool: ThreadPoolExecutor, specs: list[dict]) -> tuple[float, list[dict
     return time.perf_counter() - started, results
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int,
              dataset: bool) -> dict:
     if work.exists():
@@ -187,14 +195,13 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
         (work / p / "days").mkdir(parents=True, exist_ok=True)
     times, jobs_done = {}, {}
     load_before = os.getloadavg()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    usage = _children_cpu()
     with ThreadPoolExecutor(jobs) as pool:
         started = time.perf_counter()
         for name, specs in (("parse", parse), ("fit", fit), ("transform", transform)):
             times[name], jobs_done[name] = phase(pool, specs)
         end_to_end = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        process_cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+        process_cpu = _children_cpu() - usage
         if dataset:
             data = [{"kind": "dataset", "binned": {d: str(work / p / "days" / f"{d}.npz") for d in days},
                      "transform_info": [str(work / p / "days" / f"{d}.json") for d in days],
@@ -206,8 +213,10 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
                 Path(spec["out"]["data"]).parent.mkdir(parents=True, exist_ok=True)
             times["dataset"], jobs_done["dataset"] = phase(pool, data)
         # the same files, the same jobs at a time, each a bare pyarrow read (the yardstick)
+        usage = _children_cpu()
         times["bare_read_csv"], jobs_done["bare_read_csv"] = phase(
             pool, [{"kind": "bare", "source": str(raw / f"{d}.txt")} for d in days])
+        bare_process_cpu = _children_cpu() - usage
     load_after = os.getloadavg()
     raw_bytes = sum((raw / f"{d}.txt").stat().st_size for d in days)
     infos = [json.loads((day_dir / d / "parse.json").read_text()) for d in days]
@@ -226,6 +235,12 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
         "cpu_seconds": cpu, "mb_per_cpu_s": raw_bytes / 1e6 / main_cpu,
         # all CPU of the parse/fit/transform processes, interpreter start and imports included
         "process_cpu_seconds": process_cpu, "mb_per_process_cpu_s": raw_bytes / 1e6 / process_cpu,
+        # the same of the bare reads' processes, and the ratio of the two: what the wall-clock
+        # ratio would be on two idle cores (every job a single-threaded process but the bare
+        # read, whose threads' CPU counts in full), and steadier than it on a shared machine
+        "bare_process_cpu_seconds": bare_process_cpu,
+        "bare_mb_per_process_cpu_s": raw_bytes / 1e6 / bare_process_cpu,
+        "process_cpu_ratio": bare_process_cpu / process_cpu,
         "peak_rss_mb": {name: max(j["max_rss_mb"] for j in js) for name, js in jobs_done.items()},
         "peak_rss_mb_any_job": max(j["max_rss_mb"] for j in all_jobs),
         "loadavg_before": load_before, "loadavg_after": load_after,
@@ -307,7 +322,8 @@ def main() -> None:
         results.append(result)
         print(f"  {result['raw_mb']:.0f} MB in {result['end_to_end_seconds']:.1f} s: "
               f"{result['mb_per_s']:.1f} MB/s end to end ({result['seconds']}); bare pyarrow.csv.read_csv "
-              f"{result['bare_read_csv_mb_per_s']:.1f} MB/s; "
+              f"{result['bare_read_csv_mb_per_s']:.1f} MB/s; process CPU {result['process_cpu_seconds']:.2f} s, "
+              f"bare {result['bare_process_cpu_seconds']:.2f} s (ratio {result['process_cpu_ratio']:.2f}); "
               f"{result['mb_per_cpu_s']:.1f} MB per CPU s; peak RSS {result['peak_rss_mb_any_job']:.0f} MB "
               f"({result['peak_rss_mb']}); load {result['loadavg_before'][0]:.1f} -> "
               f"{result['loadavg_after'][0]:.1f}", flush=True)
