@@ -78,12 +78,12 @@ def _distinct(ordered: np.ndarray, counts: np.ndarray | None = None) -> tuple[np
 
 def _split_counts(values: np.ndarray, split: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """Value counts of a column in split 0 and in split 1 without a sort, when every
-    value is exactly k or k/100 for a k below 2**17 (ports, counts, rates; the count
-    table stays under 2 MB): a bincount of k. None for other columns."""
+    value is exactly k or k/100 for a k below 2**20 (ports, counts, rates, most byte
+    counts; the count table stays under 16 MB): a bincount of k. None for other columns."""
     for scale in (1.0, 100.0):
         codes = np.rint(values * scale)
         width = int(codes.max(initial=0)) + 1
-        if width <= 1 << 17 and codes.min(initial=0) >= 0 and np.array_equal(codes / scale, values):
+        if width <= 1 << 20 and codes.min(initial=0) >= 0 and np.array_equal(codes / scale, values):
             table = np.bincount(codes.astype(np.int64) + split * width, minlength=2 * width).reshape(2, width)
             distinct = [np.flatnonzero(row) for row in table]
             return [(k / scale, row[k]) for k, row in zip(distinct, table)]
