@@ -103,41 +103,58 @@ def load(path: str | Path) -> Network:
     return Network(tuple(convs), sigma, str(path))
 
 
-def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 32) -> np.ndarray:
-    """Unpadded dilated convolution, channels first: (Cin, H, W) -> (Cout, H',
-    W'). A block of output rows at a time, its kernel taps gathered one under
-    the other (im2col) for one (Cout x taps*Cin) @ (taps*Cin x rows*W')
-    product; the blocks shared among one thread per core (the products are too
-    narrow for BLAS to use more than one)."""
+# Activations are kept flat, one row of `width` after the other per channel,
+# with SLACK zeros after the last row: a kernel tap is then one offset into
+# the flat array, and a tap's view of a block of outputs is a contiguous
+# slice. Outputs past a row's valid width wrap into the next row; they are
+# computed and never used (they only ever feed such columns).
+SLACK = 64  # >= the widest tap reach along a row, dilation x (kernel width - 1)
+BLOCK = 2048  # output points per product: the gathered taps stay in the core's cache
+
+
+def conv2d(x: np.ndarray, rows: int, width: int, conv: Conv, buffer: np.ndarray | None = None
+           ) -> tuple[np.ndarray, int]:
+    """Unpadded dilated convolution on flat channels-first activations:
+    (Cin, rows x width + SLACK) -> (Cout, rows' x width + SLACK), rows' = rows -
+    dilation (kernel height - 1). BLOCK outputs at a time, their kernel taps
+    gathered one under the other (im2col) for one (Cout x taps*Cin) @
+    (taps*Cin x BLOCK) product; the blocks shared among one thread per core
+    (the products are too narrow for BLAS to use more than one). The output
+    goes to the start of `buffer` (flat float32, large enough) when given."""
     kh, kw, cin, cout = conv.kernel.shape
     dh, dw = conv.dilation
-    height, width = x.shape[1] - dh * (kh - 1), x.shape[2] - dw * (kw - 1)
-    taps = kh * kw
+    if dw * (kw - 1) > SLACK:
+        raise ValueError(f"kernel reach {dw * (kw - 1)} exceeds the {SLACK}-point slack")
+    out_rows = rows - dh * (kh - 1)
+    points = out_rows * width
+    offsets = [i * dh * width + j * dw for i in range(kh) for j in range(kw)]
+    taps = len(offsets)
     kernel = np.ascontiguousarray(conv.kernel.reshape(taps, cin, cout).transpose(2, 0, 1).reshape(cout, taps * cin))
-    out = np.empty((cout, height, width), np.float32)
+    size = cout * (points + SLACK)
+    out = (np.empty(size, np.float32) if buffer is None else buffer[:size]).reshape(cout, points + SLACK)
+    out[:, points:] = 0.0
+    starts = range(0, points, BLOCK)
 
     def blocks(first: int, step: int) -> None:
-        columns = np.empty((taps * cin, rows_per_block, width), np.float32)
-        for row in range(first * rows_per_block, height, step * rows_per_block):
-            count = min(rows_per_block, height - row)
-            for i in range(kh):
-                for j in range(kw):
-                    tap = i * kw + j
-                    columns[tap * cin:(tap + 1) * cin, :count] = x[:, row + i * dh:row + i * dh + count,
-                                                                   j * dw:j * dw + width]
-            np.matmul(kernel, columns[:, :count].reshape(taps * cin, -1),
-                      out=out[:, row:row + count].reshape(cout, -1))
+        columns = np.empty((taps * cin, BLOCK), np.float32)
+        for start in starts[first::step]:
+            stop = min(start + BLOCK, points)
+            count = stop - start
+            for tap, offset in enumerate(offsets):
+                columns[tap * cin:(tap + 1) * cin, :count] = x[:, start + offset:stop + offset]
+            block = out[:, start:stop]
+            np.matmul(kernel, columns[:, :count], out=block)
+            if conv.bias is not None:
+                block += conv.bias[:, None]
+            if conv.relu:
+                np.maximum(block, 0.0, out=block)
 
-    workers = min(THREADS, -(-height // rows_per_block))
+    workers = min(THREADS, len(starts))
     if workers > 1:
         list(_pool().map(blocks, range(workers), [workers] * workers))
     else:
         blocks(0, 1)
-    if conv.bias is not None:
-        out += conv.bias[:, None, None]
-    if conv.relu:
-        np.maximum(out, 0.0, out=out)
-    return out
+    return out, out_rows
 
 
 @functools.cache
@@ -147,12 +164,18 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
-    y = np.ascontiguousarray(x, dtype=np.float32)[None]
+    rows, width = x.shape
+    flat = np.zeros((1, rows * width + SLACK), np.float32)
+    flat[0, :rows * width] = x.reshape(-1)
+    out_width = width - sum(conv.dilation[1] * (conv.kernel.shape[1] - 1) for conv in network.convs)
+    # two buffers the layers write in turn: 100+ MB each for a 256 x 2048 spectrum, allocated once
+    size = max(conv.kernel.shape[3] for conv in network.convs) * (rows * width + SLACK)
+    buffers = [np.empty(size, np.float32), np.empty(size, np.float32)]
     with threadpoolctl.threadpool_limits(1, user_api="blas"):  # our threads, not BLAS's
-        for conv in network.convs:
-            y = conv2d(y, conv)
-    y = y[0]
-    return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else y
+        for index, conv in enumerate(network.convs):
+            flat, rows = conv2d(flat, rows, width, conv, buffers[index % 2])
+    y = flat[0, :rows * width].reshape(rows, width)[:, :out_width]
+    return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else np.ascontiguousarray(y)
 
 
 def predict_full(network: Network, spectrum: np.ndarray) -> np.ndarray:
