@@ -5,8 +5,8 @@ importing TensorFlow to run it costs several times the inference itself.
 This module reads the model's config.json and weights (model.weights.h5)
 from the .keras zip without Keras, accepts only what reproflow saves (an
 input, Conv2D layers with ReLU or no activation, and the `Sigma` head: no
-code is ever loaded), and runs each layer as matrix products over blocks of rows
-(float32, channels first, im2col). Outputs equal Keras' to float32 rounding
+code is ever loaded), and runs each layer as matrix products over blocks of points
+(float32, channels last, im2col). Outputs equal Keras' to float32 rounding
 (tests/test_nmr_numpy_net.py); `reproflow nmr reconstruct` and `nmr quality`
 use it.
 """
@@ -103,24 +103,25 @@ def load(path: str | Path) -> Network:
     return Network(tuple(convs), sigma, str(path))
 
 
-# Activations are kept flat, one row of `width` after the other per channel,
-# with SLACK zeros after the last row: a kernel tap is then one offset into
-# the flat array, and a tap's view of a block of outputs is a contiguous
-# slice. Outputs past a row's valid width wrap into the next row; they are
-# computed and never used (they only ever feed such columns).
+# Activations are kept flat and channels last, one row of `width` points after
+# the other, with SLACK zero points after the last row: a kernel tap is then
+# one offset, its view of a block of outputs a contiguous slab, and every
+# block written is contiguous too (strided blocks cost TLB misses). Outputs
+# past a row's valid width wrap into the next row; they are computed and never
+# used (they only ever feed such columns).
 SLACK = 64  # >= the widest tap reach along a row, dilation x (kernel width - 1)
 BLOCK = 2048  # output points per product: the gathered taps stay in the core's cache
 
 
 def conv2d(x: np.ndarray, rows: int, width: int, conv: Conv, buffer: np.ndarray | None = None
            ) -> tuple[np.ndarray, int]:
-    """Unpadded dilated convolution on flat channels-first activations:
-    (Cin, rows x width + SLACK) -> (Cout, rows' x width + SLACK), rows' = rows -
+    """Unpadded dilated convolution on flat channels-last activations:
+    (rows x width + SLACK, Cin) -> (rows' x width + SLACK, Cout), rows' = rows -
     dilation (kernel height - 1). BLOCK outputs at a time, their kernel taps
-    gathered one under the other (im2col) for one (Cout x taps*Cin) @
-    (taps*Cin x BLOCK) product; the blocks shared among one thread per core
-    (the products are too narrow for BLAS to use more than one). The output
-    goes to the start of `buffer` (flat float32, large enough) when given."""
+    gathered side by side (im2col) for one (BLOCK x taps*Cin) @ (taps*Cin x
+    Cout) product; the blocks shared among one thread per core (the products
+    are too narrow for BLAS to use more than one). The output goes to the
+    start of `buffer` (flat float32, large enough) when given."""
     kh, kw, cin, cout = conv.kernel.shape
     dh, dw = conv.dilation
     if dw * (kw - 1) > SLACK:
@@ -129,25 +130,26 @@ def conv2d(x: np.ndarray, rows: int, width: int, conv: Conv, buffer: np.ndarray 
     points = out_rows * width
     offsets = [i * dh * width + j * dw for i in range(kh) for j in range(kw)]
     taps = len(offsets)
-    kernel = np.ascontiguousarray(conv.kernel.reshape(taps, cin, cout).transpose(2, 0, 1).reshape(cout, taps * cin))
-    size = cout * (points + SLACK)
-    out = (np.empty(size, np.float32) if buffer is None else buffer[:size]).reshape(cout, points + SLACK)
-    out[:, points:] = 0.0
+    kernel = conv.kernel.reshape(taps * cin, cout)  # (kh, kw, cin) row-major: the order of the gathered taps
+    size = (points + SLACK) * cout
+    out = (np.empty(size, np.float32) if buffer is None else buffer[:size]).reshape(points + SLACK, cout)
+    out[points:] = 0.0
     starts = range(0, points, BLOCK)
 
     def blocks(first: int, step: int) -> None:
-        columns = np.empty((taps * cin, BLOCK), np.float32)
+        columns = np.empty((BLOCK, taps * cin), np.float32)
+        zeros = np.zeros((BLOCK, cout), np.float32)  # maximum with an array: several times faster than with 0.0
         for start in starts[first::step]:
             stop = min(start + BLOCK, points)
             count = stop - start
             for tap, offset in enumerate(offsets):
-                columns[tap * cin:(tap + 1) * cin, :count] = x[:, start + offset:stop + offset]
-            block = out[:, start:stop]
-            np.matmul(kernel, columns[:, :count], out=block)
+                columns[:count, tap * cin:(tap + 1) * cin] = x[start + offset:stop + offset]
+            block = out[start:stop]
+            np.matmul(columns[:count], kernel, out=block)
             if conv.bias is not None:
-                block += conv.bias[:, None]
+                block += conv.bias
             if conv.relu:
-                np.maximum(block, 0.0, out=block)
+                np.maximum(block, zeros[:count], out=block)
 
     workers = min(THREADS, len(starts))
     if workers > 1:
@@ -165,8 +167,8 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
     rows, width = x.shape
-    flat = np.zeros((1, rows * width + SLACK), np.float32)
-    flat[0, :rows * width] = x.reshape(-1)
+    flat = np.zeros((rows * width + SLACK, 1), np.float32)
+    flat[:rows * width, 0] = x.reshape(-1)
     out_width = width - sum(conv.dilation[1] * (conv.kernel.shape[1] - 1) for conv in network.convs)
     # two buffers the layers write in turn: 100+ MB each for a 256 x 2048 spectrum, allocated once
     size = max(conv.kernel.shape[3] for conv in network.convs) * (rows * width + SLACK)
@@ -174,7 +176,7 @@ def forward(network: Network, x: np.ndarray) -> np.ndarray:
     with threadpoolctl.threadpool_limits(1, user_api="blas"):  # our threads, not BLAS's
         for index, conv in enumerate(network.convs):
             flat, rows = conv2d(flat, rows, width, conv, buffers[index % 2])
-    y = flat[0, :rows * width].reshape(rows, width)[:, :out_width]
+    y = flat[:rows * width, 0].reshape(rows, width)[:, :out_width]
     return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else np.ascontiguousarray(y)
 
 
