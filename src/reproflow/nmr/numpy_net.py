@@ -160,6 +160,11 @@ def conv2d(x: np.ndarray, rows: int, width: int, conv: Conv, buffer: np.ndarray 
 
 
 @functools.cache
+def _blas() -> threadpoolctl.ThreadpoolController:
+    return threadpoolctl.ThreadpoolController()  # finding the BLAS libraries takes ~15 ms: once
+
+
+@functools.cache
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="numpy_net")
 
@@ -173,7 +178,7 @@ def forward(network: Network, x: np.ndarray) -> np.ndarray:
     # two buffers the layers write in turn: 100+ MB each for a 256 x 2048 spectrum, allocated once
     size = max(conv.kernel.shape[3] for conv in network.convs) * (rows * width + SLACK)
     buffers = [np.empty(size, np.float32), np.empty(size, np.float32)]
-    with threadpoolctl.threadpool_limits(1, user_api="blas"):  # our threads, not BLAS's
+    with _blas().limit(limits=1, user_api="blas"):  # our threads, not BLAS's
         for index, conv in enumerate(network.convs):
             flat, rows = conv2d(flat, rows, width, conv, buffers[index % 2])
     y = flat[:rows * width, 0].reshape(rows, width)[:, :out_width]
@@ -187,11 +192,26 @@ def predict_full(network: Network, spectrum: np.ndarray) -> np.ndarray:
     return forward(network, tiling.wrap_pad(spectrum) / scale) * scale
 
 
+TILES_PER_PASS = 32  # 100 MB of layer buffers
+
+
 def predict_tiled(network: Network, spectrum: np.ndarray) -> np.ndarray:
-    """Tile by tile, each 63 x 127 window divided by its norm and scaled back."""
+    """Tile by tile, each 63 x 127 window divided by its norm and scaled back.
+
+    The windows go through the network stacked one under the other, many in one
+    pass: output row r of a window reads its input rows r..r+31 only, so its 32
+    output rows are exactly the window's own (the rows between are not used).
+    """
     windows = tiling.tiles(spectrum)
     norms = tiling.tile_norms(windows)
-    out = np.stack([forward(network, w / n) for w, n in zip(windows, norms)])
+    height = tiling.TILE_IN[0]
+    own_rows = (np.arange(TILES_PER_PASS)[:, None] * height + np.arange(tiling.TILE_OUT[0])).reshape(-1)
+    out = np.empty((len(windows), *tiling.TILE_OUT), np.float32)
+    for first in range(0, len(windows), TILES_PER_PASS):
+        group = windows[first:first + TILES_PER_PASS] / norms[first:first + TILES_PER_PASS, None, None]
+        stacked = forward(network, group.reshape(-1, tiling.TILE_IN[1]))
+        out[first:first + len(group)] = stacked[own_rows[:len(group) * tiling.TILE_OUT[0]]].reshape(
+            len(group), *tiling.TILE_OUT)
     return tiling.untile(out * norms[:, None, None], spectrum.shape)
 
 
