@@ -104,19 +104,19 @@ def load(path: str | Path) -> Network:
 
 
 # Activations are kept flat and channels last, one row of `width` points after
-# the other, with SLACK zero points after the last row: a kernel tap is then
+# the other, with `slack` zero points after the last row (at least the widest
+# tap reach along a row, dilation x (kernel width - 1)): a kernel tap is then
 # one offset, its view of a block of outputs a contiguous slab, and every
 # block written is contiguous too (strided blocks cost TLB misses). Outputs
 # past a row's valid width wrap into the next row; they are computed and never
 # used (they only ever feed such columns).
-SLACK = 64  # >= the widest tap reach along a row, dilation x (kernel width - 1)
 BLOCK = 2048  # output points per product: the gathered taps stay in the core's cache
 
 
-def conv2d(x: np.ndarray, rows: int, width: int, conv: Conv, buffer: np.ndarray | None = None
+def conv2d(x: np.ndarray, rows: int, width: int, slack: int, conv: Conv, buffer: np.ndarray | None = None
            ) -> tuple[np.ndarray, int]:
     """Unpadded dilated convolution on flat channels-last activations:
-    (rows x width + SLACK, Cin) -> (rows' x width + SLACK, Cout), rows' = rows -
+    (rows x width + slack, Cin) -> (rows' x width + slack, Cout), rows' = rows -
     dilation (kernel height - 1). BLOCK outputs at a time, their kernel taps
     gathered side by side (im2col) for one (BLOCK x taps*Cin) @ (taps*Cin x
     Cout) product; the blocks shared among one thread per core (the products
@@ -124,15 +124,15 @@ def conv2d(x: np.ndarray, rows: int, width: int, conv: Conv, buffer: np.ndarray 
     start of `buffer` (flat float32, large enough) when given."""
     kh, kw, cin, cout = conv.kernel.shape
     dh, dw = conv.dilation
-    if dw * (kw - 1) > SLACK:
-        raise ValueError(f"kernel reach {dw * (kw - 1)} exceeds the {SLACK}-point slack")
+    if dw * (kw - 1) > slack:
+        raise ValueError(f"kernel reach {dw * (kw - 1)} exceeds the {slack}-point slack")
     out_rows = rows - dh * (kh - 1)
     points = out_rows * width
     offsets = [i * dh * width + j * dw for i in range(kh) for j in range(kw)]
     taps = len(offsets)
     kernel = conv.kernel.reshape(taps * cin, cout)  # (kh, kw, cin) row-major: the order of the gathered taps
-    size = (points + SLACK) * cout
-    out = (np.empty(size, np.float32) if buffer is None else buffer[:size]).reshape(points + SLACK, cout)
+    size = (points + slack) * cout
+    out = (np.empty(size, np.float32) if buffer is None else buffer[:size]).reshape(points + slack, cout)
     out[points:] = 0.0
     starts = range(0, points, BLOCK)
 
@@ -172,15 +172,16 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
     rows, width = x.shape
-    flat = np.zeros((rows * width + SLACK, 1), np.float32)
+    slack = max(conv.dilation[1] * (conv.kernel.shape[1] - 1) for conv in network.convs)
+    flat = np.zeros((rows * width + slack, 1), np.float32)
     flat[:rows * width, 0] = x.reshape(-1)
     out_width = width - sum(conv.dilation[1] * (conv.kernel.shape[1] - 1) for conv in network.convs)
     # two buffers the layers write in turn: 100+ MB each for a 256 x 2048 spectrum, allocated once
-    size = max(conv.kernel.shape[3] for conv in network.convs) * (rows * width + SLACK)
+    size = max(conv.kernel.shape[3] for conv in network.convs) * (rows * width + slack)
     buffers = [np.empty(size, np.float32), np.empty(size, np.float32)]
     with _blas().limit(limits=1, user_api="blas"):  # our threads, not BLAS's
         for index, conv in enumerate(network.convs):
-            flat, rows = conv2d(flat, rows, width, conv, buffers[index % 2])
+            flat, rows = conv2d(flat, rows, width, slack, conv, buffers[index % 2])
     y = flat[:rows * width, 0].reshape(rows, width)[:, :out_width]
     return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else np.ascontiguousarray(y)
 
