@@ -5,14 +5,17 @@
   (`numpy_net.cascade`, what `reproflow nmr reconstruct` runs) and, with
   --keras, the Keras/TensorFlow path (`models.cascade`) for comparison;
 - the whole `reproflow nmr reconstruct --method network` call, a fresh
-  process each time: from its start to its exit (file written).
+  process each time: from its start to its exit (file written);
+- with --parts sigma: the network's uncertainty (sigma) spectrum of the same
+  echo (`numpy_net.uncertainty`, tiled), what `--sigma` and `nmr quality` add.
 
 Each timing is repeated (--repeats) and the median reported, wall and CPU
 seconds (CPU: this process's, or the child's for the command), with the
 1-minute load average before each part: on a shared machine wall time
 depends on the other work, CPU seconds much less.
 
-Usage: python benchmarks/nmr_speed.py [--spectrum Malt.ft2] [--repeats 5] [--keras] [--out FILE]
+Usage: python benchmarks/nmr_speed.py [--spectrum Malt.ft2] [--repeats 5] [--keras] [--parts ist cascade command sigma]
+       [--out FILE]
 Without --spectrum a simulated 256 x 2048 spectrum (128 x 1024 points zero-filled) is used.
 """
 
@@ -90,6 +93,9 @@ def main() -> None:
             models.cascade(stages, echo, "echo", shipped.damping())  # tracing
             result["cascade_keras"] = timed(lambda: models.cascade(stages, echo, "echo", shipped.damping()),
                                             args.repeats)
+    if "sigma" in args.parts:
+        network = numpy_net.load(shipped.WEIGHTS / "sigma_network_echo.keras")
+        result["sigma_network_echo"] = timed(lambda: numpy_net.uncertainty(network, echo), args.repeats)
     if "command" in args.parts:
         with tempfile.TemporaryDirectory() as folder:
             source = Path(folder) / "echo.ft2"

@@ -5,8 +5,8 @@ importing TensorFlow to run it costs several times the inference itself.
 This module reads the model's config.json and weights (model.weights.h5)
 from the .keras zip without Keras, accepts only what reproflow saves (an
 input, Conv2D layers with ReLU or no activation, and the `Sigma` head: no
-code is ever loaded), and runs each layer as matrix products over blocks of rows
-(float32, channels first, im2col). Outputs equal Keras' to float32 rounding
+code is ever loaded), and runs each layer as matrix products over blocks of points
+(float32, channels last, im2col). Outputs equal Keras' to float32 rounding
 (tests/test_nmr_numpy_net.py); `reproflow nmr reconstruct` and `nmr quality`
 use it.
 """
@@ -103,41 +103,65 @@ def load(path: str | Path) -> Network:
     return Network(tuple(convs), sigma, str(path))
 
 
-def conv2d(x: np.ndarray, conv: Conv, rows_per_block: int = 32) -> np.ndarray:
-    """Unpadded dilated convolution, channels first: (Cin, H, W) -> (Cout, H',
-    W'). A block of output rows at a time, its kernel taps gathered one under
-    the other (im2col) for one (Cout x taps*Cin) @ (taps*Cin x rows*W')
-    product; the blocks shared among one thread per core (the products are too
-    narrow for BLAS to use more than one)."""
+# Activations are kept flat and channels last, one row of `width` points after
+# the other, with `slack` zero points after the last row (at least the widest
+# tap reach along a row, dilation x (kernel width - 1)): a kernel tap is then
+# one offset, its view of a block of outputs a contiguous slab, and every
+# block written is contiguous too (strided blocks cost TLB misses). Outputs
+# past a row's valid width wrap into the next row; they are computed and never
+# used (they only ever feed such columns).
+BLOCK = 2048  # output points per product: the gathered taps stay in the core's cache
+
+
+def conv2d(x: np.ndarray, rows: int, width: int, slack: int, conv: Conv, buffer: np.ndarray | None = None
+           ) -> tuple[np.ndarray, int]:
+    """Unpadded dilated convolution on flat channels-last activations:
+    (rows x width + slack, Cin) -> (rows' x width + slack, Cout), rows' = rows -
+    dilation (kernel height - 1). BLOCK outputs at a time, their kernel taps
+    gathered side by side (im2col) for one (BLOCK x taps*Cin) @ (taps*Cin x
+    Cout) product; the blocks shared among one thread per core (the products
+    are too narrow for BLAS to use more than one). The output goes to the
+    start of `buffer` (flat float32, large enough) when given."""
     kh, kw, cin, cout = conv.kernel.shape
     dh, dw = conv.dilation
-    height, width = x.shape[1] - dh * (kh - 1), x.shape[2] - dw * (kw - 1)
-    taps = kh * kw
-    kernel = np.ascontiguousarray(conv.kernel.reshape(taps, cin, cout).transpose(2, 0, 1).reshape(cout, taps * cin))
-    out = np.empty((cout, height, width), np.float32)
+    if dw * (kw - 1) > slack:
+        raise ValueError(f"kernel reach {dw * (kw - 1)} exceeds the {slack}-point slack")
+    out_rows = rows - dh * (kh - 1)
+    points = out_rows * width
+    offsets = [i * dh * width + j * dw for i in range(kh) for j in range(kw)]
+    taps = len(offsets)
+    kernel = conv.kernel.reshape(taps * cin, cout)  # (kh, kw, cin) row-major: the order of the gathered taps
+    size = (points + slack) * cout
+    out = (np.empty(size, np.float32) if buffer is None else buffer[:size]).reshape(points + slack, cout)
+    out[points:] = 0.0
+    starts = range(0, points, BLOCK)
 
     def blocks(first: int, step: int) -> None:
-        columns = np.empty((taps * cin, rows_per_block, width), np.float32)
-        for row in range(first * rows_per_block, height, step * rows_per_block):
-            count = min(rows_per_block, height - row)
-            for i in range(kh):
-                for j in range(kw):
-                    tap = i * kw + j
-                    columns[tap * cin:(tap + 1) * cin, :count] = x[:, row + i * dh:row + i * dh + count,
-                                                                   j * dw:j * dw + width]
-            np.matmul(kernel, columns[:, :count].reshape(taps * cin, -1),
-                      out=out[:, row:row + count].reshape(cout, -1))
+        columns = np.empty((BLOCK, taps * cin), np.float32)
+        zeros = np.zeros((BLOCK, cout), np.float32)  # maximum with an array: several times faster than with 0.0
+        for start in starts[first::step]:
+            stop = min(start + BLOCK, points)
+            count = stop - start
+            for tap, offset in enumerate(offsets):
+                columns[:count, tap * cin:(tap + 1) * cin] = x[start + offset:stop + offset]
+            block = out[start:stop]
+            np.matmul(columns[:count], kernel, out=block)
+            if conv.bias is not None:
+                block += conv.bias
+            if conv.relu:
+                np.maximum(block, zeros[:count], out=block)
 
-    workers = min(THREADS, -(-height // rows_per_block))
+    workers = min(THREADS, len(starts))
     if workers > 1:
         list(_pool().map(blocks, range(workers), [workers] * workers))
     else:
         blocks(0, 1)
-    if conv.bias is not None:
-        out += conv.bias[:, None, None]
-    if conv.relu:
-        np.maximum(out, 0.0, out=out)
-    return out
+    return out, out_rows
+
+
+@functools.cache
+def _blas() -> threadpoolctl.ThreadpoolController:
+    return threadpoolctl.ThreadpoolController()  # finding the BLAS libraries takes ~15 ms: once
 
 
 @functools.cache
@@ -147,12 +171,19 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """(H, W) -> (H - 31, W - 63): the network on one (padded) input."""
-    y = np.ascontiguousarray(x, dtype=np.float32)[None]
-    with threadpoolctl.threadpool_limits(1, user_api="blas"):  # our threads, not BLAS's
-        for conv in network.convs:
-            y = conv2d(y, conv)
-    y = y[0]
-    return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else y
+    rows, width = x.shape
+    slack = max(conv.dilation[1] * (conv.kernel.shape[1] - 1) for conv in network.convs)
+    flat = np.zeros((rows * width + slack, 1), np.float32)
+    flat[:rows * width, 0] = x.reshape(-1)
+    out_width = width - sum(conv.dilation[1] * (conv.kernel.shape[1] - 1) for conv in network.convs)
+    # two buffers the layers write in turn: 100+ MB each for a 256 x 2048 spectrum, allocated once
+    size = max(conv.kernel.shape[3] for conv in network.convs) * (rows * width + slack)
+    buffers = [np.empty(size, np.float32), np.empty(size, np.float32)]
+    with _blas().limit(limits=1, user_api="blas"):  # our threads, not BLAS's
+        for index, conv in enumerate(network.convs):
+            flat, rows = conv2d(flat, rows, width, slack, conv, buffers[index % 2])
+    y = flat[:rows * width, 0].reshape(rows, width)[:, :out_width]
+    return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else np.ascontiguousarray(y)
 
 
 def predict_full(network: Network, spectrum: np.ndarray) -> np.ndarray:
@@ -162,11 +193,26 @@ def predict_full(network: Network, spectrum: np.ndarray) -> np.ndarray:
     return forward(network, tiling.wrap_pad(spectrum) / scale) * scale
 
 
+TILES_PER_PASS = 32  # 100 MB of layer buffers
+
+
 def predict_tiled(network: Network, spectrum: np.ndarray) -> np.ndarray:
-    """Tile by tile, each 63 x 127 window divided by its norm and scaled back."""
+    """Tile by tile, each 63 x 127 window divided by its norm and scaled back.
+
+    The windows go through the network stacked one under the other, many in one
+    pass: output row r of a window reads its input rows r..r+31 only, so its 32
+    output rows are exactly the window's own (the rows between are not used).
+    """
     windows = tiling.tiles(spectrum)
     norms = tiling.tile_norms(windows)
-    out = np.stack([forward(network, w / n) for w, n in zip(windows, norms)])
+    height = tiling.TILE_IN[0]
+    own_rows = (np.arange(TILES_PER_PASS)[:, None] * height + np.arange(tiling.TILE_OUT[0])).reshape(-1)
+    out = np.empty((len(windows), *tiling.TILE_OUT), np.float32)
+    for first in range(0, len(windows), TILES_PER_PASS):
+        group = windows[first:first + TILES_PER_PASS] / norms[first:first + TILES_PER_PASS, None, None]
+        stacked = forward(network, group.reshape(-1, tiling.TILE_IN[1]))
+        out[first:first + len(group)] = stacked[own_rows[:len(group) * tiling.TILE_OUT[0]]].reshape(
+            len(group), *tiling.TILE_OUT)
     return tiling.untile(out * norms[:, None, None], spectrum.shape)
 
 
