@@ -3,7 +3,6 @@ import re
 import sys
 
 from reproflow.config import ConfigError, config_hash, load_registry
-from reproflow.journal import journal_report
 
 REGISTRY = load_registry(
     config["registry"], f"{ROOT}/workflow/schemas/datasets.schema.yaml"
@@ -74,9 +73,3 @@ def all_targets():
         targets += STUDY_TARGETS[study]()
     return targets
 
-
-def say_pending_journals():
-    """At the end of a run, name the runs the MLflow store did not receive,
-    and journals that cannot be read (never failing the run for them)."""
-    for line in journal_report("results"):
-        print(f"reproflow: {line}", file=sys.stderr)
