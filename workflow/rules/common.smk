@@ -1,6 +1,5 @@
 # Helpers shared by the other .smk files (functions and constants only).
 import re
-import sys
 
 from reproflow.config import ConfigError, config_hash, load_registry
 
@@ -72,4 +71,3 @@ def all_targets():
     for study in config["studies"]:
         targets += STUDY_TARGETS[study]()
     return targets
-

@@ -265,7 +265,8 @@ STUDY_TARGETS["nmr"] = lambda: [
 ]
 # every job the study runs: the IST and network sets the evaluations and the sigma networks read
 NMR_IST_SETS = sorted(
-    set(NMR_EVAL_SETS) | (set(NMR_SIGMA_SETS) if {"ist_echo", "ist_nus"} & set(NMR_SIGMA) else set())
+    set(NMR_EVAL_SETS)
+    | (set(NMR_SIGMA_SETS) if {"ist_echo", "ist_nus"} & set(NMR_SIGMA) else set())
 )
 NMR_NETWORK_RUNS = [(a, s) for a in NMR_ARCHS for s in NMR_EVAL_SETS] + (
     [(NMR_PRIMARY, s) for s in NMR_SIGMA_SETS if s not in NMR_EVAL_SETS]

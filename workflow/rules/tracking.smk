@@ -1,7 +1,6 @@
 # MLflow at the edge: jobs write run manifests (run.json); one publish job
 # per study sends them to the store after the study's summary. A store that
 # is down or locked fails this job alone: the next run reruns only it.
-from reproflow.config import config_hash
 
 # Each study's rule file registers a function returning {rule: [run.json, ...]}
 # of its jobs (the rule named <study>_summary also feeds the parent run).
