@@ -21,9 +21,9 @@ rule mlflow_publish:
     conda:
         TF_ENV
     params:
-        # a new run name publishes a new parent run; a new config re-tags the runs
+        # a new run name publishes a new parent run, a new store all runs again; the
+        # config hash is no param (read at run time): a setting no job uses reruns nothing
         run_name=config["run_name"],
-        config_hash=config_hash(config),
         tracking=config["tracking"],
     script:
         "../../scripts/mlflow_publish.py"
