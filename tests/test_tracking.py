@@ -117,15 +117,18 @@ def test_publishing_again_never_duplicates_a_run(store):
     assert second == first and len(runs_of(client)) == 4
     assert {r.data.tags["config_hash"] for r in runs_of(client)} == {"def456"}
     assert len(client.get_metric_history(first["parent"], "clean.wdbc.ffnn-relu.test_accuracy_mean")) == 1
-    # one job rerun: its run is replaced, the others kept
+    # one job rerun: its run is replaced (with its logged models), the others kept
+    experiment = client.get_experiment_by_name("relu").experiment_id
+    key = "relu_train:clean/wdbc/ffnn-relu/seed1"
+    client.create_logged_model(experiment, name="model", source_run_id=first["children"][key])
     rerun = write_study(store / "jobs", seeds=(1,))
     third = publish({"relu_train": [manifests["relu_train"][0], *rerun["relu_train"]],
                      "relu_summary": rerun["relu_summary"]})
-    key = "relu_train:clean/wdbc/ffnn-relu/seed1"
     assert third["parent"] == first["parent"] and third["children"][key] != first["children"][key]
     assert third["children"]["relu_train:clean/wdbc/ffnn-relu/seed0"] == first["children"]["relu_train:clean/wdbc/ffnn-relu/seed0"]
     assert len(runs_of(client)) == 4
     assert client.get_run(first["children"][key]).info.lifecycle_stage == "deleted"
+    assert not client.search_logged_models([experiment])
 
 
 def test_a_locked_store_fails_publish_and_a_rerun_publishes_everything(store):

@@ -309,6 +309,8 @@ def publish_child(mlflow_client: MlflowClient, experiment: str, manifest: Mappin
     send_manifest(mlflow_client, run_id, manifest, where)
     mlflow_client.set_terminated(run_id, "FINISHED")
     for old in existing:  # after the new run is whole: a publish killed here leaves both, the next keeps one
+        for model in mlflow_client.search_logged_models([experiment], f"source_run_id = '{old.info.run_id}'"):
+            mlflow_client.delete_logged_model(model.model_id)  # else the Models tab keeps the replaced ones
         mlflow_client.delete_run(old.info.run_id)
     return run_id
 
