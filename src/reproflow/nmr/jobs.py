@@ -33,10 +33,14 @@ UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus
 
 @contextmanager
 def child(path: str, inputs: Sequence[str | Path | None], run_name: str,
-          datasets: Mapping[str, str] | None = None) -> Iterator[RunRecord]:
-    """The job's run manifest, tagged with the protocol and its data sets' checksums."""
-    tags = {"protocol": PROTOCOL, **{f"dataset.{k}.sha256": v for k, v in sorted((datasets or {}).items())}}
+          datasets: Mapping[str, tuple[str, str]] | None = None) -> Iterator[RunRecord]:
+    """The job's run manifest, tagged with the protocol and its data sets'
+    checksums, the data sets ({name: (sha256, file)}) its inputs."""
+    datasets = dict(sorted((datasets or {}).items()))
+    tags = {"protocol": PROTOCOL, **{f"dataset.{k}.sha256": sha for k, (sha, _) in datasets.items()}}
     with recording(path, [s for s in inputs if s is not None], run_name, tags) as run:
+        for name, (sha, source) in datasets.items():
+            run.log_dataset(name, sha, source)
         yield run
 
 
@@ -94,8 +98,9 @@ def save_figure(figure: Any, path: str | Path, inputs: Sequence[str | Path | Non
         figure.savefig(tmp, dpi=120)
 
 
-def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
-    return {"malt1": str(arrays["sha256"])} if "sha256" in arrays else {}
+def datasets_of(arrays: Mapping[str, np.ndarray], path: str) -> dict[str, tuple[str, str]]:
+    """The MALT1 spectrum's checksum, which its set (`path`) carries; simulated sets carry none."""
+    return {"malt1": (str(arrays["sha256"]), path)} if "sha256" in arrays else {}
 
 
 # ---- data -----------------------------------------------------------------
@@ -138,7 +143,7 @@ def ist_job(data: str, out: str, run_out: str, iterations: int, name: str) -> No
     arrays = load_npz(data)
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": [], "nus": []}
     seconds = []
-    with child(run_out, [data], f"ist/{name}", datasets_of(arrays)) as run:
+    with child(run_out, [data], f"ist/{name}", datasets_of(arrays, data)) as run:
         run.log_params({"set": name, "iterations": iterations, "spectra": len(arrays["reference"])})
         for index in range(len(arrays["reference"])):
             schedule = simulate.schedule_indices(arrays["schedules"][index])
@@ -160,7 +165,7 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
-    datasets = {"simulated-train": sha256_file(train), "simulated-val": sha256_file(val)}
+    datasets = {"simulated-train": (sha256_file(train), train), "simulated-val": (sha256_file(val), val)}
     with child(run_out, sources, f"train/{architecture}/stage{stage}", datasets) as run:
         run.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
@@ -222,7 +227,7 @@ def network_job(*, data: str, stages: Sequence[str], out: str, run_out: str, dam
 
     arrays = load_npz(data)
     cascade = models.prepare([models.load(path) for path in stages])
-    with child(run_out, [data, *stages], f"network/{arch}/{set_name}", datasets_of(arrays)) as run:
+    with child(run_out, [data, *stages], f"network/{arch}/{set_name}", datasets_of(arrays, data)) as run:
         result, scores, seconds = reconstruct_set(cascade, arrays, damping_base, metrics.cut_for(set_name))
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
         means = stage_means(scores)
@@ -255,7 +260,7 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         inputs, mu = method_arrays(method, arrays, load_npz(ist_out[name]) if ist_out else {},
                                    load_npz(network_out[name]) if network_out else None)
         split[name] = (inputs, arrays["reference"], mu)
-    datasets = {f"simulated-{name}": sha256_file(data[name]) for name in ("train", "val")}
+    datasets = {f"simulated-{name}": (sha256_file(data[name]), data[name]) for name in ("train", "val")}
     with child(run_out, sources, f"train/sigma/{method}", datasets) as run:
         run.log_params({"method": method, **options})
         model, history = training.train_uncertainty(*split["train"], split["val"], options, backup, seed)
@@ -299,7 +304,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                               "network_stages": {a: stage_means(v) for a, v in network_arrays.items()}}
     psq_rows, boxes = [], {}
     sigma_dir.mkdir(parents=True, exist_ok=True)
-    with child(out["run"], sources, f"evaluate/{name}", datasets_of(arrays)) as run:
+    with child(out["run"], sources, f"evaluate/{name}", datasets_of(arrays, data)) as run:
         for method, path in sigma_models.items():
             model = models.load(path)
             inputs = arrays[UNCERTAINTY_INPUT[method]]
