@@ -223,7 +223,7 @@ def test_mlflow_store_compares_like_with_like(micro_run):
     relu = [run for run in runs["relu"] if run.data.tags.get("snakemake_rule") == "relu_train"]
     heads: dict[tuple, list[set[str]]] = {}
     for run in relu:
-        heads.setdefault(tuple(run.data.tags[k] for k in ("protocol", "dataset", "model")), []).append(
+        heads.setdefault(tuple(run.data.tags[k] for k in ("protocol", "dataset", "model", "seed")), []).append(
             set(run.data.metrics))
     assert heads and all(len(keys) == 2 and keys[0] == keys[1] for keys in heads.values()), heads
     epochs: dict[str, list[set[str]]] = {}
