@@ -59,14 +59,6 @@ rule all:
     localrule: True
 
 
-onsuccess:
-    say_pending_journals()
-
-
-onerror:
-    say_pending_journals()
-
-
 # One target per study (`snakemake relu_all`): what each DVC stage runs.
 for study in config["studies"]:
 

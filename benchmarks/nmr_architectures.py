@@ -8,16 +8,15 @@ own code:
 - the train, val and test sets from `jobs.simulate_job` (as rule
   nmr_simulate; the test set varied in quality by `vary`), MALT1 from
   `jobs.malt1_job` (as rule nmr_malt1);
-- each stage from `train.train_stage(arch, previous, train, val, options,
-  backup, seed + stage)`, as `jobs.train_stage_job` calls it (without the
-  MLflow run), saved and reloaded with `models.load`;
-- reconstructions by `models.cascade(models.prepare(stages), ...)` as
-  `jobs.network_job`, scored by `evaluate.quality_table` as
-  `jobs.evaluate_job` (MALT1: `metrics.quality(..., cut=metrics.MALT1_CUT)`).
+- each stage by `jobs.train_stage_job` (as rule nmr_train_stage), its
+  model reloaded with `models.load`;
+- reconstructions by `jobs.network_job` (as rule nmr_network), scored by
+  `evaluate.quality_table` as `jobs.evaluate_job` (MALT1:
+  `metrics.quality(..., cut=metrics.MALT1_CUT)`).
 
-What it adds is observation only: `train.fit` is wrapped to hash the tile
-arrays and the initial kernels each architecture trains on (the comparison
-is fair only if they match), and to time the fit.
+What it adds is observation only: the time of each training job and of
+one reconstruction. Both architectures read the same files with the same
+seeds, so stage 0 samples the same training tiles.
 
     python benchmarks/nmr_architectures.py --threads 1 --out /tmp/nmr_arch.json
 
@@ -29,7 +28,7 @@ spectra, 4 peaks per tile; 32 train, 4 val, 8 test spectra), 1 stage,
 from __future__ import annotations
 
 import argparse
-import hashlib
+import csv
 import json
 import platform
 import shutil
@@ -43,13 +42,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 MALT1 = ROOT.parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
-
-
-def sha(array: np.ndarray) -> str:
-    array = np.ascontiguousarray(array)
-    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
-    digest.update(array.tobytes())
-    return digest.hexdigest()[:16]
 
 
 def parse() -> argparse.Namespace:
@@ -87,7 +79,6 @@ def main() -> None:
     from reproflow.data import sha256_file
     from reproflow.nmr import evaluate, jobs, metrics, models, plan
     from reproflow.nmr.shipped import git_state
-    from reproflow.nmr import train as training
 
     started = time.perf_counter()
     options = merge_config_files(args.config).get("nmr", {})
@@ -116,43 +107,29 @@ def main() -> None:
     print(f"data in {simulate_s:.1f} s: " + ", ".join(f"{k} {v['reference'].shape}" for k, v in data.items()),
           flush=True)
 
-    # ---- observe train.fit: the tiles and initial kernels each model sees ---
-    fit_records: list[dict[str, Any]] = []
-    original_fit = training.fit
-
-    def observed_fit(model, train_set, val_set, *rest, **kwargs):
-        kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
-        record = {"train_x": sha(train_set[0]), "train_y": sha(train_set[1]), "val_x": sha(val_set[0]),
-                  "val_y": sha(val_set[1]), "train_shape": list(train_set[0].shape),
-                  "val_shape": list(val_set[0].shape),
-                  "initial_kernels": sha(np.concatenate([keras.ops.convert_to_numpy(k).ravel() for k in kernels]))}
-        wall, cpu = time.perf_counter(), time.process_time()
-        rows = original_fit(model, train_set, val_set, *rest, **kwargs)
-        record.update(fit_wall_s=time.perf_counter() - wall, fit_cpu_s=time.process_time() - cpu)
-        fit_records.append(record)
-        return rows
-
-    training.fit = observed_fit
-
-    # ---- training, as jobs.train_stage_job ---------------------------------
+    # ---- training, by jobs.train_stage_job as rule nmr_train_stage --------
+    # Both architectures read the same data files with the same seeds, so stage 0
+    # samples the same tiles and starts from the same seed (train_stage seeds both).
     results: dict[str, dict[str, Any]] = {}
     stage_paths: dict[str, list[str]] = {}
-    train_arrays, val_arrays = jobs.load_npz(paths["train"]), jobs.load_npz(paths["val"])
     for arch in args.architectures:
         stage_paths[arch] = []
         stages_out = []
         for stage in range(args.stages):
-            previous = [models.load(p) for p in stage_paths[arch]]
             backup = work / "backup" / arch / f"stage{stage}"
             shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
-            wall, cpu = time.perf_counter(), time.process_time()
-            model, history = training.train_stage(arch, previous, train_arrays, val_arrays, network, backup,
-                                                  seed + stage)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             out = work / "models" / arch / f"stage{stage}.keras"
             out.parent.mkdir(parents=True, exist_ok=True)
-            model.save(out)
+            curves, run_out = out.with_suffix(".csv"), out.with_name(f"stage{stage}_run.json")
+            wall, cpu = time.perf_counter(), time.process_time()
+            jobs.train_stage_job(train=str(paths["train"]), val=str(paths["val"]), previous=stage_paths[arch],
+                                 out=str(out), curves=str(curves), run_out=str(run_out), backup=str(backup),
+                                 architecture=arch, stage=stage, options=network, seed=seed)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             stage_paths[arch].append(str(out))
+            with open(curves, newline="") as handle:
+                history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+            model = models.load(str(out))
             biases = [keras.ops.convert_to_numpy(layer.bias) for layer in model.layers
                       if getattr(layer, "use_bias", False)]
             stages_out.append({
@@ -161,7 +138,6 @@ def main() -> None:
                 "final_val_loss": history[-1]["val_loss"],
                 "best_val_loss": min(row["val_loss"] for row in history), "history": history,
                 "max_abs_bias": float(max(np.abs(b).max() for b in biases)) if biases else None,
-                "tiles": fit_records[-1],
             })
             print(f"{arch} stage {stage}: {wall:.0f} s wall, {cpu:.0f} s CPU, "
                   f"loss {history[-1]['loss']:.4g}, val_loss {history[-1]['val_loss']:.4g}", flush=True)
@@ -171,37 +147,25 @@ def main() -> None:
                          "train_cpu_s": sum(s["train_cpu_s"] for s in stages_out),
                          "final_loss": stages_out[-1]["final_loss"],
                          "final_val_loss": stages_out[-1]["final_val_loss"]}
-    training.fit = original_fit
 
-    # ---- same tiles? --------------------------------------------------------
-    fairness = []
-    for stage in range(args.stages):
-        records = {arch: results[arch]["stages"][stage]["tiles"] for arch in args.architectures}
-        first = records[args.architectures[0]]
-        same = {key: all(r[key] == first[key] for r in records.values())
-                for key in ("train_x", "train_y", "val_x", "val_y", "initial_kernels")}
-        row = {"stage": stage, "seed": seed + stage, **same, **{f"{key}_sha256_16": first[key] for key in same}}
-        if stage:  # each architecture's later stages train on its own cascade's outputs
-            row["note"] = ("differs by design: inputs are each architecture's cascade outputs and targets are "
-                           "divided by those inputs' tile norms; initial kernels differ because train_stage "
-                           "seeds Keras before models.prepare, which builds wnn_bf's full-size copies")
-        fairness.append(row)
-        if stage == 0 and not all(same.values()):
-            print(f"WARNING: stage 0 inputs differ between architectures: {same}", file=sys.stderr)
-
-    # ---- reconstruction and scores, as jobs.network_job and evaluate_job ----
+    # ---- reconstruction and scores, by jobs.network_job as rule nmr_network, scored as evaluate_job
     damping = network["damping"]
-    cascades = {arch: models.prepare([models.load(p) for p in stage_paths[arch]]) for arch in args.architectures}
-    for arch, cascade in cascades.items():
+    for arch in args.architectures:
         for name, arrays in data.items():
             if name in ("train", "val"):
                 continue
             cut = metrics.cut_for(name)
-            recs, scores, _ = jobs.reconstruct_set(cascade, arrays, damping, cut)
+            out = work / "network" / arch / f"{name}.npz"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            jobs.network_job(data=str(paths[name]), stages=stage_paths[arch], out=str(out),
+                             run_out=str(out.with_name(f"{name}_run.json")), damping_base=damping,
+                             arch=arch, set_name=name)
+            recs = jobs.load_npz(out)
             table = evaluate.quality_table(arrays["reference"], {
                 "echo_plain": arrays["echo"], "network_echo": recs["echo"], "network_antiecho": recs["antiecho"]}, cut)
             results[arch][name] = {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in table.items()}
-            results[arch][name]["echo_per_stage"] = jobs.stage_means(scores)["echo"]
+            results[arch][name]["echo_per_stage"] = jobs.stage_means(recs)["echo"]
+    cascades = {arch: models.prepare([models.load(p) for p in stage_paths[arch]]) for arch in args.architectures}
 
     # ---- inference time: one MALT1 echo reconstruction, interleaved ---------
     timing_input = data["malt1"]["echo"][0] if use_malt1 else data["test"]["echo"][0]
@@ -237,7 +201,7 @@ def main() -> None:
         "network_options": network,
         "data_sha256": {name: sha256_file(path) for name, path in paths.items()},
         "data_seconds": simulate_s,
-        "same_tiles": fairness,
+        "same_inputs": "both architectures train on the same data files with the same seeds (stage 0: the same tiles)",
         "wnn_bf_full_vs_tiled_max_rel_diff": equivalence,
         "inference_input": f"{'MALT1' if use_malt1 else 'test[0]'} echo {list(timing_input.shape)}, "
                            f"{args.stages}-stage cascade, median of {args.repeats} after a warm-up",
@@ -268,11 +232,8 @@ def markdown(summary: dict[str, Any]) -> str:
     rows.append(("inference s, one reconstruction", lambda a: f"{a['inference_s_median']:.3f}"))
     lines = ["| | " + " | ".join(a["architecture"] for a in archs) + " |", "|---" * (len(archs) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(cell(a) for a in archs) + " |" for label, cell in rows]
-    tiles = summary["same_tiles"][0]
     lines.append("")
-    lines.append(f"seed {summary['seed']}; stage-0 tiles identical: train x {tiles['train_x']} "
-                 f"({tiles['train_x_sha256_16']}), y {tiles['train_y']}, val x {tiles['val_x']}, "
-                 f"y {tiles['val_y']}; initial kernels identical: {tiles['initial_kernels']}")
+    lines.append(f"seed {summary['seed']}; {summary['same_inputs']}")
     lines.append(f"total {summary['total_wall_s']:.0f} s, {summary['threads']} thread(s)")
     return "\n".join(lines)
 

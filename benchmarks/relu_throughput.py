@@ -16,11 +16,10 @@ For each head (softmax, relu) of `build_ffnn` + `compile_model`, one repeat of
             without any of the project's code
   project   `reproflow.relu.train.paper_cv` as the rule calls it (`run_job` ->
             `paper_cv`): `folds` folds x E epochs, one model, validation
-            every epoch, a score per fold, the `EpochLog` callback with
-            the run's `log_metrics` as its sink (journal on disk, then a
-            real SQLite MLflow store: `tracking.init_store` +
-            `tracking.child_run` in a temporary
-            directory) and INFO logging to a file, as `run_logged` sets it up
+            every epoch, a score per fold, the `EpochLog` callback, the
+            epochs recorded in the job's run manifest (`RunRecord.log_history`,
+            as train_job does; MLflow is fed later, by the publish rule) and
+            INFO logging to a file, as `run_logged` sets it up
 
 Every variant makes the same number of `fit` calls of E epochs, so the
 per-call cost of `fit` weighs the same in all three (the paper: E = 32).
@@ -85,7 +84,7 @@ def timed(fn) -> float:
 def bench_head(head: str, x, y, args, store: Path) -> dict:
     import numpy as np
 
-    from reproflow import tracking
+    from reproflow.manifest import recording
     from reproflow.relu.models import build_ffnn, compile_model
     from reproflow.relu.train import one_hot, paper_cv
 
@@ -103,11 +102,6 @@ def bench_head(head: str, x, y, args, store: Path) -> dict:
     model.fit(x[train], targets[train], epochs=1, **fit_val)
     model.evaluate(x[val], targets[val], batch_size=BATCH, verbose=0)  # traces paper_cv's fold score
 
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    tracking.init_store(["relu"], uri=uri, artifact_root=str(store / "artifacts"))
-    parent = tracking.start_parent_run("relu", "benchmark", {}, uri=uri,
-                                       artifact_root=str(store / "artifacts"))
-
     # every variant does `folds` fit calls of E epochs per repeat, so the per-call cost of
     # `fit` weighs the same in all three; the variants alternate to share any drift
     def run_bare() -> float:
@@ -122,14 +116,14 @@ def bench_head(head: str, x, y, args, store: Path) -> dict:
 
     def run_project() -> float:
         repeat = len(runs)
-        with tracking.child_run("relu", parent, f"benchmark/{head}/{repeat}", {"head": head}, uri=uri,
-                                journal_dir=store / "journal") as run:
+        with recording(store / f"run{repeat}.json", [], f"benchmark/{head}/{repeat}", {"head": head}) as run:
             run.log_params({"head": head, "folds": args.folds, "epochs": args.epochs})  # as train_job
             start = time.perf_counter()
-            _, folds, _ = paper_cv(lambda: model, x, y, N_CLASSES, folds=args.folds, epochs=args.epochs,
-                                   batch_size=BATCH, cv_seed=CV_SEED, sink=run.log_metrics)
+            _, folds, history = paper_cv(lambda: model, x, y, N_CLASSES, folds=args.folds, epochs=args.epochs,
+                                         batch_size=BATCH, cv_seed=CV_SEED)
+            run.log_history(history, "step", skip=("epoch",))
             seconds = time.perf_counter() - start
-        runs.append((run.run_id, sum(fold.n_train for fold in folds)))
+        runs.append((len(run.metrics), sum(fold.n_train for fold in folds)))
         return seconds
 
     variants = {"bare": run_bare, "floor": run_floor, "project": run_project}
@@ -141,8 +135,8 @@ def bench_head(head: str, x, y, args, store: Path) -> dict:
             print(f"{head} {name} repeat {repeat + 1}: {seconds[name][-1]:.2f} s",
                   file=sys.stderr, flush=True)
 
-    steps = [len(tracking.client(uri).get_metric_history(run_id, "loss")) for run_id, _ in runs]
-    assert steps == [args.folds * args.epochs] * args.repeats, steps  # every epoch reached MLflow
+    steps = [count for count, _ in runs]
+    assert steps == [args.folds * args.epochs] * args.repeats, steps  # every epoch is in the manifest
     samples = {"bare": len(x) * args.epochs * args.folds, "floor": len(train) * args.epochs * args.folds,
                "project": runs[0][1] * args.epochs}
     rate = {name: samples[name] / statistics.median(seconds[name]) for name in variants}

@@ -1,15 +1,14 @@
-"""Snakemake adapter: the study's tables, curves, metrics.json; ends the parent run."""
+"""Snakemake adapter: the study's tables, curves, metrics.json and run manifest."""
 
 from reproflow.ids.summary import summary_job
-from reproflow.config import config_hash
 from reproflow.runtime import run_logged
 
 
 def main() -> None:
-    outputs = {key: value for key, value in snakemake.output.items()}
+    outputs = {key: value for key, value in snakemake.output.items() if key != "run"}
     summary_job(finals=snakemake.input.finals, datasets=dict(zip(snakemake.params.dataset_keys, snakemake.input.datasets)),
-                baselines=snakemake.input.baselines, parent=snakemake.input.parent, out=outputs,
-                source=snakemake.params.source, config_hash=config_hash(snakemake.config), rule=snakemake.rule)
+                baselines=snakemake.input.baselines, out=outputs, run_out=snakemake.output.run,
+                source=snakemake.params.source)
 
 
 run_logged(main, snakemake.log[0])

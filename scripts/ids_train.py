@@ -1,6 +1,5 @@
 """Snakemake adapter: train one GRU arm (learning-rate search or final model)."""
 
-from reproflow.config import config_hash
 from reproflow.runtime import limit_threads, run_logged
 
 
@@ -11,11 +10,11 @@ def main() -> None:
     w = snakemake.wildcards
     search = snakemake.rule == "ids_train_search"
     train_job(
-        data=snakemake.input.data, info=snakemake.input.info, parent=snakemake.input.parent,
+        data=snakemake.input.data, info=snakemake.input.info,
         out=dict(snakemake.output.items()), protocol="clean" if search else w.protocol,
         feature_set=w.features, arm=w.arm, seed=int(snakemake.params.seed if search else w.seed),
         purpose="search" if search else "final", options=snakemake.params.options,
-        config_hash=config_hash(snakemake.config), rule=snakemake.rule, backup_dir=snakemake.params.backup_dir,
+        backup_dir=snakemake.params.backup_dir,
         learning_rate=float(w.lr) if search else None,
         search_files=[] if search else list(snakemake.input.search),
         transform=None if search else snakemake.input.transform,

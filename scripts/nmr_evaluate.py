@@ -1,6 +1,5 @@
 """Snakemake adapter: table, uncertainty calibration, pSQ and Figure 2a of one set."""
 
-from reproflow.config import config_hash
 from reproflow.runtime import limit_threads, run_logged
 
 
@@ -14,8 +13,7 @@ def main() -> None:
         name=snakemake.wildcards.nmr_set, data=inputs.data, ist_out=inputs.ist,
         networks={a: inputs[f"network_{a}"] for a in params.archs},
         sigma_models={m: inputs[f"sigma_{m}"] for m in params.methods}, primary=params.primary,
-        out=dict(snakemake.output.items()), spectrum=inputs.get("spectrum"), parent=inputs.parent,
-        config_hash=config_hash(snakemake.config), rule=snakemake.rule,
+        out=dict(snakemake.output.items()), spectrum=inputs.get("spectrum"),
     )
 
 

@@ -1,6 +1,5 @@
 """Snakemake adapter: CS-IST of echo, anti-echo and NUS inputs of one set."""
 
-from reproflow.config import config_hash
 from reproflow.runtime import limit_threads, run_logged
 
 
@@ -8,8 +7,8 @@ def main() -> None:
     limit_threads(snakemake.threads)
     from reproflow.nmr.jobs import ist_job
 
-    ist_job(snakemake.input.data, snakemake.output[0], snakemake.params.iterations, snakemake.input.parent,
-            config_hash(snakemake.config), snakemake.rule, snakemake.wildcards.nmr_set)
+    ist_job(snakemake.input.data, snakemake.output.ist, snakemake.output.run, snakemake.params.iterations,
+            snakemake.wildcards.nmr_set)
 
 
 run_logged(main, snakemake.log[0])

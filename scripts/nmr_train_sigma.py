@@ -1,6 +1,5 @@
 """Snakemake adapter: train the NLL uncertainty network of one method."""
 
-from reproflow.config import config_hash
 from reproflow.runtime import limit_threads, run_logged
 
 
@@ -15,9 +14,8 @@ def main() -> None:
     train_sigma_job(
         method=method, data={"train": inputs.train, "val": inputs.val},
         ist_out=outputs if kind == "ist" else {}, network_out=outputs if kind == "network" else {},
-        out=snakemake.output.model, curves=snakemake.output.curves, backup=snakemake.params.backup,
-        options=snakemake.params.options, seed=snakemake.params.seed, parent=inputs.parent,
-        config_hash=config_hash(snakemake.config), rule=snakemake.rule,
+        out=snakemake.output.model, curves=snakemake.output.curves, run_out=snakemake.output.run,
+        backup=snakemake.params.backup, options=snakemake.params.options, seed=snakemake.params.seed,
     )
 
 

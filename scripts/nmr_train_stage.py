@@ -1,6 +1,5 @@
 """Snakemake adapter: train one cascade stage (resumes from its backup if killed)."""
 
-from reproflow.config import config_hash
 from reproflow.runtime import limit_threads, run_logged
 
 
@@ -11,9 +10,9 @@ def main() -> None:
     w = snakemake.wildcards
     train_stage_job(
         train=snakemake.input.train, val=snakemake.input.val, previous=list(snakemake.input.previous),
-        out=snakemake.output.model, curves=snakemake.output.curves, backup=snakemake.params.backup,
-        architecture=w.arch, stage=int(w.stage), options=snakemake.params.options, seed=snakemake.params.seed,
-        parent=snakemake.input.parent, config_hash=config_hash(snakemake.config), rule=snakemake.rule,
+        out=snakemake.output.model, curves=snakemake.output.curves, run_out=snakemake.output.run,
+        backup=snakemake.params.backup, architecture=w.arch, stage=int(w.stage), options=snakemake.params.options,
+        seed=snakemake.params.seed,
     )
 
 

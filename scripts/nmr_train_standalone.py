@@ -2,8 +2,9 @@
 that has JAX and Keras but not the workflow's stack.
 
 The same code as the workflow's rules: training and validation sets from
-`reproflow.nmr.simulate.simulate_set` (as `nmr_simulate`), each stage from
-`reproflow.nmr.train.train_stage` (as `nmr_train_stage`), with the `nmr:`
+`reproflow.nmr.simulate.simulate_set` (as `nmr_simulate`), each stage by
+`reproflow.nmr.jobs.train_stage_job` (the function rule `nmr_train_stage`
+calls), with the `nmr:`
 options of the given config files (later files override earlier ones) and
 `--set key=value` overrides (dotted keys under `nmr`, YAML values). What it
 adds: spectra simulated in parallel processes, an optional wall-time budget
@@ -13,7 +14,8 @@ per stage, and the validation quality of each stage's cascade.
         --config config/config.yaml config/paper.yaml --out /tmp/cascade \
         --set network.tiles=400000 --budget-s 90
 
-Writes OUT/<architecture>/stage{k}.keras and OUT/summary.json (per-epoch
+Writes OUT/data/{train,val}.npz, OUT/<architecture>/stage{k}.keras (with
+its curves and run manifest beside it) and OUT/summary.json (per-epoch
 losses and each stage's validation quality), after every stage.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -75,11 +78,11 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=None, help="wall-time budget per stage (s)")
     parser.add_argument("--processes", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # each epoch's losses, as the job logs them
 
     import keras
 
-    from reproflow.nmr import metrics, models
-    from reproflow.nmr import train as training
+    from reproflow.nmr import jobs, metrics, models
 
     options = merged_nmr(args.config, args.overrides)
     network = dict(options["network"])
@@ -93,6 +96,9 @@ def main() -> None:
             for k, name in enumerate(("train", "val"))}
     summary["simulate_s"] = time.perf_counter() - start
     print(f"simulated {options['sets']} in {summary['simulate_s']:.1f} s", flush=True)
+    (out / "data").mkdir(exist_ok=True)
+    for name, arrays in sets.items():
+        jobs.save_npz(out / "data" / f"{name}.npz", **arrays)
 
     class Budget(keras.callbacks.Callback):
         """Stops training once the stage has run `--budget-s` seconds."""
@@ -107,16 +113,19 @@ def main() -> None:
 
     backup = Path(tempfile.mkdtemp(prefix="nmr_backup_"))
     stages: list[keras.Model] = []
+    paths: list[str] = []
     val_echoes = sets["val"]["echo"]
     for stage in range(network["stages"]):
         t0 = time.perf_counter()
-        model, history = training.train_stage(
-            arch, stages, sets["train"], sets["val"], network, backup / f"stage{stage}",
-            options["seed"] + stage, callbacks=[Budget()],
-            sink=lambda row, step: print(step, {k: float(f"{v:.4g}") for k, v in row.items()}, flush=True))
+        model_path = out / arch / f"stage{stage}.keras"
+        history = jobs.train_stage_job(
+            train=str(out / "data/train.npz"), val=str(out / "data/val.npz"), previous=paths, out=str(model_path),
+            curves=str(model_path.with_suffix(".csv")), run_out=str(model_path.with_name(f"stage{stage}_run.json")),
+            backup=str(backup / f"stage{stage}"), architecture=arch, stage=stage, options=network,
+            seed=options["seed"], callbacks=[Budget()])
         seconds = time.perf_counter() - t0
-        stages.append(model)
-        model.save(out / arch / f"stage{stage}.keras")
+        paths.append(str(model_path))
+        stages.append(models.load(str(model_path)))
         cascade = models.prepare(stages)
         quality = [metrics.quality(ref, models.cascade(cascade, echo, "echo", network["damping"]))
                    for ref, echo in zip(sets["val"]["reference"], val_echoes)]

@@ -1,6 +1,5 @@
 """Snakemake adapter: train and test one (data set, model, head, protocol, seed)."""
 
-from reproflow.config import config_hash
 from reproflow.runtime import limit_threads, run_logged
 
 
@@ -10,10 +9,9 @@ def main() -> None:
 
     w = snakemake.wildcards
     train_job(
-        npz=snakemake.input.npz, meta=snakemake.input.meta, parent=snakemake.input.parent,
+        npz=snakemake.input.npz, meta=snakemake.input.meta,
         out=dict(snakemake.output.items()), dataset=w.dataset, model=w.model, head=w.head,
         protocol=w.protocol, seed=int(w.seed), options=snakemake.params.options,
-        config_hash=config_hash(snakemake.config), rule=snakemake.rule,
     )
 
 

@@ -32,7 +32,7 @@ def test_the_workflow_runs_as_a_module_with_a_user_config(tmp_path):
     # relu: 1 data set x FFNN (the CNN needs images) x 2 heads x 4 seeds (paper 1, clean 3)
     assert jobs["relu_train"] == 8 and default["relu_train"] == 24, (jobs, default)
     # the other studies keep the workflow's defaults
-    for rule in ("ids_train", "ids_train_search", "nmr_train_stage", "nmr_simulate", "mlflow_parent"):
+    for rule in ("ids_train", "ids_train_search", "nmr_train_stage", "nmr_simulate", "mlflow_publish"):
         assert jobs[rule] == default[rule] > 0, rule
     # nothing was written into the checkout by the module's run: its outputs
     # and Snakemake's state live in the user's folder

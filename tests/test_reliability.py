@@ -13,15 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
-
-from reproflow import tracking
 
 from workflow_utils import BIN, copy_workflow, env, git_init, hold_sqlite_lock, snakemake
 
@@ -150,13 +147,14 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert_close(comparable(resumed), comparable(straight))
     # the checkpoint is gone once the job is done: a later rerun trains afresh
     assert checkpoint_epochs(workdir) == 0
-    # the killed job's MLflow run was ended KILLED by the rerun; no job's run is left RUNNING
-    client = MlflowClient(f"sqlite:///{workdir}/results/mlflow/mlflow.db")
-    children = [run for run in client.search_runs([client.get_experiment_by_name("ids").experiment_id])
-                if tracking.PARENT_TAG in run.data.tags]
-    trained = Counter(run.info.status for run in children if run.data.tags["snakemake_rule"] == "ids_train")
-    assert trained == {"KILLED": 1, "FINISHED": 1}, trained
-    assert {run.info.status for run in children} == {"KILLED", "FINISHED"}
+    # no MLflow run of a killed job: runs are made only by the publish job, from finished jobs' manifests
+    db = workdir / "results/mlflow/mlflow.db"
+    assert not db.exists() or not MlflowClient(f"sqlite:///{db}").search_runs(
+        [e.experiment_id for e in MlflowClient(f"sqlite:///{db}").search_experiments()])
+    manifest = json.loads((workdir / IDS_TARGET).with_name("run.json").read_text())
+    # the resumed job's manifest holds every epoch, those before the kill too
+    steps = sorted({item["step"] for item in manifest["metrics"] if "train_accuracy" in item["values"]})
+    assert steps == [1, 2, 3, 4, 5, 6]
     # every file the run left is whole: JSON parses, arrays load
     for path in (workdir / "results").rglob("*"):
         if path.suffix == ".json":
@@ -173,42 +171,40 @@ def test_a_locked_mlflow_store_loses_no_run(tmp_path):
     (workdir / "config/locked.yaml").write_text(yaml.safe_dump({"run_name": "locked", "studies": ["relu"]}))
     configs = ["--configfile", "config/micro.yaml", "config/locked.yaml"]
     git_init(workdir)
-    # the store and the study's parent run exist; then another process locks the store for the whole run
-    snakemake(workdir, "--cores", "2", "results/relu/mlflow_parent_run.json", *configs)
+    # the store exists; then another process locks it for the whole run
     db = workdir / "results/mlflow/mlflow.db"
+    subprocess.run([sys.executable, "-c", f"from reproflow import tracking; tracking.init_store([], 'sqlite:///{db}')"],
+                   cwd=workdir, env=env(), check=True, timeout=300)
     holder = hold_sqlite_lock(db)
     try:
-        result = snakemake(workdir, "--cores", "2", *configs)
+        result = snakemake(workdir, "--cores", "2", *configs, check=False)
     finally:
         holder.kill()
         holder.wait()
-    # the results are all there, and the run said what it could not log and how to send it
+    # every job's results are there; only the publish job failed, naming the store and saying to rerun
+    assert result.returncode != 0
     assert json.loads((workdir / "results/relu/metrics.json").read_text())
-    assert "did not reach the MLflow store" in result.stderr and "reproflow mlflow relog" in result.stderr
-    journals = sorted((workdir / "results/relu/mlflow_journal").glob("*.jsonl"))
-    job_metrics = sorted((workdir / "results/relu/work").glob("**/metrics.json"))
-    # one journal per training job, the summary's, and the parent's closing
-    assert len(journals) == len(job_metrics) + 2
-    pending = subprocess.run([str(BIN / "reproflow"), "mlflow", "pending"], cwd=workdir, env=env(),
-                             capture_output=True, text=True, check=True).stdout.split()
-    assert sorted((workdir / p).resolve() for p in pending) == [j.resolve() for j in journals]
+    publish_log = (workdir / "logs/mlflow/relu_publish.log").read_text()
+    assert f"MLflow store sqlite:///{db} did not take the 'relu' runs" in publish_log
+    assert "run snakemake again" in publish_log and "Traceback" not in publish_log
+    assert not (workdir / "results/relu/mlflow_published.json").exists()
+    # the next run reruns the publish job only
+    planned = snakemake(workdir, "-n", "--quiet", "rules", *configs).stdout
+    assert "mlflow_publish" in planned and "relu_train" not in planned and "relu_summary" not in planned
+    snakemake(workdir, "--cores", "2", *configs)
 
-    subprocess.run([str(BIN / "reproflow"), "mlflow", "relog"], cwd=workdir, env=env(), check=True,
-                   capture_output=True, text=True)
     client = MlflowClient(f"sqlite:///{db}")
-    parent_id = json.loads((workdir / "results/relu/mlflow_parent_run.json").read_text())["run_id"]
-    children = client.search_runs([client.get_experiment_by_name("relu").experiment_id],
-                                  f"tags.mlflow.parentRunId = '{parent_id}'")
-    assert len(children) == len(job_metrics) + 1
-    assert {run.info.status for run in children} == {"FINISHED"}
-    assert client.get_run(parent_id).info.status == "FINISHED"
+    parent_id = json.loads((workdir / "results/relu/mlflow_published.json").read_text())["parent"]
+    runs = client.search_runs([client.get_experiment_by_name("relu").experiment_id])
+    children = [run for run in runs if run.data.tags.get("mlflow.parentRunId") == parent_id]
+    job_metrics = sorted((workdir / "results/relu/work").glob("**/metrics.json"))
+    assert len(children) == len(job_metrics) + 1 and len(runs) == len(children) + 1  # the summary's, one parent
+    assert {run.info.status for run in runs} == {"FINISHED"}
     # each training run in MLflow carries the numbers its job wrote to disk, and its artifacts
     logged = sorted(run.data.metrics["test_accuracy"] for run in children
                     if run.data.tags["snakemake_rule"] == "relu_train")
     assert logged == sorted(json.loads(p.read_text())["test"]["accuracy"] for p in job_metrics)
     assert all(client.list_artifacts(run.info.run_id) for run in children)
-    assert subprocess.run([str(BIN / "reproflow"), "mlflow", "pending"], cwd=workdir, env=env(),
-                          capture_output=True, text=True, check=True).stdout == ""
 
 
 def dvc_repo(workdir: Path, cache: Path, cores: int, studies: list[str]) -> Path:
@@ -252,20 +248,18 @@ def test_two_studies_at_once_share_one_mlflow_store_and_dvc_cache(tmp_path, core
     client = MlflowClient(f"sqlite:///{store}")
     for study, repo in repos.items():
         assert json.loads((repo / f"results/{study}/metrics.json").read_text())
-        # every job's run is in the store, finished, with what it logged; nothing waits to be re-logged
-        journals = list((repo / f"results/{study}/mlflow_journal").glob("*.jsonl"))
-        assert journals and not subprocess.run(
-            [str(BIN / "reproflow"), "mlflow", "pending"], cwd=repo, env=environ, capture_output=True,
-            text=True, check=True).stdout
-        parent_id = json.loads((repo / f"results/{study}/mlflow_parent_run.json").read_text())["run_id"]
+        # every job's run is in the store, finished, once, under its study's parent
+        published = json.loads((repo / f"results/{study}/mlflow_published.json").read_text())
+        manifests = [p for p in (repo / f"results/{study}").rglob("*run.json")]
+        parent_id = published["parent"]
         experiment = client.get_experiment_by_name(study).experiment_id
         runs = client.search_runs([experiment])
         children = [run for run in runs if run.data.tags.get("mlflow.parentRunId") == parent_id]
         assert len(runs) == len(children) + 1 and client.get_run(parent_id).info.status == "FINISHED"
-        assert len(children) == len(journals) - 1  # one journal closes the parent
+        assert len(children) == len(manifests) == len(published["children"])
         assert {run.info.status for run in children} == {"FINISHED"}
-        started = Counter(tracking.read_journal(journal)[0]["run_id"] for journal in journals)
-        assert all(started[run.info.run_id] == 1 for run in children)  # each run is one job's
+        assert sorted(run.info.run_id for run in children) == sorted(published["children"].values())
+        assert len({run.data.tags["reproflow.job"] for run in children}) == len(children)  # each run is one job's
         for run in children:
             for artifact in client.list_artifacts(run.info.run_id):
                 if not artifact.is_dir:

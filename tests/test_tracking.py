@@ -1,14 +1,15 @@
-"""MLflow tracking against a real SQLite store."""
+"""MLflow at the edge: run manifests published to a real SQLite store."""
 
+import json
 import os
 import socket
 import subprocess
-import sys
 
 import pytest
 
 from reproflow import tracking
-from reproflow.cli import main
+from reproflow.errors import ReproflowError
+from reproflow.manifest import RunRecord, read_manifest, recording
 from workflow_utils import hold_sqlite_lock
 
 
@@ -48,177 +49,141 @@ def test_environment_overrides_the_store(store, monkeypatch):
     assert not (store / "results").exists()
 
 
-def test_child_runs_nest_under_the_parent_with_tags(store):
+def write_study(folder, seeds=(0, 1)) -> dict[str, list[str]]:
+    """Manifests of two training jobs and a summary, as the relu jobs write them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    manifests = {"relu_train": [], "relu_summary": [str(folder / "summary.json")]}
+    for seed in seeds:
+        (folder / f"metrics{seed}.json").write_text(json.dumps({"seed": seed}))
+        with recording(folder / f"run{seed}.json", [], f"clean/wdbc/ffnn-relu/seed{seed}",
+                       {"protocol": "clean", "seed": str(seed), "dataset.wdbc.sha256": "f" * 64}) as run:
+            run.log_params({"model": {"hidden": 512, "dropout": 0.1}, "seed": seed})
+            run.log_history([{"step": s, "epoch": s + 1, "loss": 1.0 / (s + 1), "fold": 0.0} for s in range(3)],
+                            "step", skip=("epoch",))
+            run.log_metrics({"test_accuracy": 0.9 + seed / 100})
+            run.log_dataset("wdbc", "f" * 64, folder / f"metrics{seed}.json")
+            run.log_artifact(folder / f"metrics{seed}.json")
+        manifests["relu_train"].append(str(folder / f"run{seed}.json"))
+    (folder / "table.csv").write_text("a,b\n1,2\n")
+    with recording(folder / "summary.json", [], "summary") as run:
+        run.log_metrics({"clean.wdbc.ffnn-relu.test_accuracy_mean": 0.905})
+        run.log_artifact(folder / "table.csv")
+    return manifests
+
+
+def publish(manifests, config_hash="abc123", **options):
+    return tracking.publish(study="relu", run_name="test", manifests=manifests, summary_rule="relu_summary",
+                            config_hash=config_hash, **options)
+
+
+def runs_of(client, study="relu"):
+    return client.search_runs([client.get_experiment_by_name(study).experiment_id])
+
+
+def test_publish_makes_a_parent_and_a_child_per_job_with_tags(store):
     subprocess.run(["git", "init", "-q"], check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
-        check=True,
-    )
-    tracking.init_store(["relu"])
-    tags = tracking.run_tags(config_hash="abc123", rule="relu_train", datasets={"wdbc": "f" * 64},
-                             protocol="clean")
-    parent = tracking.start_parent_run("relu", "relu-test", tags)
-    with tracking.child_run("relu", parent, "ffnn-softmax", tags) as run:
-        run.log_params({"model": {"hidden": 512, "dropout": 0.1}})
-        for epoch in range(3):
-            run.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
-    tracking.end_parent_run(parent)
-
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
+                   check=True)
+    published = publish(write_study(store / "jobs"))
     client = tracking.client()
-    child = client.get_run(run.run_id)
-    assert child.data.tags["mlflow.parentRunId"] == parent
-    assert child.data.tags["git_commit"] == tracking.git_commit()
-    assert len(child.data.tags["git_commit"]) == 40
-    assert child.data.tags["dataset.wdbc.sha256"] == "f" * 64
-    assert child.data.params["model.hidden"] == "512"
-    assert [m.step for m in client.get_metric_history(child.info.run_id, "loss")] == [0, 1, 2]
-    assert client.get_run(parent).info.status == "FINISHED"
+    parent = client.get_run(published["parent"])
+    assert parent.info.status == "FINISHED" and parent.info.run_name == "relu-test"
+    assert parent.data.metrics == {"clean.wdbc.ffnn-relu.test_accuracy_mean": 0.905}
+    assert [a.path for a in client.list_artifacts(parent.info.run_id, "summary")] == ["summary/table.csv"]
+    assert len(runs_of(client)) == 4  # the parent, two training jobs, the summary
+    child = client.get_run(published["children"]["relu_train:clean/wdbc/ffnn-relu/seed1"])
+    tags = child.data.tags
+    assert tags["mlflow.parentRunId"] == parent.info.run_id and child.info.status == "FINISHED"
+    assert tags["git_commit"] == tracking.git_commit() and len(tags["git_commit"]) == 40
+    assert (tags["config_hash"], tags["snakemake_rule"], tags["protocol"], tags["seed"]) == \
+        ("abc123", "relu_train", "clean", "1")
+    assert tags["dataset.wdbc.sha256"] == "f" * 64 and tags["study_run"] == "relu-test"
+    assert child.data.params == {"model.hidden": "512", "model.dropout": "0.1", "seed": "1"}
+    assert [(m.step, m.value) for m in client.get_metric_history(child.info.run_id, "loss")] == \
+        [(0, 1.0), (1, 0.5), (2, 1 / 3)]
+    assert child.data.metrics["test_accuracy"] == 0.91
+    assert [d.dataset.name for d in child.inputs.dataset_inputs] == ["wdbc"]
+    assert [a.path for a in client.list_artifacts(child.info.run_id)] == ["metrics1.json"]
+    experiment = client.get_experiment_by_name("relu")
+    assert experiment.tags["mlflow.note.content"] == tracking.STUDY_DESCRIPTIONS["relu"]
 
 
-def test_parent_run_creates_a_missing_experiment(store):
-    tracking.init_store([])
-    parent = tracking.start_parent_run("nmr", "nmr-test", {"config_hash": "a"})
-    tracking.end_parent_run(parent, tags={"config_hash": "b"})
-    run = tracking.client().get_run(parent)
-    experiment = tracking.client().get_experiment(run.info.experiment_id)
-    assert experiment.name == "nmr"
-    assert experiment.artifact_location == (store / "results/mlflow/artifacts/nmr").as_uri()
-    # the parent carries the config hash of the results that closed it
-    assert run.data.tags["config_hash"] == "b"
-
-
-def test_a_locked_store_loses_nothing_and_the_journal_relogs(store, caplog):
-    tracking.init_store(["relu"])
-    parent = tracking.start_parent_run("relu", "relu-test", {"config_hash": "a"})
-    (store / "model.txt").write_text("weights")
-    with tracking.child_run("relu", parent, "ffnn-relu", {"rule": "relu_train"},
-                            journal_dir=store / "journal") as run:
-        run.log_params({"epochs": 3})
-        run.log_metric("loss", 1.0, step=0)
-        holder = hold_sqlite_lock(store / "results/mlflow/mlflow.db")
-        try:
-            for epoch in (1, 2):  # the first call waits for SQLite's timeout, then the run goes offline
-                run.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
-            run.log_artifact(store / "model.txt")
-        finally:
-            holder.kill()
-            holder.wait()
-    assert "did not answer" in caplog.text and f"reproflow mlflow relog {run.journal}" in caplog.text
-
+def test_publishing_again_never_duplicates_a_run(store):
+    manifests = write_study(store / "jobs")
+    first = publish(manifests)
     client = tracking.client()
-    assert client.get_run(run.run_id).info.status == "RUNNING"  # the end never reached the store
-    assert [m.step for m in client.get_metric_history(run.run_id, "loss")] == [0]
-    assert tracking.pending_journals(store) == []  # not under <results>/<study>/mlflow_journal
-    assert main(["mlflow", "pending", "--results", str(store)]) == 0
+    # unchanged manifests: the same runs, re-tagged with the current config hash
+    second = publish(manifests, config_hash="def456")
+    assert second == first and len(runs_of(client)) == 4
+    assert {r.data.tags["config_hash"] for r in runs_of(client)} == {"def456"}
+    assert len(client.get_metric_history(first["parent"], "clean.wdbc.ffnn-relu.test_accuracy_mean")) == 1
+    # one job rerun: its run is replaced (with its logged models), the others kept
+    experiment = client.get_experiment_by_name("relu").experiment_id
+    key = "relu_train:clean/wdbc/ffnn-relu/seed1"
+    client.create_logged_model(experiment, name="model", source_run_id=first["children"][key])
+    rerun = write_study(store / "jobs", seeds=(1,))
+    third = publish({"relu_train": [manifests["relu_train"][0], *rerun["relu_train"]],
+                     "relu_summary": rerun["relu_summary"]})
+    assert third["parent"] == first["parent"] and third["children"][key] != first["children"][key]
+    assert third["children"]["relu_train:clean/wdbc/ffnn-relu/seed0"] == first["children"]["relu_train:clean/wdbc/ffnn-relu/seed0"]
+    assert len(runs_of(client)) == 4
+    assert client.get_run(first["children"][key]).info.lifecycle_stage == "deleted"
+    assert not client.search_logged_models([experiment])
 
-    assert main(["mlflow", "relog", str(run.journal)]) == 0
-    finished = client.get_run(run.run_id)
-    assert finished.info.status == "FINISHED"
-    assert finished.data.params == {"epochs": "3"}
-    history = client.get_metric_history(run.run_id, "loss")
-    assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
-    assert [a.path for a in client.list_artifacts(run.run_id)] == ["model.txt"]
-    # sent once: a second relog sends nothing more
-    tracking.relog(run.journal)
-    assert len(client.get_metric_history(run.run_id, "loss")) == 3
+
+def test_a_locked_store_fails_publish_and_a_rerun_publishes_everything(store):
+    manifests = write_study(store / "jobs")
+    tracking.init_store(["relu"])
+    holder = hold_sqlite_lock(store / "results/mlflow/mlflow.db")
+    try:
+        with pytest.raises(ReproflowError, match="did not take the 'relu' runs.*run snakemake again") as error:
+            publish(manifests)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert str(store / "results/mlflow/mlflow.db") in str(error.value)
+    published = publish(manifests)
+    runs = runs_of(tracking.client())
+    assert len(runs) == 4 and {r.info.status for r in runs} == {"FINISHED"}
+    assert set(published["children"]) == {"relu_train:clean/wdbc/ffnn-relu/seed0",
+                                          "relu_train:clean/wdbc/ffnn-relu/seed1", "relu_summary:summary"}
 
 
-def test_an_unreachable_server_journals_the_whole_run(store, monkeypatch, caplog):
+def test_an_unreachable_server_fails_publish_naming_it(store, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    journals = store / "results/relu/mlflow_journal"
-    with tracking.child_run("relu", "f" * 32, "ffnn-softmax", {"rule": "relu_train"},
-                            uri=f"http://127.0.0.1:{free_port()}", journal_dir=journals) as run:
-        run.log_metrics({"accuracy": 0.5}, step=0)
-    assert run.run_id is None and "did not answer" in caplog.text
-    assert tracking.pending_journals(store / "results") == [run.journal]
-
-    tracking.init_store(["relu"])
-    assert main(["mlflow", "relog", "--results", str(store / "results"), "--uri", tracking.tracking_uri()]) == 0
-    [logged] = tracking.client().search_runs([tracking.client().get_experiment_by_name("relu").experiment_id])
-    assert logged.info.run_name == "ffnn-softmax" and logged.info.status == "FINISHED"
-    assert logged.data.tags[tracking.PARENT_TAG] == "f" * 32
-    assert logged.data.metrics == {"accuracy": 0.5}
-    assert tracking.pending_journals(store / "results") == []
+    uri = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ReproflowError, match=f"MLflow store {uri} did not take"):
+        publish(write_study(store / "jobs"), uri=uri)
 
 
-def test_a_failing_job_ends_its_run_failed(store):
-    tracking.init_store(["ids"])
-    with pytest.raises(ValueError), tracking.child_run("ids", None, "job", {}, journal_dir=store / "j") as run:
-        raise ValueError("training diverged")
-    assert tracking.client().get_run(run.run_id).info.status == "FAILED"
+def test_a_manifest_naming_a_missing_output_is_refused_before_the_store(store):
+    manifests = write_study(store / "jobs")
+    (store / "jobs/metrics0.json").unlink()
+    with pytest.raises(ReproflowError, match="run0.json: run manifest names .*metrics0.json, which does not exist"):
+        publish(manifests)
+    assert not (store / "results").exists()
 
 
-KILLED_JOB = """
-import os, signal
-from reproflow import tracking
-run = tracking.RunLog.start("ids", None, "train/seed0", {}, tracking.tracking_uri(), "j")
-run.log_metrics({"loss": 0.5}, step=1)
-print(run.run_id, flush=True)
-os.kill(os.getpid(), signal.SIGKILL)
-"""
+def test_a_corrupt_manifest_is_named_with_its_key(store):
+    path = store / "run.json"
+    path.write_text(json.dumps({**RunRecord("x").as_dict(), "metrics": [{"step": 0, "time": 1,
+                                                                        "values": {"loss": "high"}}]}))
+    with pytest.raises(ReproflowError, match=r"run.json: run manifest metrics\[0\] value 'loss' is 'high'"):
+        read_manifest(path)
+    path.write_text(json.dumps({**RunRecord("x").as_dict(), "format": "other"}))
+    with pytest.raises(ReproflowError, match="key 'format' is 'other'"):
+        read_manifest(path)
 
 
-def test_the_rerun_of_a_killed_job_ends_its_run_killed(store):
-    """A job killed unseen (SIGKILL, a cluster's time limit) leaves its run
-    RUNNING; the job's next run ends it KILLED, and only it."""
-    tracking.init_store(["ids"])
-    killed = subprocess.run([sys.executable, "-c", KILLED_JOB], capture_output=True, text=True)
-    assert killed.returncode == -9, killed.stderr
-    killed_id = killed.stdout.split()[0]
-    with tracking.child_run("ids", None, "train/seed1", {}, journal_dir=store / "j"):
-        pass  # another job's run: not touched
-    live = tracking.RunLog.start("ids", None, "train/seed0", {}, tracking.tracking_uri(), store / "j")
-    client = tracking.client()
-    assert client.get_run(killed_id).info.status == "KILLED"
-    assert client.get_run(killed_id).info.end_time >= client.get_run(killed_id).info.start_time
-    assert client.get_metric_history(killed_id, "loss")[0].value == 0.5
-
-    # a run whose process is alive on this host is left alone, although it has not ended
-    with tracking.child_run("ids", None, "train/seed0", {}, journal_dir=store / "j") as rerun:
-        pass
-    assert client.get_run(live.run_id).info.status == "RUNNING"
-    assert client.get_run(rerun.run_id).info.status == "FINISHED"
-    # the killed run's journal holds its end and is all in the store
-    journals = list((store / "j").glob("*.jsonl"))
-    assert len(journals) == 4 and all(tracking.unsent(tracking.read_journal(p)) is None for p in journals)
-
-
-def test_a_param_logged_twice_with_two_values_is_a_bug_not_an_outage(store):
-    tracking.init_store(["ids"])
-    with pytest.raises(tracking.mlflow.exceptions.MlflowException), \
-            tracking.child_run("ids", None, "job", {}, journal_dir=store / "j") as run:
-        run.log_params({"lr": 1e-5})
+def test_a_param_logged_twice_with_two_values_is_a_bug(store):
+    run = RunRecord("job")
+    run.log_params({"lr": 1e-5})
+    with pytest.raises(ReproflowError, match="param 'lr' logged as '1e-05' and as 1e-06"):
         run.log_params({"lr": 1e-6})
-    assert run.online
 
 
-def test_journal_errors_name_the_file_and_line(store, capsys):
-    journal = store / "broken.jsonl"
-    start = '{"seq": 1, "op": "start", "uri": "sqlite:///x.db", "run_id": "x"}'
-    journal.write_text(start + '\nnot json\n{"seq": 3, "op": "end", "status": "FINISHED", "time": 1}\n')
-    assert main(["mlflow", "relog", str(journal)]) == 1
-    assert f"{journal}, line 2: not a journal record" in capsys.readouterr().err
-    # a torn last line (a job killed mid-write) is tolerated
-    journal.write_text(start + '\n{"seq": 2, "op": "metr')
-    assert tracking.unsent(tracking.read_journal(journal)) is None
-    assert main(["mlflow", "relog", str(store / "missing.jsonl")]) == 1
-    assert "missing.jsonl: cannot read the MLflow journal" in capsys.readouterr().err
-
-
-def test_a_corrupt_journal_does_not_fail_the_end_of_a_run(tmp_path):
-    """The Snakefile's onsuccess (say_pending_journals) reads every journal:
-    one it cannot read is named with its line, beside the pending ones, and
-    nothing raises, so a run whose jobs all succeeded still succeeds."""
-    from reproflow.journal import journal_report
-
-    journals = tmp_path / "results" / "relu" / "mlflow_journal"
-    journals.mkdir(parents=True)
-    start = '{"seq": 1, "op": "start", "uri": "sqlite:///x.db", "run_id": "x"}\n'
-    (journals / "a.jsonl").write_text(start + '{"seq": 2, "op": "offline", "first_unsent": 2}\n')
-    (journals / "b.jsonl").write_bytes(start.encode() + b"\xff\xfe junk\n{}\n")
-    (journals / "c.jsonl").mkdir()
-    lines = journal_report(tmp_path / "results")
-    assert lines[0].startswith("1 run(s) did not reach the MLflow store")
-    assert f"{journals / 'b.jsonl'}, line 2: not UTF-8 text" in lines[1]
-    assert f"{journals / 'c.jsonl'}: is a folder" in lines[2]
-    assert tracking.pending_journals(tmp_path / "results") == [journals / "a.jsonl"]
+def test_a_failing_job_writes_no_manifest(store):
+    with pytest.raises(ValueError), recording(store / "run.json", [], "job") as run:
+        run.log_metrics({"loss": 1.0})
+        raise ValueError("training diverged")
+    assert not (store / "run.json").exists()

@@ -14,6 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from reproflow import tracking
+from reproflow.manifest import recording
 from workflow_utils import BIN, REPO, free_port
 
 SCRIPT = REPO / "scripts" / "tracking_server.sh"
@@ -70,22 +71,25 @@ def test_a_run_with_an_artifact_goes_through_the_server_into_postgresql(server, 
     assert listening_addresses(int(env["TRACKING_PG_PORT"])) == {"0100007F"}
     assert (state / "pgpass").stat().st_mode & 0o077 == 0
 
-    parent = tracking.start_parent_run("relu", "relu-test", {"config_hash": "x"}, uri)
     artifact = tmp_path / "confusion.csv"
     artifact.write_text("1,0\n0,1\n")
-    with tracking.child_run("relu", parent, "job", {"snakemake_rule": "relu_train"}, uri,
-                            tmp_path / "journal") as run:
+    with recording(tmp_path / "run.json", [], "job") as run:
         run.log_params({"epochs": 2})
         run.log_metric("loss", 0.5, step=0)
         run.log_artifact(str(artifact))
-    tracking.end_parent_run(parent, uri=uri, journal_dir=tmp_path / "journal")
+    with recording(tmp_path / "summary.json", [], "summary") as run:
+        run.log_metrics({"accuracy": 0.5})
+    published = tracking.publish(study="relu", run_name="test", summary_rule="relu_summary", config_hash="x", uri=uri,
+                                 manifests={"relu_train": [tmp_path / "run.json"], "relu_summary": [tmp_path / "summary.json"]})
+    parent = published["parent"]
 
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("relu")
     assert experiment.artifact_location.startswith("mlflow-artifacts:")
     runs = client.search_runs([experiment.experiment_id])
-    assert sorted(run.info.status for run in runs) == ["FINISHED", "FINISHED"]
-    child = next(run for run in runs if run.data.tags.get("mlflow.parentRunId") == parent)
+    assert sorted(run.info.status for run in runs) == ["FINISHED", "FINISHED", "FINISHED"]
+    child = client.get_run(published["children"]["relu_train:job"])
+    assert child.data.tags.get("mlflow.parentRunId") == parent
     assert [item.path for item in client.list_artifacts(child.info.run_id)] == ["confusion.csv"]
     # the server stored it in its artifact folder; the run itself is in PostgreSQL
     stored = list((state / "artifacts").rglob("confusion.csv"))
@@ -97,4 +101,4 @@ def test_a_run_with_an_artifact_goes_through_the_server_into_postgresql(server, 
     assert script("status").returncode == 1
     assert not listening_addresses(int(env["TRACKING_PORT"]))
     assert script("start").returncode == 0
-    assert len(MlflowClient(uri).search_runs([experiment.experiment_id])) == 2
+    assert len(MlflowClient(uri).search_runs([experiment.experiment_id])) == 3

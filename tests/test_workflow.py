@@ -161,6 +161,100 @@ def test_micro_run_end_to_end(micro_run):
     assert changed["nmr_train_stage"] == 1 and changed["nmr_train_sigma"] == 1 and not changed["nmr_simulate"], changed
 
 
+def metric_keys(run) -> set[str]:
+    """A run's metric names, the loss named by its kind brought back to one name."""
+    return {key.replace("_loss_svm_hinge", "_loss").replace("_loss_cross_entropy", "_loss")
+            for key in run.data.metrics}
+
+
+def per_epoch_keys(client, run) -> set[str]:
+    return {key for key in run.data.metrics if len(client.get_metric_history(run.info.run_id, key)) > 1}
+
+
+def active_runs(client) -> dict[str, list]:
+    return {study: client.search_runs([client.get_experiment_by_name(study).experiment_id], max_results=10000)
+            for study in STUDIES}
+
+
+@pytest.mark.slow
+def test_mlflow_store_compares_like_with_like(micro_run):
+    """The store read back after the micro run: one parent per study, the
+    same metric names for comparable runs, the tags, loadable models; a
+    second publish adds no run."""
+    import mlflow.keras
+    from mlflow.models import Model
+
+    workdir = micro_run.workdir
+    client = MlflowClient(f"sqlite:///{workdir}/results/mlflow/mlflow.db")
+    mlflow.set_tracking_uri(client.tracking_uri)
+    runs = active_runs(client)
+    for study, found in runs.items():
+        parents = [run for run in found if "mlflow.parentRunId" not in run.data.tags]
+        assert [p.info.run_name for p in parents] == [f"{study}-micro"], study
+        parent = parents[0]
+        assert parent.data.metrics and parent.info.status == "FINISHED", study
+        assert client.list_artifacts(parent.info.run_id, "tables" if study == "ids" else "summary"), study
+        assert client.get_experiment_by_name(study).tags["mlflow.note.content"]
+        for run in found:
+            if run is parent:
+                continue
+            tags = run.data.tags
+            assert tags["git_commit"] == micro_run.commit and tags["config_hash"] == parent.data.tags["config_hash"]
+            assert tags["reproflow.job"].startswith(tags["snakemake_rule"] + ":"), tags
+            if "_train" in tags["snakemake_rule"]:
+                assert tags["protocol"], run.info.run_name
+                sums = {k: v for k, v in tags.items() if k.startswith("dataset.") and k.endswith(".sha256")}
+                assert sums and all(len(v) == 64 for v in sums.values()), run.info.run_name
+                assert {d.dataset.digest for d in run.inputs.dataset_inputs} == {v[:16] for v in sums.values()}
+                if study != "nmr":
+                    assert tags["seed"].isdigit(), run.info.run_name
+
+    # study 1: both GRU arms of one (protocol, feature set, seed) share every metric but the loss's kind
+    finals = [run for run in runs["ids"] if run.data.tags.get("snakemake_rule") == "ids_train"]
+    pairs: dict[tuple, dict[str, set[str]]] = {}
+    for run in finals:
+        key = tuple(run.data.tags[k] for k in ("protocol", "feature_set", "seed"))
+        pairs.setdefault(key, {})[run.data.tags["arm"]] = metric_keys(run)
+    assert pairs and all(set(arms) == {"gru_svm", "gru_softmax"} for arms in pairs.values())
+    for arms in pairs.values():
+        assert arms["gru_svm"] == arms["gru_softmax"]
+        assert {"test_accuracy", "final_test_accuracy", "summed_test_fp", "train_loss"} <= arms["gru_svm"]
+    # study 2: both heads have the same metric names; both protocols the same per-epoch names
+    relu = [run for run in runs["relu"] if run.data.tags.get("snakemake_rule") == "relu_train"]
+    heads: dict[tuple, list[set[str]]] = {}
+    for run in relu:
+        heads.setdefault(tuple(run.data.tags[k] for k in ("protocol", "dataset", "model", "seed")), []).append(
+            set(run.data.metrics))
+    assert heads and all(len(keys) == 2 and keys[0] == keys[1] for keys in heads.values()), heads
+    epochs: dict[str, list[set[str]]] = {}
+    for run in relu:
+        epochs.setdefault(run.data.tags["protocol"], []).append(per_epoch_keys(client, run))
+    assert set(epochs) == {"paper", "clean"}
+    assert all(keys == found[0] for found in epochs.values() for keys in found), epochs
+    # the same names in both protocols, the fold a metric, not part of a name (the clean
+    # protocol of the micro config trains no folds, so it has no validation metrics)
+    assert {"loss", "accuracy", "fold"} <= epochs["clean"][0] <= epochs["paper"][0], epochs
+    assert {"val_loss", "val_accuracy"} <= epochs["paper"][0] and not any("fold" in k and k != "fold"
+                                                                         for k in epochs["paper"][0])
+
+    # logged models load with mlflow.keras and predict on their logged input example
+    for study in ("ids", "relu"):
+        experiment = client.get_experiment_by_name(study).experiment_id
+        models = client.search_logged_models(experiment_ids=[experiment])
+        trained = [run for run in runs[study] if run.data.tags.get("snakemake_rule") in ("ids_train", "relu_train")]
+        assert {m.source_run_id for m in models} == {run.info.run_id for run in trained}, study
+        uri = f"models:/{models[0].model_id}"
+        local = mlflow.artifacts.download_artifacts(uri)
+        example = Model.load(local).load_input_example(local)
+        predicted = mlflow.keras.load_model(uri).predict(example, verbose=0)
+        assert len(predicted) == len(example) and Model.load(local).signature is not None
+
+    # publishing again replaces nothing and adds no run
+    before = {study: sorted(run.info.run_id for run in found) for study, found in runs.items()}
+    snakemake(workdir, "--cores", "2", *micro_run.configs, "--forcerun", "mlflow_publish")
+    assert {study: sorted(run.info.run_id for run in found) for study, found in active_runs(client).items()} == before
+
+
 # What each study's summary table must hold for the micro config: the first
 # cells of its rows (study 2: every data set and model trained, both heads and protocols).
 MICRO_SUMMARY_ROWS = {

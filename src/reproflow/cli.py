@@ -11,7 +11,7 @@ from reproflow import __version__
 from reproflow.errors import ReproflowError
 
 # Modules exposing `register(subparsers)`; each subcommand sets `func(args)`.
-COMMAND_MODULES: list[str] = ["reproflow.ids.cli", "reproflow.nmr.cli", "reproflow.mlflow_cli"]
+COMMAND_MODULES: list[str] = ["reproflow.ids.cli", "reproflow.nmr.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:

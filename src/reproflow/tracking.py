@@ -1,34 +1,28 @@
-"""MLflow tracking: one SQLite store, one experiment per study, a parent run
-per study run and a child run per Snakemake job.
+"""MLflow at the edge: one store, one experiment per study, a parent run
+per study run and a child run per job, published from the jobs' manifests.
 
-The store is created once by the `mlflow_store` rule before any parallel job
-writes to it: concurrent first writers to a fresh SQLite file race in the
-schema migration and crash. `MLFLOW_TRACKING_URI`, when set, replaces the
-default store (e.g. a tracking server on a cluster).
-
-A study run is one `run_name` of the config: its parent run is opened once
-(rule `mlflow_parent`) and closed by the study's summary job, which also
-stamps it with the hash of the config that produced the final results. Jobs
-rerun after a config change log new child runs under the same parent; each
-child carries the config hash it ran with. The rules feeding the jobs take no
-config-dependent params on purpose: Snakemake 9 skips the rerun checks of
-every job downstream of a job that must rerun, so a parent rule that reran on
-each config change would hide the jobs' own parameter changes.
+Jobs never talk to MLflow: each writes its outputs and a run manifest
+(`reproflow.manifest`). The study's `mlflow_publish` rule calls `publish`
+after the study's summary: it finds or creates the study run's parent (by
+its tags, never twice), replaces each job's child (found by the job's key
+tag, so a rerun never duplicates a run) and puts the tags known only at the
+edge on every run (commit, config hash, rule, study run). A store that is
+down or locked fails the publish job alone, with a ReproflowError saying to
+rerun; the jobs' outputs stand, so the next `snakemake` reruns publish only.
+`MLFLOW_TRACKING_URI`, when set, replaces the default store (e.g. a
+tracking server on a cluster). Concurrent first writers to a fresh SQLite
+file race in MLflow's schema migration: `store_lock` makes them take turns.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
-import re
-import shlex
-import socket
 import subprocess
-import time
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,7 +30,9 @@ from typing import Any
 DEFAULT_URI = "sqlite:///results/mlflow/mlflow.db"
 DEFAULT_ARTIFACTS = "results/mlflow/artifacts"
 PARENT_TAG = "mlflow.parentRunId"
-DEFAULT_JOURNAL = "results/mlflow/journal"
+STUDY_RUN_TAG = "reproflow.study_run"   # the parent's key: <study>-<run_name>
+JOB_TAG = "reproflow.job"               # a child's key: <rule>:<run name of the job>
+MANIFEST_TAG = "reproflow.manifest_sha256"  # an unchanged manifest is not sent again
 BATCH = 100
 NOTE_TAG = "mlflow.note.content"  # the description MLflow's UI shows for an experiment or a run
 # Each experiment's description: what its runs are and the metric schema they share.
@@ -80,9 +76,7 @@ from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from reproflow.errors import ReproflowError  # noqa: E402
-from reproflow.journal import (  # noqa: E402,F401  (re-exported for jobs and the CLI)
-    JOURNAL_FOLDER, first_line, pending_journals, read_journal, scan_journals, unsent,
-)
+from reproflow.manifest import example_array, read_manifest  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +118,9 @@ def store_lock(uri: str) -> Iterator[None]:
     if not uri.startswith("sqlite:///"):
         yield
         return
-    with open(uri.removeprefix("sqlite:///") + ".lock", "a") as handle:
+    lock = Path(uri.removeprefix("sqlite:///") + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -171,340 +167,11 @@ def git_commit(repo: str | Path = ".") -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def run_tags(
-    *, config_hash: str, rule: str, datasets: Mapping[str, str] | None = None,
-    protocol: str | None = None,
-) -> dict[str, str]:
-    """The tags every run carries: commit, config hash, data checksums, rule."""
-    tags = {
-        "git_commit": git_commit(),
-        "config_hash": config_hash,
-        "snakemake_rule": rule,
-    }
-    if protocol:
-        tags["protocol"] = protocol
-    for name, sha256 in sorted((datasets or {}).items()):
-        tags[f"dataset.{name}.sha256"] = sha256
-    return tags
-
-
-def start_parent_run(
-    study: str, run_name: str, tags: Mapping[str, str], uri: str | None = None,
-    artifact_root: str = DEFAULT_ARTIFACTS,
-) -> str:
-    """Open the parent run of one study run; its id is handed to the jobs.
-
-    Strict on purpose: it runs first, in seconds, so an unreachable store
-    stops the workflow before any work is done."""
-    uri = uri or tracking_uri()
-    try:
-        with store_lock(uri):
-            mlflow_client = client(uri)
-            experiment = experiment_id(mlflow_client, study, artifact_root)
-        run = mlflow_client.create_run(experiment, run_name=run_name, tags=dict(tags))
-    except Exception as error:  # MlflowException, OperationalError, requests errors, ...
-        raise ReproflowError(f"MLflow store {uri} did not answer while opening the {study!r} run: "
-                             f"{first_line(error)}") from error
-    return run.info.run_id
-
-
-def end_parent_run(
-    run_id: str, status: str = "FINISHED", uri: str | None = None,
-    tags: Mapping[str, str] | None = None, journal_dir: str | Path = DEFAULT_JOURNAL,
-    metrics: Mapping[str, float] | None = None, artifacts: Mapping[str, str | Path] | None = None,
-) -> None:
-    """Close the parent run, stamped with the tags of the run that finished it
-    (the config hash and commit of the final results), the study's summary
-    metrics and its tables ({file: artifact folder}). Journaled like a job's
-    run, so a store that does not answer loses nothing."""
-    run = RunLog.resume(run_id, uri or tracking_uri(), journal_dir, name="parent-end")
-    run.set_tags(tags or {})
-    if metrics:
-        run.log_metrics(metrics)
-    for path, folder in (artifacts or {}).items():
-        run.log_artifact(path, folder)
-    run.end(status)
-
-
-def read_parent(path: str | Path) -> dict[str, str]:
-    """The parent run file written by rule `mlflow_parent`: run_id and uri."""
-    from reproflow.data import read_json_object
-
-    return read_json_object(path, "the MLflow parent-run file (rule mlflow_parent)", ("run_id", "uri"))
-
-
-def journal_dir_of(parent_file: str | Path) -> Path:
-    """A study's journals live beside its parent run file: results/<study>/mlflow_journal/."""
-    return Path(parent_file).parent / JOURNAL_FOLDER
-
-
-@contextmanager
-def child_run(
-    study: str, parent_run_id: str | None, run_name: str, tags: Mapping[str, str],
-    uri: str | None = None, journal_dir: str | Path = DEFAULT_JOURNAL,
-) -> Iterator[RunLog]:
-    """A run nested under the study's parent run. Ends FINISHED, or FAILED
-    when the block raises."""
-    run = RunLog.start(study, parent_run_id, run_name, tags, uri or tracking_uri(), journal_dir)
-    try:
-        yield run
-    except BaseException:
-        run.end("FAILED")
-        raise
-    run.end("FINISHED")
-
-
-@contextmanager
-def job_run(study: str, parent_file: str | Path, run_name: str, tags: Mapping[str, str]) -> Iterator[RunLog]:
-    """A Snakemake job's child run: parent id and store from the parent run
-    file, journal beside it."""
-    parent = read_parent(parent_file)
-    with child_run(study, parent["run_id"], run_name, tags, parent.get("uri"),
-                   journal_dir_of(parent_file)) as run:
-        yield run
-
-
-def end_job_parent(parent_file: str | Path, tags: Mapping[str, str], metrics: Mapping[str, float] | None = None,
-                   artifacts: Mapping[str, str | Path] | None = None) -> None:
-    """Close the parent run named in `parent_file` (the study's summary job),
-    with the study's summary metrics and tables."""
-    parent = read_parent(parent_file)
-    end_parent_run(parent["run_id"], uri=parent.get("uri"), tags=tags,
-                   journal_dir=journal_dir_of(parent_file), metrics=metrics, artifacts=artifacts)
-
-
 def absolute_uri(uri: str) -> str:
-    """A relative SQLite path made absolute, so a journal can be re-logged from anywhere."""
+    """A relative SQLite path made absolute (MLflow caches stores by URI)."""
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
     return uri
-
-
-class RunLog:
-    """One MLflow run that survives a store that does not answer.
-
-    Each call is first appended to a JSON-lines journal on disk, then sent to
-    MLflow. When the store fails (SQLite locked past its timeout, a server
-    down), the job goes on: the failure and the re-log command are logged once,
-    later calls only reach the journal, and `reproflow mlflow relog` sends the
-    unsent part later. Records carry a sequence number; an `offline` record
-    names the first one not sent.
-    """
-
-    def __init__(self, journal: Path, uri: str, run_id: str | None, online: bool):
-        self.journal = journal
-        self.uri = uri
-        self.run_id = run_id
-        self.online = online
-        self.seq = 0
-        self.client: MlflowClient | None = None  # made on first use: opening a store may fail too
-
-    @classmethod
-    def start(cls, study: str, parent_run_id: str | None, run_name: str, tags: Mapping[str, str],
-              uri: str, journal_dir: str | Path) -> RunLog:
-        uri = absolute_uri(uri)
-        all_tags = {**tags, PARENT_TAG: parent_run_id} if parent_run_id else dict(tags)
-        end_abandoned(journal_dir, run_name)
-        journal = new_journal(journal_dir, run_name)
-        run_id, error, mlflow_client = None, None, None
-        try:
-            mlflow_client = MlflowClient(tracking_uri=uri)
-            experiment = mlflow_client.get_experiment_by_name(study)
-            if experiment is None:
-                raise ReproflowError(f"MLflow experiment {study!r} does not exist in {uri}")
-            run_id = mlflow_client.create_run(experiment.experiment_id, run_name=run_name,
-                                              tags=all_tags).info.run_id
-        except Exception as caught:
-            error = caught
-        run = cls(journal, uri, run_id, online=error is None)
-        run.client = mlflow_client
-        run.write({"op": "start", "study": study, "run_name": run_name, "tags": all_tags,
-                   "uri": uri, "run_id": run_id, "time": now_ms(), "host": socket.gethostname(),
-                   "pid": os.getpid()})
-        if error is not None:
-            run.go_offline(error, run.seq)
-        return run
-
-    @classmethod
-    def resume(cls, run_id: str, uri: str, journal_dir: str | Path, name: str) -> RunLog:
-        """Journal further calls to an existing run (e.g. closing the parent)."""
-        uri = absolute_uri(uri)
-        run = cls(new_journal(journal_dir, name), uri, run_id, online=True)
-        run.write({"op": "start", "existing": True, "uri": uri, "run_id": run_id, "time": now_ms()})
-        return run
-
-    # -- what jobs call --------------------------------------------------------
-    def log_params(self, params: Mapping[str, Any]) -> None:
-        """Log a nested mapping of parameters with dotted keys."""
-        self.record({"op": "params", "values": {k: str(v) for k, v in flatten(params).items()}})
-
-    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        self.record({"op": "metrics", "values": {k: float(v) for k, v in metrics.items()},
-                     "step": step, "time": now_ms()})
-
-    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
-        self.log_metrics({key: value}, step)
-
-    def set_tags(self, tags: Mapping[str, str]) -> None:
-        if tags:
-            self.record({"op": "tags", "values": {k: str(v) for k, v in tags.items()}})
-
-    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
-        self.record({"op": "artifact", "path": str(Path(path).resolve()), "artifact_path": artifact_path})
-
-    def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
-        self.record({"op": "artifacts", "path": str(Path(path).resolve()), "artifact_path": artifact_path})
-
-    def log_figure(self, figure: Any, name: str) -> None:
-        """Saved as PNG beside the journal, then logged as an artifact."""
-        path = self.journal.with_suffix("") / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path)
-        self.log_artifact(path, str(Path(name).parent) if Path(name).parent != Path(".") else None)
-
-    def log_keras_model(self, path: str | Path, example: Any, name: str = "model",
-                        modules: tuple[str, ...] = ()) -> None:
-        """A saved Keras model (.keras) logged as an MLflow model, with a
-        signature and an input example (a few input rows, kept beside the
-        journal), so the Models tab and the registry show it. Journaled as the
-        file, so `reproflow mlflow relog` logs it as well; `modules` register
-        the model's custom layers and losses before it is loaded."""
-        import numpy as np
-
-        example_path = self.journal.with_suffix("") / f"{journal_stem(name)}_input_example.npy"
-        example_path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(example_path, np.asarray(example))
-        self.record({"op": "keras_model", "path": str(Path(path).resolve()), "name": name,
-                     "example": str(example_path), "modules": list(modules)})
-
-    def log_dataset(self, name: str, sha256: str, source: str | Path, context: str = "training") -> None:
-        """A data set the run used, with its checksum (MLflow's digest holds the
-        first 16 hex digits; the full SHA-256 is in the profile)."""
-        self.record({"op": "dataset", "name": name, "digest": sha256[:16], "sha256": sha256,
-                     "source": str(source), "context": context})
-
-    def end(self, status: str) -> None:
-        self.record({"op": "end", "status": status, "time": now_ms()})
-
-    # -- journal and store -----------------------------------------------------
-    def write(self, record: dict[str, Any]) -> None:
-        self.seq += 1
-        with open(self.journal, "a") as handle:
-            handle.write(json.dumps({"seq": self.seq, **record}) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def record(self, record: dict[str, Any]) -> None:
-        self.write(record)
-        if not self.online:
-            return
-        try:
-            self.client = self.client or MlflowClient(tracking_uri=self.uri)
-            send(self.client, self.run_id, record)
-        except Exception as error:
-            if invalid_request(error):
-                raise  # a bug in the job (e.g. a param logged twice with two values), not the store
-            self.go_offline(error, self.seq)
-
-    def go_offline(self, error: BaseException, first_unsent: int) -> None:
-        self.online = False
-        self.write({"op": "offline", "first_unsent": first_unsent, "error": first_line(error)})
-        log.warning("MLflow store %s did not answer (%s). The run goes on; what it logs is kept in %s. "
-                    "Send it to MLflow later with: reproflow mlflow relog %s",
-                    self.uri, first_line(error), self.journal, shlex.quote(str(self.journal)))
-
-
-def end_abandoned(journal_dir: str | Path, run_name: str) -> list[Path]:
-    """End KILLED the earlier runs of this job that never ended: their process
-    died unseen (SIGKILL, out of memory, a cluster's time limit), and MLflow
-    would show them RUNNING for ever. A journal of this job without an end is
-    dead: Snakemake never runs one job twice at once in a working directory,
-    where the journals live. One whose process is still alive on this host is
-    left alone all the same. Returns the journals ended."""
-    ended = []
-    for path in sorted(Path(journal_dir).glob(f"*-{journal_stem(run_name)}-*.jsonl")):  # as new_journal names them
-        try:
-            records = read_journal(path)
-        except ReproflowError:
-            continue  # not ours to judge here; `reproflow mlflow relog` names it
-        start = records[0]
-        if (start.get("run_name") != run_name or any(r["op"] == "end" for r in records)
-                or (start.get("host") == socket.gethostname() and process_alive(start.get("pid")))):
-            continue
-        synced = [r["run_id"] for r in records if r["op"] == "synced"]  # relog may have made the run
-        run_id = synced[-1] if synced else start["run_id"]
-        run = RunLog(path, start["uri"], run_id, online=run_id is not None and unsent(records) is None)
-        run.seq = records[-1]["seq"]
-        text = path.read_text()
-        if not text.endswith("\n"):  # a torn last record: never sent (records are written first)
-            path.write_text(text[:text.rfind("\n") + 1])
-        # ended when it was last heard of, not now
-        run.record({"op": "end", "status": "KILLED", "time": max(r.get("time", 0) for r in records)})
-        log.info("MLflow run %s (%s) never ended: its job died; ended KILLED", run.run_id or path, run_name)
-        ended.append(path)
-    return ended
-
-
-def process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
-
-
-def invalid_request(error: BaseException) -> bool:
-    return isinstance(error, mlflow.exceptions.MlflowException) and error.error_code == "INVALID_PARAMETER_VALUE"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def new_journal(journal_dir: str | Path, run_name: str) -> Path:
-    folder = Path(journal_dir).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{journal_stem(run_name)}-{uuid.uuid4().hex[:8]}.jsonl"
-
-
-def journal_stem(run_name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_name).strip("_") or "run"
-
-
-def send(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any]) -> None:
-    """One journal record to the store."""
-    op = record["op"]
-    if op in ("params", "metrics", "tags"):
-        items = list(record["values"].items())
-        for first in range(0, len(items), BATCH):  # log_batch takes at most 100 params per call
-            chunk = items[first:first + BATCH]
-            if op == "params":
-                mlflow_client.log_batch(run_id, params=[Param(k, v) for k, v in chunk])
-            elif op == "tags":
-                mlflow_client.log_batch(run_id, tags=[RunTag(k, v) for k, v in chunk])
-            else:
-                mlflow_client.log_batch(run_id, metrics=[Metric(k, v, record["time"], record["step"] or 0)
-                                                         for k, v in chunk])
-    elif op == "artifact":
-        mlflow_client.log_artifact(run_id, record["path"], record["artifact_path"])
-    elif op == "artifacts":
-        mlflow_client.log_artifacts(run_id, record["path"], record["artifact_path"])
-    elif op == "keras_model":
-        send_keras_model(mlflow_client, run_id, record)
-    elif op == "dataset":
-        from mlflow.entities import Dataset, DatasetInput, InputTag
-
-        dataset = Dataset(name=record["name"], digest=record["digest"], source_type="local",
-                          source=json.dumps({"uri": record["source"]}),
-                          profile=json.dumps({"sha256": record["sha256"]}))
-        mlflow_client.log_inputs(run_id, datasets=[DatasetInput(
-            dataset, tags=[InputTag("mlflow.data.context", record["context"])])])
-    elif op == "end":
-        mlflow_client.set_terminated(run_id, record["status"], end_time=record["time"])
 
 
 class KerasFlavor:
@@ -517,8 +184,9 @@ class KerasFlavor:
         mlflow.keras.save_model(path=path, **kwargs)
 
 
-def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any]) -> None:
-    """Load the saved .keras file and log it as an MLflow model of the run."""
+def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[str, Any], where: str) -> None:
+    """Load the saved .keras file and log it as an MLflow model of the run,
+    with a signature and the manifest's input example."""
     import importlib
 
     import keras
@@ -530,7 +198,7 @@ def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[s
     for module in record.get("modules", []):
         importlib.import_module(module)  # registers the model's custom layers and losses
     model = keras.saving.load_model(record["path"], compile=False, safe_mode=True)
-    example = np.load(record["example"], allow_pickle=False)
+    example = example_array(record, where)
     signature = infer_signature(example, np.asarray(model.predict(example, verbose=0)))
     mlflow.set_tracking_uri(mlflow_client.tracking_uri)  # Model.log opens the store by the global URI
     # pinned requirements: inferring them would load the model again in a child process (slow)
@@ -543,45 +211,139 @@ def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[s
                                 f"mlflow=={mlflow.__version__}"])
 
 
-def relog(path: str | Path, uri: str | None = None) -> str:
-    """Send a journal's unsent records to MLflow (the store it was meant for,
-    or `uri`); returns the run id. Creates the run when it never reached the store."""
-    records = read_journal(path)
-    todo = unsent(records)
-    start = records[0]
-    if todo is None:
-        return start["run_id"]
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or start["uri"]
-    run_id = start["run_id"]
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+def edge_tags(config_hash: str, rule: str, study_run: str) -> dict[str, str]:
+    """The tags only the publishing side knows: commit, config hash, rule, study run."""
+    return {"git_commit": git_commit(), "config_hash": config_hash, "snakemake_rule": rule, "study_run": study_run}
+
+
+def publish(
+    *, study: str, run_name: str, manifests: Mapping[str, Sequence[str | Path]], summary_rule: str,
+    config_hash: str, uri: str | None = None, artifact_root: str = DEFAULT_ARTIFACTS,
+) -> dict[str, Any]:
+    """Send one study run's job manifests ({rule: [run.json, ...]}) to MLflow.
+
+    Idempotent: the parent is found by its study-run tag (created once), each
+    job's child by its key tag (rule and run name): an unchanged manifest only
+    gets the current edge tags, a changed one a fresh run that replaces the
+    old one. The manifest of `summary_rule` also gives the parent its summary
+    metrics and tables. Returns {"uri", "parent", "children": {key: run id}}.
+    A store that does not answer is a ReproflowError saying to rerun."""
+    jobs = []
+    for rule, paths in manifests.items():
+        for path in paths:
+            manifest = read_manifest(path)
+            for item in manifest["artifacts"] + manifest["models"]:
+                if not Path(item["path"]).exists():
+                    raise ReproflowError(f"{path}: run manifest names {item['path']}, which does not exist; "
+                                         "expected the job's outputs beside it (rerun the job)")
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            jobs.append((rule, manifest, digest, str(path)))
+    if not any(rule == summary_rule for rule, *_ in jobs):
+        raise ReproflowError(f"publish {study}: no manifest of rule {summary_rule}; expected the study's summary")
+    uri = absolute_uri(uri or tracking_uri())
+    study_run = f"{study}-{run_name}"
     try:
-        mlflow_client = MlflowClient(tracking_uri=uri)
-        if run_id is None:
-            experiment = experiment_id(mlflow_client, start["study"])
-            run_id = mlflow_client.create_run(experiment, start_time=start["time"], run_name=start["run_name"],
-                                              tags=start["tags"]).info.run_id
-        for record in todo:
-            if record["op"] != "start":
-                send(mlflow_client, run_id, record)
-    except Exception as error:
-        if isinstance(error, ReproflowError):
-            raise
-        raise ReproflowError(f"{path}: MLflow store {uri} did not take the journal ({first_line(error)}); "
-                             "the journal is unchanged, run the command again") from error
-    text = Path(path).read_text()
-    if not text.endswith("\n"):  # drop a torn last record (never sent: records are written first)
-        Path(path).write_text(text[:text.rfind("\n") + 1])
-    with open(path, "a") as handle:
-        handle.write(json.dumps({"seq": records[-1]["seq"] + 1, "op": "synced", "run_id": run_id,
-                                 "uri": uri, "time": now_ms()}) + "\n")
+        with store_lock(uri):
+            mlflow_client = client(uri)
+            experiment = experiment_id(mlflow_client, study, artifact_root)
+            parent = parent_run(mlflow_client, experiment, study_run, edge_tags(config_hash, summary_rule, study_run))
+            existing: dict[str, list[Any]] = {}
+            for run in all_runs(mlflow_client, experiment, f"tags.`{PARENT_TAG}` = '{parent.info.run_id}'"):
+                existing.setdefault(run.data.tags.get(JOB_TAG, ""), []).append(run)
+            children = {}
+            for rule, manifest, digest, path in jobs:
+                key = f"{rule}:{manifest['run_name']}"
+                tags = {**manifest["tags"], **edge_tags(config_hash, rule, study_run), JOB_TAG: key,
+                        MANIFEST_TAG: digest, PARENT_TAG: parent.info.run_id}
+                children[key] = publish_child(mlflow_client, experiment, manifest, tags, existing.get(key, []), path)
+                if rule == summary_rule:
+                    summarise_parent(mlflow_client, parent, manifest)
+            mlflow_client.set_terminated(parent.info.run_id, "FINISHED")
+    except ReproflowError:
+        raise
+    except Exception as error:  # MlflowException, sqlite's OperationalError, requests' errors, ...
+        raise ReproflowError(
+            f"MLflow store {uri} did not take the {study!r} runs ({first_line(error)}); the jobs' outputs are "
+            "kept: once the store answers, run snakemake again (it reruns only the publish job)") from error
+    log.info("published %d run(s) of %s under parent %s to %s", len(children), study_run, parent.info.run_id, uri)
+    return {"uri": uri, "experiment": experiment, "parent": parent.info.run_id, "children": children}
+
+
+def all_runs(mlflow_client: MlflowClient, experiment: str, filter_string: str) -> list[Any]:
+    runs, token = [], None
+    while True:
+        page = mlflow_client.search_runs([experiment], filter_string, max_results=1000, page_token=token)
+        runs += list(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def parent_run(mlflow_client: MlflowClient, experiment: str, study_run: str, tags: Mapping[str, str]) -> Any:
+    """The study run's parent: the one with its tag (the oldest, should two
+    publishers have raced), else a new one."""
+    found = all_runs(mlflow_client, experiment, f"tags.`{STUDY_RUN_TAG}` = '{study_run}'")
+    if found:
+        parent = min(found, key=lambda run: run.info.start_time)
+        mlflow_client.log_batch(parent.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        return mlflow_client.get_run(parent.info.run_id)
+    return mlflow_client.create_run(experiment, run_name=study_run, tags={**tags, STUDY_RUN_TAG: study_run})
+
+
+def publish_child(mlflow_client: MlflowClient, experiment: str, manifest: Mapping[str, Any],
+                  tags: Mapping[str, str], existing: Sequence[Any], where: str) -> str:
+    """The job's child run: kept when it holds this very manifest (its tags
+    refreshed), else logged afresh and the old ones deleted."""
+    if (len(existing) == 1 and existing[0].info.status == "FINISHED"
+            and existing[0].data.tags.get(MANIFEST_TAG) == tags[MANIFEST_TAG]):
+        run_id = existing[0].info.run_id
+        mlflow_client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        return run_id
+    run_id = mlflow_client.create_run(experiment, run_name=manifest["run_name"], tags=dict(tags)).info.run_id
+    send_manifest(mlflow_client, run_id, manifest, where)
+    mlflow_client.set_terminated(run_id, "FINISHED")
+    for old in existing:  # after the new run is whole: a publish killed here leaves both, the next keeps one
+        for model in mlflow_client.search_logged_models([experiment], f"source_run_id = '{old.info.run_id}'"):
+            mlflow_client.delete_logged_model(model.model_id)  # else the Models tab keeps the replaced ones
+        mlflow_client.delete_run(old.info.run_id)
     return run_id
 
 
-def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
+def send_manifest(mlflow_client: MlflowClient, run_id: str, manifest: Mapping[str, Any], where: str) -> None:
+    params = [Param(k, v) for k, v in manifest["params"].items()]
+    metrics = [Metric(k, v, item["time"], item["step"]) for item in manifest["metrics"]
+               for k, v in item["values"].items()]
+    for first in range(0, max(len(params), len(metrics)), BATCH):  # log_batch takes at most 100 params a call
+        mlflow_client.log_batch(run_id, metrics=metrics[first:first + BATCH], params=params[first:first + BATCH])
+    if manifest["datasets"]:
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        mlflow_client.log_inputs(run_id, datasets=[DatasetInput(
+            Dataset(name=item["name"], digest=item["sha256"][:16], source_type="local",
+                    source=json.dumps({"uri": str(Path(item["source"]).resolve())}),
+                    profile=json.dumps({"sha256": item["sha256"]})),
+            tags=[InputTag("mlflow.data.context", item["context"])]) for item in manifest["datasets"]])
+    for item in manifest["artifacts"]:
+        log_file = mlflow_client.log_artifacts if item["folder"] else mlflow_client.log_artifact
+        log_file(run_id, item["path"], item["artifact_path"])
+    for model in manifest["models"]:
+        send_keras_model(mlflow_client, run_id, model, f"{where}: model {model['name']!r}")
+
+
+def summarise_parent(mlflow_client: MlflowClient, parent: Any, manifest: Mapping[str, Any]) -> None:
+    """The study's summary metrics (only those that changed: a republish adds
+    no points) and its tables on the parent run, what the UI shows first."""
+    current = parent.data.metrics
+    metrics = [Metric(k, v, item["time"], 0) for item in manifest["metrics"]
+               for k, v in item["values"].items() if current.get(k) != v]
+    for first in range(0, len(metrics), BATCH):
+        mlflow_client.log_batch(parent.info.run_id, metrics=metrics[first:first + BATCH])
+    for item in manifest["artifacts"]:
+        log_file = mlflow_client.log_artifacts if item["folder"] else mlflow_client.log_artifact
+        log_file(parent.info.run_id, item["path"], item["artifact_path"] or "summary")

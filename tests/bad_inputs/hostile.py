@@ -34,7 +34,7 @@ CLASSES = {
     "non-finite or out-of-range number": "NaN, infinities, overflowing or out-of-range values in options, "
                                          "configs, records, headers and arrays; training that diverges",
     "corrupt, partial or foreign file": "truncated, corrupt or foreign files: models and their sidecars, "
-                                        "journals, lockfiles, raw NMR data, configs",
+                                        "run manifests, lockfiles, raw NMR data, configs",
     "data path": "an input that is a folder, a dangling link, a pipe, or a folder without the data",
     "encoding": "UTF-8 BOM, UTF-16/32, CR-only line endings, NUL, zero-width or control characters",
     "non-string key": "config keys YAML reads as numbers, booleans or null",

@@ -2,8 +2,8 @@
 `reproflow.download.extract`, IDX files whose headers claim more than they
 hold through `reproflow.relu.idx.read_idx`, data paths that are folders or
 dangling links, outputs that are inputs (relu and data jobs), NaN in
-training, and corrupt MLflow journals through `reproflow mlflow pending` /
-`relog`."""
+training, and corrupt run manifests through `reproflow.tracking.publish`
+(as rule mlflow_publish calls it)."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def prepare_case(id: str, make: Callable[[Path], None], expect: list[str], npz: 
 
 # -- relu training job ------------------------------------------------------------------------
 def relu_job_inputs(features_scale: float = 1.0, nan: bool = False) -> Callable[[Path], None]:
-    """A prepared WDBC-like data set (npz + meta) and a parent-run file on a local store;
+    """A prepared WDBC-like data set (npz + meta);
     features of +-`features_scale` (3e38, near float32's largest: finite, but the first
     layer's sums overflow)."""
     def make(folder: Path) -> None:
@@ -154,7 +154,6 @@ def relu_job_inputs(features_scale: float = 1.0, nan: bool = False) -> Callable[
         (folder / "data.json").write_text(json.dumps({
             "dataset": "wdbc", "sha256": {"wdbc": "0" * 64}, "class_names": ["malignant", "benign"],
             "n_classes": 2, "n_train": 30, "n_test": 10, "features": 4, "image_shape": None}))
-        (folder / "parent.json").write_text(json.dumps({"run_id": None, "uri": f"sqlite:///{folder}/store/mlflow.db"}))
     return make
 
 
@@ -163,16 +162,15 @@ TRAIN_OPTIONS = {"folds": 2, "epochs": 2, "batch_size": 8, "learning_rate": 1.0,
                  "drop_first_train": 0, "clean_cv": False}
 TRAIN_OUT = {key: f"{{tmp}}/job/{name}" for key, name in [
     ("metrics", "metrics.json"), ("folds", "folds.csv"), ("confusion_csv", "confusion.csv"),
-    ("confusion_png", "confusion.png"), ("model", "model.keras"), ("curves", "curves.csv")]}
+    ("confusion_png", "confusion.png"), ("model", "model.keras"), ("curves", "curves.csv"), ("run", "run.json")]}
 
 
 def train_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str],
                out: dict[str, str] | None = None, **extra) -> Case:
     return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.job:train_job",
-                kwargs={"npz": "{tmp}/data.npz", "meta": "{tmp}/data.json", "parent": "{tmp}/parent.json",
+                kwargs={"npz": "{tmp}/data.npz", "meta": "{tmp}/data.json",
                         "out": out or TRAIN_OUT, "dataset": "wdbc", "model": "ffnn", "head": "relu",
-                        "protocol": "clean", "seed": 0, "options": TRAIN_OPTIONS, "config_hash": "0" * 16,
-                        "rule": "relu_train"},
+                        "protocol": "clean", "seed": 0, "options": TRAIN_OPTIONS},
                 memory_mb=8000, timeout=240, **extra)
 
 
@@ -221,41 +219,31 @@ def fetch_case(id: str, make: Callable[[Path], None], expect: list[str], lockfil
                 may_create=["res", "res/toy"])
 
 
-# -- MLflow journals ------------------------------------------------------------------------------
-START = {"seq": 1, "op": "start", "uri": "sqlite:///nowhere/mlflow.db", "run_id": "0123abcd"}
-OFFLINE = {"seq": 2, "op": "offline", "first_unsent": 2, "error": "OperationalError: database is locked"}
+# -- run manifests: publish refuses a corrupt one, naming file and key, before the store --------
+def manifest_body(**changes: object) -> dict:
+    body = {"format": "reproflow-run/1", "run_name": "clean/wdbc/ffnn-relu/seed0", "params": {"lr": "0.1"},
+            "tags": {"protocol": "clean"}, "metrics": [{"step": 0, "time": 1, "values": {"loss": 0.5}}],
+            "artifacts": [], "models": [], "datasets": []}
+    return {**body, **changes}
 
 
-def journal(body: bytes | None, name: str = "20260101T000000-job-0000.jsonl", folder_instead: bool = False,
-            with_pending: bool = False) -> Callable[[Path], None]:
+def manifests(body: bytes | dict | None, folder_instead: bool = False, summary: bool = True) -> Callable[[Path], None]:
     def make(folder: Path) -> None:
-        journals = folder / "results" / "relu" / "mlflow_journal"
-        journals.mkdir(parents=True)
+        path = folder / "run.json"
         if folder_instead:
-            (journals / name).mkdir()
+            path.mkdir()
         else:
-            (journals / name).write_bytes(body or b"")
-        if with_pending:
-            lines = [START, OFFLINE, {"seq": 3, "op": "end", "status": "FINISHED", "time": 1}]
-            (journals / "20260101T000001-good-0001.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+            path.write_bytes(body if isinstance(body, bytes) else json.dumps(body).encode())
+        if summary:
+            (folder / "summary.json").write_text(json.dumps(manifest_body(run_name="summary")))
     return make
 
 
-def lines(*records: object) -> bytes:
-    return b"".join((r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n" for r in records)
-
-
-JOURNAL = "{tmp}/results/relu/mlflow_journal/20260101T000000-job-0000.jsonl"
-
-
-def pending_case(id: str, make: Callable[[Path], None], expect: list[str]) -> Case:
-    return Case(id, "corrupt, partial or foreign file", make, expect, argv=["mlflow", "pending", "--results", "{tmp}/results"],
-                status=0)
-
-
-def relog_case(id: str, make: Callable[[Path], None], expect: list[str], argv: list[str] | None = None) -> Case:
-    return Case(id, "corrupt, partial or foreign file", make, expect,
-                argv=["mlflow", "relog", *(argv if argv is not None else [JOURNAL])], memory_mb=2500)
+def publish_case(id: str, make: Callable[[Path], None], expect: list[str]) -> Case:
+    return Case(id, "corrupt, partial or foreign file", make, expect, runner="entry", entry="reproflow.tracking:publish",
+                kwargs={"study": "relu", "run_name": "hostile", "summary_rule": "relu_summary", "config_hash": "0",
+                        "manifests": {"relu_train": ["{tmp}/run.json"], "relu_summary": ["{tmp}/summary.json"]},
+                        "uri": "sqlite:///{tmp}/store/mlflow.db"}, memory_mb=2500)
 
 
 CASES = [
@@ -325,7 +313,7 @@ CASES = [
                ["data.npz: array features_train", "NaN or infinite", "first at index (3, 2)"]),
     train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38),
                ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
-               may_create=["store", "store/*", "job", "mlflow_journal", "mlflow_journal/*"]),
+               may_create=["job"]),
 
     # -- the datasets card and downloads ---------------------------------------------------------
     card_case("data-card-output-is-lockfile", "output is an input", card_inputs(), ["lock.json", "is the input"],
@@ -343,31 +331,31 @@ CASES = [
     fetch_case("download-lockfile-is-folder", lambda f: (mirror_with("folder")(f), (f / "lock").mkdir()),
                ["checksum lockfile", "lock is a folder", "expected a JSON file"], lockfile="{tmp}/lock"),
 
-    # -- MLflow journals: pending lists them as corrupt, relog names file and line -----------------
-    pending_case("journal-pending-truncated-line", journal(lines(START, OFFLINE, b'{"seq": 3, "op": "par', START)),
-                 ["corrupt:", "20260101T000000-job-0000.jsonl, line 3", "not a journal record"]),
-    pending_case("journal-pending-binary-junk", journal(np.random.default_rng(1).bytes(4096)),
-                 ["corrupt:", "jsonl, line 1", "not UTF-8 text"]),
-    pending_case("journal-pending-is-a-folder", journal(None, folder_instead=True),
-                 ["corrupt:", "0000.jsonl: is a folder"]),
-    pending_case("journal-pending-wrong-record-type", journal(lines(START, [1, 2, 3])),
-                 ["corrupt:", "jsonl, line 2: a JSON list, not a journal record"]),
-    pending_case("journal-pending-unknown-op", journal(lines(START, {"seq": 2, "op": "delete_everything"})),
-                 ["corrupt:", "line 2: record type 'delete_everything'"]),
-    pending_case("journal-pending-lists-good-beside-corrupt", journal(b"\x00\x01\x02\n", with_pending=True),
-                 ["20260101T000001-good-0001.jsonl", "corrupt:", "0000.jsonl, line 1", "1 corrupt"]),
-    pending_case("journal-pending-empty-file", journal(b""), ["corrupt:", "0000.jsonl: empty"]),
-    relog_case("journal-relog-truncated-line", journal(lines(START, b'{"seq": 2, "op"', OFFLINE)),
-               ["0000.jsonl, line 2", "not a journal record", "journal(s) not sent"]),
-    relog_case("journal-relog-start-without-uri", journal(lines({"seq": 1, "op": "start", "run_id": "x"}, OFFLINE)),
-               ["0000.jsonl, line 1", "'uri' is None; expected str"]),
-    relog_case("journal-relog-metric-not-a-number",
-               journal(lines(START, OFFLINE, {"seq": 3, "op": "metrics", "values": {"loss": "high"}, "time": 1})),
-               ["0000.jsonl, line 3", "not a number"]),
-    relog_case("journal-relog-deep-nesting", journal(lines(START, b"[" * 100_000 + b"]" * 100_000)),
-               ["0000.jsonl, line 2", "nested too deep"]),
-    relog_case("journal-relog-all-pending-names-corrupt", journal(b"junk\n"),
-               ["0000.jsonl, line 1", "1 journal(s) not sent"], argv=["--results", "{tmp}/results"]),
-    relog_case("journal-relog-start-not-first", journal(lines(OFFLINE, START)),
-               ["0000.jsonl, line 1", "a 'offline' record", "start record first"]),
+    # -- run manifests: publish names the file and the key, and touches no store -------------------
+    publish_case("manifest-truncated", manifests(json.dumps(manifest_body()).encode()[:60]),
+                 ["run.json: cannot read a job's run manifest"]),
+    publish_case("manifest-binary-junk", manifests(np.random.default_rng(1).bytes(4096)),
+                 ["run.json: cannot read a job's run manifest"]),
+    publish_case("manifest-is-a-folder", manifests(None, folder_instead=True), ["run.json: cannot read", "directory"]),
+    publish_case("manifest-wrong-type", manifests([1, 2, 3]),
+                 ["run.json: not a job's run manifest", "expected a JSON object with"]),
+    publish_case("manifest-unknown-format", manifests(manifest_body(format="journal")),
+                 ["run.json: run manifest key 'format' is 'journal'", "reproflow-run/1"]),
+    publish_case("manifest-metric-not-a-number",
+                 manifests(manifest_body(metrics=[{"step": 0, "time": 1, "values": {"loss": "high"}}])),
+                 ["run.json: run manifest metrics[0] value 'loss' is 'high'", "finite number"]),
+    publish_case("manifest-param-not-a-string", manifests(manifest_body(params={"lr": 0.1})),
+                 ["run.json: run manifest params['lr'] is 0.1", "expected a string"]),
+    publish_case("manifest-empty-file", manifests(b""), ["run.json: cannot read a job's run manifest"]),
+    publish_case("manifest-deep-nesting", manifests(b"[" * 100_000 + b"]" * 100_000),
+                 ["run.json: cannot read a job's run manifest"]),
+    publish_case("manifest-names-a-missing-output",
+                 manifests(manifest_body(artifacts=[{"path": "/nonexistent/model.keras", "artifact_path": None,
+                                                     "folder": False}])),
+                 ["run.json: run manifest names /nonexistent/model.keras, which does not exist", "rerun the job"]),
+    publish_case("manifest-model-without-example",
+                 manifests(manifest_body(models=[{"path": "m.keras", "name": "model", "modules": [], "example": {}}])),
+                 ["run.json: run manifest models[0]['example']", "input rows"]),
+    publish_case("manifest-summary-missing", manifests(manifest_body(), summary=False),
+                 ["summary.json: cannot read a job's run manifest"]),
 ]

@@ -7,7 +7,6 @@ each); the one that must load a Keras file runs under a larger cap."""
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from collections.abc import Callable
@@ -132,7 +131,6 @@ def npz_with_nan(folder: Path) -> None:
     arrays = {name: spectrum("full")[None] for name in ("reference", "echo", "antiecho", "nus")}
     arrays["echo"][0, 3, 5] = np.nan
     np.savez(folder / "set.npz", schedules=np.ones((1, SHAPE[0] // 2), bool), **arrays)
-    (folder / "parent.json").write_text(json.dumps({"run_id": "0" * 32}))
 
 
 NMR_JOB = "reproflow.nmr.jobs"
@@ -276,12 +274,12 @@ CASES = [
          kwargs={"spectrum": "{tmp}/in.ft2", "out": "{tmp}/in.ft2", "nus_fraction": 0.5, "seed": 0},
          expect=["{tmp}/in.ft2", "is the input"], memory_mb=ENTRY_CAP),
     Case("nmr-entry-ist-out-is-data", "output is an input", npz_with_nan, runner="entry", entry=f"{NMR_JOB}:ist_job",
-         kwargs={"data": "{tmp}/set.npz", "out": "{tmp}/set.npz", "iterations": 5, "parent": "{tmp}/parent.json",
-                 "config_hash": "x", "rule": "nmr_ist", "name": "set"},
+         kwargs={"data": "{tmp}/set.npz", "out": "{tmp}/set.npz", "run_out": "{tmp}/ist_run.json",
+                 "iterations": 5, "name": "set"},
          expect=["{tmp}/set.npz", "is the input"], memory_mb=ENTRY_CAP),
     Case("nmr-entry-ist-data-nan", "non-finite or out-of-range number", npz_with_nan, runner="entry", entry=f"{NMR_JOB}:ist_job",
-         kwargs={"data": "{tmp}/set.npz", "out": "{tmp}/ist.npz", "iterations": 5, "parent": "{tmp}/parent.json",
-                 "config_hash": "x", "rule": "nmr_ist", "name": "set"},
+         kwargs={"data": "{tmp}/set.npz", "out": "{tmp}/ist.npz", "run_out": "{tmp}/ist_run.json",
+                 "iterations": 5, "name": "set"},
          expect=["{tmp}/set.npz", "array 'echo'", "NaN or infinite", "expected finite numbers"], memory_mb=ENTRY_CAP),
 ]
 if os.geteuid() != 0:  # root writes into a mode-555 folder anyway: the case only means something for users

@@ -1,9 +1,7 @@
 # Helpers shared by the other .smk files (functions and constants only).
 import re
-import sys
 
 from reproflow.config import ConfigError, config_hash, load_registry
-from reproflow.journal import journal_report
 
 REGISTRY = load_registry(
     config["registry"], f"{ROOT}/workflow/schemas/datasets.schema.yaml"
@@ -73,10 +71,3 @@ def all_targets():
     for study in config["studies"]:
         targets += STUDY_TARGETS[study]()
     return targets
-
-
-def say_pending_journals():
-    """At the end of a run, name the runs the MLflow store did not receive,
-    and journals that cannot be read (never failing the run for them)."""
-    for line in journal_report("results"):
-        print(f"reproflow: {line}", file=sys.stderr)

@@ -17,7 +17,11 @@ STUDY_DATASETS["ids"] = lambda: (
     if IDS["source"] == "kyoto2013"
     else []
 )
-STUDY_TARGETS["ids"] = lambda: ["results/ids/metrics.json"]
+STUDY_TARGETS["ids"] = lambda: [
+    "results/ids/metrics.json",
+    "results/ids/mlflow_published.json",
+]
+STUDY_RUNS["ids"] = lambda: ids_plan.run_manifests(config)
 
 
 wildcard_constraints:
@@ -134,10 +138,10 @@ rule ids_train_search:
     input:
         data=f"{IDS_DIR}/clean/{{features}}/data.npz",
         info=f"{IDS_DIR}/clean/{{features}}/data.json",
-        parent="results/ids/mlflow_parent_run.json",
     output:
         metrics=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/metrics.json",
         history=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/history.csv",
+        run=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/run.json",
     log:
         "logs/ids/train_search/{features}/{arm}/lr{lr}.log",
     benchmark:
@@ -159,13 +163,13 @@ rule ids_train:
         info=f"{IDS_DIR}/{{protocol}}/{{features}}/data.json",
         transform=f"{IDS_DIR}/{{protocol}}/transform.json",
         search=lambda w: ids_plan.search_metrics(IDS, w.protocol, w.features, w.arm),
-        parent="results/ids/mlflow_parent_run.json",
     output:
         model_dir=directory(
             f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/model"
         ),
         metrics=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/metrics.json",
         history=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/history.csv",
+        run=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/run.json",
     log:
         "logs/ids/train/{protocol}/{features}/{arm}/seed{seed}.log",
     benchmark:
@@ -184,9 +188,9 @@ rule ids_baselines:
     input:
         data=f"{IDS_DIR}/clean/{{features}}/data.npz",
         info=f"{IDS_DIR}/clean/{{features}}/data.json",
-        parent="results/ids/mlflow_parent_run.json",
     output:
-        f"{IDS_DIR}/clean/{{features}}/baselines.json",
+        baselines=f"{IDS_DIR}/clean/{{features}}/baselines.json",
+        run=f"{IDS_DIR}/clean/{{features}}/baselines_run.json",
     log:
         "logs/ids/baselines/{features}.log",
     benchmark:
@@ -204,8 +208,8 @@ rule ids_summary:
         finals=ids_plan.final_metrics(config),
         datasets=list(ids_plan.datasets(config).values()),
         baselines=ids_plan.baseline_files(config),
-        parent="results/ids/mlflow_parent_run.json",
     output:
+        run="results/ids/summary_run.json",
         metrics="results/ids/metrics.json",
         summary_html=report(
             "results/ids/tables/summary.html",

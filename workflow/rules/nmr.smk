@@ -12,7 +12,6 @@ NMR_SIGMA = NMR["uncertainty"]["methods"]
 # the sigma networks' train and val sets: their own, of varied quality, when
 # uncertainty.vary is set, else the cascade's
 NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
-NMR_PARENT = "results/nmr/mlflow_parent_run.json"
 NMR_CATEGORY = "Study 3: MR-Ai NMR"
 
 
@@ -63,9 +62,9 @@ rule nmr_malt1:
 rule nmr_ist:
     input:
         data="results/nmr/work/data/{nmr_set}.npz",
-        parent=NMR_PARENT,
     output:
-        "results/nmr/work/ist/{nmr_set}.npz",
+        ist="results/nmr/work/ist/{nmr_set}.npz",
+        run="results/nmr/work/ist/{nmr_set}_run.json",
     log:
         "logs/nmr/ist_{nmr_set}.log",
     benchmark:
@@ -86,10 +85,10 @@ rule nmr_train_stage:
         previous=lambda w: [
             NMR_MODEL.format(arch=w.arch, k=k) for k in range(int(w.stage))
         ],
-        parent=NMR_PARENT,
     output:
         model="results/nmr/work/models/{arch}/stage{stage}.keras",
         curves="results/nmr/plots/train_{arch}_stage{stage}.csv",
+        run="results/nmr/work/models/{arch}/stage{stage}_run.json",
     log:
         "logs/nmr/train_{arch}_stage{stage}.log",
     benchmark:
@@ -111,9 +110,9 @@ rule nmr_network:
         stages=lambda w: [
             NMR_MODEL.format(arch=w.arch, k=k) for k in range(NMR["network"]["stages"])
         ],
-        parent=NMR_PARENT,
     output:
-        "results/nmr/work/network/{arch}/{nmr_set}.npz",
+        network="results/nmr/work/network/{arch}/{nmr_set}.npz",
+        run="results/nmr/work/network/{arch}/{nmr_set}_run.json",
     log:
         "logs/nmr/network_{arch}_{nmr_set}.log",
     benchmark:
@@ -146,10 +145,10 @@ rule nmr_train_sigma:
         ),
         train=f"results/nmr/work/data/{NMR_SIGMA_SETS[0]}.npz",
         val=f"results/nmr/work/data/{NMR_SIGMA_SETS[1]}.npz",
-        parent=NMR_PARENT,
     output:
         model="results/nmr/work/sigma/{method}.keras",
         curves="results/nmr/plots/train_sigma_{method}.csv",
+        run="results/nmr/work/sigma/{method}_run.json",
     log:
         "logs/nmr/train_sigma_{method}.log",
     benchmark:
@@ -181,12 +180,12 @@ rule nmr_evaluate:
         ),
         data="results/nmr/work/data/{nmr_set}.npz",
         ist="results/nmr/work/ist/{nmr_set}.npz",
-        parent=NMR_PARENT,
     output:
         json="results/nmr/work/eval/{nmr_set}.json",
         psq="results/nmr/plots/psq_{nmr_set}.csv",
         boxes="results/nmr/work/eval/{nmr_set}_sigma_boxes.npz",
         sigma_dir=directory("results/nmr/work/eval/{nmr_set}_spectra"),
+        run="results/nmr/work/eval/{nmr_set}_run.json",
         figure=report(
             "results/nmr/figures/figure2a_{nmr_set}.png",
             caption="../report/nmr_figure2a.rst",
@@ -222,7 +221,6 @@ rule nmr_summary:
             for k in range(NMR["network"]["stages"])
         ]
         + expand("results/nmr/plots/train_sigma_{m}.csv", m=NMR_SIGMA),
-        parent=NMR_PARENT,
     output:
         metrics="results/nmr/metrics.json",
         table="results/nmr/plots/quality_table.csv",
@@ -248,6 +246,7 @@ rule nmr_summary:
             labels={"figure": "Figure 2c: predicted uncertainty", "set": "all sets"},
         ),
         report="results/nmr/tables/report.md",
+        run="results/nmr/summary_run.json",
     log:
         "logs/nmr/summary.log",
     benchmark:
@@ -260,5 +259,32 @@ rule nmr_summary:
         "../../scripts/nmr_summary.py"
 
 
-STUDY_TARGETS["nmr"] = lambda: ["results/nmr/metrics.json"]
+STUDY_TARGETS["nmr"] = lambda: [
+    "results/nmr/metrics.json",
+    "results/nmr/mlflow_published.json",
+]
+# every job the study runs: the IST and network sets the evaluations and the sigma networks read
+NMR_IST_SETS = sorted(
+    set(NMR_EVAL_SETS)
+    | (set(NMR_SIGMA_SETS) if {"ist_echo", "ist_nus"} & set(NMR_SIGMA) else set())
+)
+NMR_NETWORK_RUNS = [(a, s) for a in NMR_ARCHS for s in NMR_EVAL_SETS] + (
+    [(NMR_PRIMARY, s) for s in NMR_SIGMA_SETS if s not in NMR_EVAL_SETS]
+    if "network_echo" in NMR_SIGMA
+    else []
+)
+STUDY_RUNS["nmr"] = lambda: {
+    "nmr_ist": expand("results/nmr/work/ist/{s}_run.json", s=NMR_IST_SETS),
+    "nmr_train_stage": [
+        f"results/nmr/work/models/{a}/stage{k}_run.json"
+        for a in NMR_ARCHS
+        for k in range(NMR["network"]["stages"])
+    ],
+    "nmr_network": [
+        f"results/nmr/work/network/{a}/{s}_run.json" for a, s in NMR_NETWORK_RUNS
+    ],
+    "nmr_train_sigma": expand("results/nmr/work/sigma/{m}_run.json", m=NMR_SIGMA),
+    "nmr_evaluate": expand("results/nmr/work/eval/{s}_run.json", s=NMR_EVAL_SETS),
+    "nmr_summary": ["results/nmr/summary_run.json"],
+}
 STUDY_DATASETS["nmr"] = lambda: ["malt1"] if NMR["malt1"] else []

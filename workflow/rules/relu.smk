@@ -31,7 +31,14 @@ STUDY_TARGETS["relu"] = lambda: [
     "results/relu/metrics.json",
     "results/relu/tables/comparison.html",
     "results/relu/tables/folds.csv",
+    "results/relu/mlflow_published.json",
 ]
+STUDY_RUNS["relu"] = lambda: {
+    "relu_train": expand(
+        f"{RELU_JOB}/run.json", zip, **plan.job_columns(RELU, config["protocols"])
+    ),
+    "relu_summary": ["results/relu/summary_run.json"],
+}
 
 RELU_WILDCARDS = {
     "protocol": "paper|clean",
@@ -69,7 +76,6 @@ rule relu_train:
     input:
         npz=rules.relu_data.output.npz,
         meta=rules.relu_data.output.meta,
-        parent="results/relu/mlflow_parent_run.json",
     output:
         metrics=f"{RELU_JOB}/metrics.json",
         folds=f"{RELU_JOB}/folds.csv",
@@ -89,6 +95,7 @@ rule relu_train:
         ),
         model=f"{RELU_JOB}/model.keras",
         curves="results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv",
+        run=f"{RELU_JOB}/run.json",
     log:
         "logs/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.log",
     benchmark:
@@ -111,7 +118,6 @@ rule relu_summary:
             zip,
             **plan.job_columns(RELU, config["protocols"]),
         ),
-        parent="results/relu/mlflow_parent_run.json",
     output:
         metrics="results/relu/metrics.json",
         comparison_csv="results/relu/tables/comparison.csv",
@@ -130,6 +136,7 @@ rule relu_summary:
             **RELU_REPORT,
         ),
         folds="results/relu/tables/folds.csv",
+        run="results/relu/summary_run.json",
         folds_html=report(
             "results/relu/tables/folds.html",
             caption="../report/relu_folds.rst",

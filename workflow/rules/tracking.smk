@@ -1,34 +1,29 @@
-# MLflow store: created once, before any job writes to it. Neither rule has
-# params that change with the config: a rerun of either would stop Snakemake
-# from checking the jobs downstream of it (see docs in tracking.py).
+# MLflow at the edge: jobs write run manifests (run.json); one publish job
+# per study sends them to the store after the study's summary. A store that
+# is down or locked fails this job alone: the next run reruns only it.
+
+# Each study's rule file registers a function returning {rule: [run.json, ...]}
+# of its jobs (the rule named <study>_summary also feeds the parent run).
+STUDY_RUNS = {}
 
 
-rule mlflow_store:
-    output:
-        "results/mlflow/store.json",
-    log:
-        "logs/mlflow/store.log",
-    benchmark:
-        "results/benchmarks/mlflow/store.tsv"
-    conda:
-        ENV
-    script:
-        "../../scripts/mlflow_store.py"
-
-
-rule mlflow_parent:
+rule mlflow_publish:
     input:
-        ancient(rules.mlflow_store.output),
+        unpack(lambda wildcards: STUDY_RUNS[wildcards.study]()),
     output:
-        "results/{study}/mlflow_parent_run.json",
+        "results/{study}/mlflow_published.json",
     log:
-        "logs/mlflow/{study}_parent.log",
+        "logs/mlflow/{study}_publish.log",
     benchmark:
-        "results/benchmarks/mlflow/{study}_parent.tsv"
+        "results/benchmarks/mlflow/{study}_publish.tsv"
+    wildcard_constraints:
+        study="ids|relu|nmr",
     conda:
-        ENV
+        TF_ENV
     params:
-        # a new run name starts a new parent run (and reruns the study)
+        # a new run name publishes a new parent run, a new store all runs again; the
+        # config hash is no param (read at run time): a setting no job uses reruns nothing
         run_name=config["run_name"],
+        tracking=config["tracking"],
     script:
-        "../../scripts/mlflow_parent.py"
+        "../../scripts/mlflow_publish.py"

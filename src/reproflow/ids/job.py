@@ -1,4 +1,4 @@
-"""One training job with MLflow tracking and its files (scripts/ids_train.py).
+"""One training job: its files and its run manifest (scripts/ids_train.py).
 
 Call `reproflow.runtime.limit_threads` before importing this module.
 `purpose="search"`: clean protocol's learning-rate search (fit on the train
@@ -22,10 +22,10 @@ import numpy as np
 
 matplotlib.use("Agg")
 
-from reproflow import tracking  # noqa: E402
 from reproflow.errors import ReproflowError  # noqa: E402
 from reproflow.runtime import headline  # noqa: E402
 from reproflow.outputs import write_text  # noqa: E402
+from reproflow.manifest import recording  # noqa: E402
 from reproflow.ids.evaluate import rates, write_rows  # noqa: E402
 from reproflow.ids.kyoto import open_npz  # noqa: E402
 from reproflow.ids.predict import save_model_dir  # noqa: E402
@@ -97,8 +97,8 @@ def named_losses(metrics: Mapping[str, float], arm: str) -> dict[str, float]:
 
 
 def train_job(
-    *, data: str, info: str, parent: str, out: Mapping[str, str], protocol: str, feature_set: str,
-    arm: str, seed: int, purpose: str, options: Mapping[str, Any], config_hash: str, rule: str,
+    *, data: str, info: str, out: Mapping[str, str], protocol: str, feature_set: str,
+    arm: str, seed: int, purpose: str, options: Mapping[str, Any],
     backup_dir: str, learning_rate: float | None = None, search_files: Sequence[str] = (),
     transform: str | None = None,
 ) -> dict[str, Any]:
@@ -116,21 +116,19 @@ def train_job(
         if protocol == "clean":
             hp["learning_rate"], search_table = best_learning_rate(search_files)
         eval_sets = {"test": (arrays["x_test"], arrays["y_test"])}
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets={meta["source"]: meta["data_sha256"]},
-                             protocol=protocol)
-    tags.update({"arm": arm, "feature_set": feature_set, "seed": str(seed), "purpose": purpose,
-                 "data_source": meta["source_label"]})
+    tags = {"protocol": protocol, f"dataset.{meta['source']}.sha256": meta["data_sha256"], "arm": arm,
+            "feature_set": feature_set, "seed": str(seed), "purpose": purpose, "data_source": meta["source_label"]}
     run_name = f"{protocol}/{feature_set}/{arm}/seed{seed}" + (f"/lr{hp['learning_rate']:g}" if purpose == "search" else "")
-    with tracking.job_run(STUDY, parent, run_name, tags) as run:
+    with recording(out["run"], [data, info], run_name, tags) as run:
         applies = {k: v for k, v in hp.items() if k != "svm_c" or arm == "gru_svm"}  # C is the SVM head's
         run.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
                        "purpose": purpose, **applies, "n_train": len(y_fit), "data_source": meta["source_label"],
                        "loss_kind": LOSS_KINDS[arm], **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
         run.log_dataset(meta["source"], meta["data_sha256"], data)
         model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
-                                      backup_dir=backup_dir, label=f"{rule} {run_name}",
-                                      sink=lambda metrics, step: run.log_metrics(named_losses(metrics, arm), step),
-                                      **hp)
+                                      backup_dir=backup_dir, label=f"ids {run_name}", **hp)
+        # every epoch, also those before a resume: from the job's history, losses named by kind
+        run.log_history([named_losses(row, arm) for row in history], "epoch")
         name, (x_eval, y_eval) = next(iter(eval_sets.items()))
         started = time.perf_counter()
         final = evaluate_set(model, x_eval, y_eval, arm, hp["svm_c"], hp["batch_size"])

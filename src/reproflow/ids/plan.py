@@ -69,3 +69,16 @@ def baseline_files(config: Mapping[str, Any]) -> list[str]:
         return []
     return [f"{WORK}/clean/{f}/baselines.json" for f in config["ids"]["feature_sets"]["clean"]]
 
+
+
+def run_manifests(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """{rule: run manifests (run.json)} of every job the study runs, for rule mlflow_publish."""
+    def manifest(path: str) -> str:
+        return path.replace("metrics.json", "run.json").replace("baselines.json", "baselines_run.json")
+
+    finals = final_runs(config)
+    searches = sorted({path for p, f, a, _ in finals for path in search_metrics(config["ids"], p, f, a)})
+    return {"ids_train_search": [manifest(p) for p in searches],
+            "ids_train": [manifest(p) for p in final_metrics(config)],
+            "ids_baselines": [manifest(p) for p in baseline_files(config)],
+            "ids_summary": ["results/ids/summary_run.json"]}

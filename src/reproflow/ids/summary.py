@@ -1,4 +1,4 @@
-"""Jobs without Keras: the baselines and the study summary, with MLflow tracking."""
+"""Jobs without Keras: the baselines and the study summary, each with its run manifest."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from reproflow import tracking
+from reproflow.manifest import recording
 from reproflow.outputs import write_text
 from reproflow.ids.baselines import run_baseline
 from reproflow.ids.kyoto import open_npz
@@ -22,16 +22,15 @@ STUDY = "ids"
 SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
 
 
-def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: str, names: Sequence[str],
-                  config_hash: str, rule: str) -> dict[str, Any]:
+def baselines_job(*, data: str, info: str, out: str, run_out: str, feature_set: str,
+                  names: Sequence[str]) -> dict[str, Any]:
     meta = json.loads(Path(info).read_text())
     with open_npz(data, ("x_train", "y_train", "x_test", "y_test")) as loaded:
         arrays = {key: loaded[key] for key in loaded.files}
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets={meta["source"]: meta["data_sha256"]},
-                             protocol="clean")
-    tags.update({"feature_set": feature_set, "data_source": meta["source_label"]})
+    tags = {"protocol": "clean", f"dataset.{meta['source']}.sha256": meta["data_sha256"],
+            "feature_set": feature_set, "data_source": meta["source_label"]}
     results = {}
-    with tracking.job_run(STUDY, parent, f"clean/{feature_set}/baselines", tags) as run:
+    with recording(run_out, [data, info], f"clean/{feature_set}/baselines", tags) as run:
         run.log_params({"feature_set": feature_set, "baselines": ",".join(names),
                        "n_train": len(arrays["y_train"]), "n_test": len(arrays["y_test"])})
         for name in names:
@@ -60,21 +59,19 @@ def summary_metrics(tables: Mapping[str, Any]) -> dict[str, float]:
     return values
 
 
-def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str], parent: str,
-                out: Mapping[str, str], source: str, config_hash: str, rule: str) -> dict[str, Any]:
-    """Write the study's tables and metrics.json, log them, then end the parent run."""
+def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str],
+                out: Mapping[str, str], run_out: str, source: str) -> dict[str, Any]:
+    """Write the study's tables and metrics.json, and the run manifest that
+    gives them to the MLflow parent run too."""
     label = SOURCE_LABELS[source]
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule)
-    tags["data_source"] = label
-    with tracking.job_run(STUDY, parent, "summary", tags) as run:
+    inputs = [*finals, *datasets.values(), *baselines]
+    with recording(run_out, inputs, "summary", {"data_source": label}) as run:
         metrics = summarise(finals=finals, datasets=datasets, baselines=baselines, out=out, source_label=label)
         values = summary_metrics(metrics["tables"])
         run.log_metrics(values)
         folders = {path: "figures" if key.startswith("fig") else "tables" for key, path in out.items()}
         for path, folder in folders.items():
             run.log_artifact(path, folder)
-    # the parent run carries the study's summary too: what the UI shows first
-    tracking.end_job_parent(parent, tags, values, folders)
     headline("test accuracy (%s data): %s; table in %s", label,
              ", ".join(f"{row['model']} {row['protocol']} {row['ours']}%" for row in metrics["headline"]
                        if row["features"] != "without the 3 detection columns")[:300], out["summary_html"])

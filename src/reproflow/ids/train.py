@@ -18,7 +18,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ from reproflow.outputs import write_text
 from reproflow.resume import EpochCheckpoint, EpochSeeds, epoch_order
 
 log = logging.getLogger(__name__)
-Sink = Callable[[dict[str, float], int], None]   # e.g. mlflow.log_metrics(metrics, step=...)
 
 
 def one_hot_bins(x: np.ndarray) -> np.ndarray:
@@ -115,10 +114,10 @@ class EpochEval(keras.callbacks.Callback):
     history on disk (beside the checkpoint) so a resumed job has all epochs."""
 
     def __init__(self, twin: keras.Model, eval_sets: Mapping[str, tuple[np.ndarray, np.ndarray]], arm: str,
-                 svm_c: float, batch_size: int, history_path: Path, sink: Sink | None = None) -> None:
+                 svm_c: float, batch_size: int, history_path: Path) -> None:
         super().__init__()
         self.twin, self.eval_sets, self.arm = twin, eval_sets, arm
-        self.svm_c, self.batch_size, self.path, self.sink = svm_c, batch_size, history_path, sink
+        self.svm_c, self.batch_size, self.path = svm_c, batch_size, history_path
         self.history: list[dict[str, Any]] = json.loads(history_path.read_text()) if history_path.exists() else []
         self.started = time.perf_counter()
 
@@ -140,14 +139,12 @@ class EpochEval(keras.callbacks.Callback):
         write_text(self.path, json.dumps(self.history, indent=1))   # a killed job never leaves half of it
         log.info("epoch %d: %s", epoch + 1, " ".join(
             f"{k}={v:.4f}" for k, v in row.items() if k.endswith(("accuracy", "loss"))))
-        if self.sink:
-            self.sink({k: float(v) for k, v in row.items() if k != "epoch" and np.isfinite(v)}, epoch + 1)
 
 
 def train_arm(
     x_train: np.ndarray, y_train: np.ndarray, eval_sets: Mapping[str, tuple[np.ndarray, np.ndarray]], *,
     arm: str, protocol: str, units: int, keep_prob: float, learning_rate: float, epochs: int,
-    batch_size: int, svm_c: float, seed: int, backup_dir: str | Path, sink: Sink | None = None,
+    batch_size: int, svm_c: float, seed: int, backup_dir: str | Path,
     label: str = "ids training",
 ) -> tuple[keras.Model, list[dict[str, Any]], float]:
     """Train one arm; returns the stateless (inference) model, the per-epoch history
@@ -164,7 +161,7 @@ def train_arm(
     backup_dir = Path(backup_dir)
     backup_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = EpochCheckpoint(backup_dir / "checkpoint")
-    evaluation = EpochEval(twin, eval_sets, arm, svm_c, batch_size, backup_dir / "history.json", sink)
+    evaluation = EpochEval(twin, eval_sets, arm, svm_c, batch_size, backup_dir / "history.json")
     # the finiteness check runs before the evaluation and the checkpoint: a diverged epoch is never kept
     callbacks = [EpochSeeds(seed), StopOnNonFinite(label), evaluation, checkpoint]
     done = checkpoint.restore(model)

@@ -1,6 +1,7 @@
 """The Snakemake jobs of Study 3 (scripts/nmr_*.py are thin adapters):
 simulate, MALT1 inputs, IST, training, network reconstruction, evaluation
-and the summary, each with its MLflow child run.
+and the summary, each with its run manifest (what MLflow shows of it, see
+`reproflow.manifest`).
 
 Import after `reproflow.runtime.limit_threads` in jobs that use Keras.
 """
@@ -18,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from reproflow import tracking
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
+from reproflow.manifest import RunRecord, recording
 from reproflow.runtime import headline
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
@@ -31,10 +32,15 @@ UNCERTAINTY_INPUT = {"network_echo": "echo", "ist_echo": "echo", "ist_nus": "nus
 
 
 @contextmanager
-def child(parent: str, run_name: str, config_hash: str, rule: str,
-          datasets: Mapping[str, str] | None = None) -> Iterator[Any]:
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=datasets, protocol=PROTOCOL)
-    with tracking.job_run(STUDY, parent, run_name, tags) as run:
+def child(path: str, inputs: Sequence[str | Path | None], run_name: str,
+          datasets: Mapping[str, tuple[str, str]] | None = None) -> Iterator[RunRecord]:
+    """The job's run manifest, tagged with the protocol and its data sets'
+    checksums, the data sets ({name: (sha256, file)}) its inputs."""
+    datasets = dict(sorted((datasets or {}).items()))
+    tags = {"protocol": PROTOCOL, **{f"dataset.{k}.sha256": sha for k, (sha, _) in datasets.items()}}
+    with recording(path, [s for s in inputs if s is not None], run_name, tags) as run:
+        for name, (sha, source) in datasets.items():
+            run.log_dataset(name, sha, source)
         yield run
 
 
@@ -92,8 +98,9 @@ def save_figure(figure: Any, path: str | Path, inputs: Sequence[str | Path | Non
         figure.savefig(tmp, dpi=120)
 
 
-def datasets_of(arrays: Mapping[str, np.ndarray]) -> dict[str, str]:
-    return {"malt1": str(arrays["sha256"])} if "sha256" in arrays else {}
+def datasets_of(arrays: Mapping[str, np.ndarray], path: str) -> dict[str, tuple[str, str]]:
+    """The MALT1 spectrum's checksum, which its set (`path`) carries; simulated sets carry none."""
+    return {"malt1": (str(arrays["sha256"]), path)} if "sha256" in arrays else {}
 
 
 # ---- data -----------------------------------------------------------------
@@ -130,13 +137,13 @@ def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
 
 # ---- reconstruction -------------------------------------------------------
 
-def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str, rule: str, name: str) -> None:
+def ist_job(data: str, out: str, run_out: str, iterations: int, name: str) -> None:
     """IST for echo, anti-echo and NUS inputs of every spectrum of one set."""
-    check_outputs([out], [data, parent])
+    check_outputs([out, run_out], [data])
     arrays = load_npz(data)
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": [], "nus": []}
     seconds = []
-    with child(parent, f"ist/{name}", config_hash, rule, datasets_of(arrays)) as run:
+    with child(run_out, [data], f"ist/{name}", datasets_of(arrays, data)) as run:
         run.log_params({"set": name, "iterations": iterations, "spectra": len(arrays["reference"])})
         for index in range(len(arrays["reference"])):
             schedule = simulate.schedule_indices(arrays["schedules"][index])
@@ -145,23 +152,26 @@ def ist_job(data: str, out: str, iterations: int, parent: str, config_hash: str,
                 result[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule))
                 seconds.append(time.perf_counter() - start)
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
-    save_npz(out, [data, parent], seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
+        save_npz(out, [data], seconds=np.array(seconds), **{mode: np.stack(v) for mode, v in result.items()})
 
 
-def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, curves: str, backup: str,
-                    architecture: str, stage: int, options: Mapping[str, Any], seed: int, parent: str,
-                    config_hash: str, rule: str) -> None:
-    sources = [train, val, *previous, parent]
-    check_outputs([out, curves], sources)
+def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, curves: str, run_out: str,
+                    backup: str, architecture: str, stage: int, options: Mapping[str, Any], seed: int,
+                    callbacks: Sequence[Any] = ()) -> list[dict[str, float]]:
+    """Train one cascade stage on the earlier stages' outputs; returns its
+    per-epoch history (`callbacks`: extra Keras callbacks, e.g. a time budget)."""
+    sources = [train, val, *previous]
+    check_outputs([out, curves, run_out], sources)
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
-    datasets = {"simulated-train": sha256_file(train), "simulated-val": sha256_file(val)}
-    with child(parent, f"train/{architecture}/stage{stage}", config_hash, rule, datasets) as run:
+    datasets = {"simulated-train": (sha256_file(train), train), "simulated-val": (sha256_file(val), val)}
+    with child(run_out, sources, f"train/{architecture}/stage{stage}", datasets) as run:
         run.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
             architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
-            sink=lambda row, step: run.log_metrics(row, step=step))
+            callbacks=callbacks)
+        run.log_history(history, "epoch")  # every epoch, also those before a resume
         write_csv(history, curves, sources)
         save_model(model, out, sources)
         run.log_metrics({"params": model.count_params(), "epochs_run": len(history),
@@ -169,6 +179,7 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
         run.log_artifact(out)
         run.log_artifact(curves)
     headline("best validation loss %.3g in %d epochs", min(row["val_loss"] for row in history), len(history))
+    return history
 
 
 MODES = ("echo", "antiecho")
@@ -207,23 +218,23 @@ def stage_means(scores: Mapping[str, np.ndarray]) -> dict[str, list[dict[str, fl
             for mode in MODES if f"{mode}_stage_r" in scores}
 
 
-def network_job(*, data: str, stages: Sequence[str], out: str, damping_base: float, parent: str,
-                config_hash: str, rule: str, arch: str, set_name: str) -> None:
+def network_job(*, data: str, stages: Sequence[str], out: str, run_out: str, damping_base: float,
+                arch: str, set_name: str) -> None:
     """The cascade's echo and anti-echo reconstructions of one set, and the
     quality after each stage: in the output (`reconstruct_set`), in MLflow per step."""
-    check_outputs([out], [data, *stages, parent])
+    check_outputs([out, run_out], [data, *stages])
     from reproflow.nmr import models
 
     arrays = load_npz(data)
     cascade = models.prepare([models.load(path) for path in stages])
-    with child(parent, f"network/{arch}/{set_name}", config_hash, rule, datasets_of(arrays)) as run:
+    with child(run_out, [data, *stages], f"network/{arch}/{set_name}", datasets_of(arrays, data)) as run:
         result, scores, seconds = reconstruct_set(cascade, arrays, damping_base, metrics.cut_for(set_name))
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
         means = stage_means(scores)
         for stage in range(len(cascade)):
             run.log_metrics({f"{mode}.{key}": rows[stage][key] for mode, rows in means.items()
                              for key in ("r", "rmsd")}, step=stage + 1)
-    save_npz(out, [data, *stages, parent], seconds=np.array(seconds), **scores, **result)
+        save_npz(out, [data, *stages], seconds=np.array(seconds), **scores, **result)
     headline("r after the last stage: echo %.4f, anti-echo %.4f", means["echo"][-1]["r"], means["antiecho"][-1]["r"])
 
 
@@ -235,12 +246,12 @@ def method_arrays(method: str, data: Mapping[str, np.ndarray], ist_out: Mapping[
 
 
 def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[str, str],
-                    network_out: Mapping[str, str], out: str, curves: str, backup: str,
-                    options: Mapping[str, Any], seed: int, parent: str, config_hash: str, rule: str) -> None:
+                    network_out: Mapping[str, str], out: str, curves: str, run_out: str, backup: str,
+                    options: Mapping[str, Any], seed: int) -> None:
     """The NLL network of one method, trained on data["train"], stopped on
     data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`)."""
-    sources = [*data.values(), *ist_out.values(), *network_out.values(), parent]
-    check_outputs([out, curves], sources)
+    sources = [*data.values(), *ist_out.values(), *network_out.values()]
+    check_outputs([out, curves, run_out], sources)
     from reproflow.nmr import train as training
 
     split = {}
@@ -249,12 +260,11 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         inputs, mu = method_arrays(method, arrays, load_npz(ist_out[name]) if ist_out else {},
                                    load_npz(network_out[name]) if network_out else None)
         split[name] = (inputs, arrays["reference"], mu)
-    datasets = {f"simulated-{name}": sha256_file(data[name]) for name in ("train", "val")}
-    with child(parent, f"train/sigma/{method}", config_hash, rule, datasets) as run:
+    datasets = {f"simulated-{name}": (sha256_file(data[name]), data[name]) for name in ("train", "val")}
+    with child(run_out, sources, f"train/sigma/{method}", datasets) as run:
         run.log_params({"method": method, **options})
-        model, history = training.train_uncertainty(
-            *split["train"], split["val"], options, backup, seed,
-            sink=lambda row, step: run.log_metrics(row, step=step))
+        model, history = training.train_uncertainty(*split["train"], split["val"], options, backup, seed)
+        run.log_history(history, "epoch")  # every epoch, also those before a resume
         write_csv(history, curves, sources)
         save_model(model, out, sources)
         run.log_metrics({"epochs_run": len(history),
@@ -267,16 +277,15 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
 # ---- evaluation -----------------------------------------------------------
 
 def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, str], sigma_models: Mapping[str, str],
-                 primary: str, out: Mapping[str, str], spectrum: str | None, parent: str, config_hash: str,
-                 rule: str) -> dict[str, Any]:
+                 primary: str, out: Mapping[str, str], spectrum: str | None) -> dict[str, Any]:
     """Table, uncertainty calibration and pSQ of one set (held-out simulated or MALT1)."""
     import matplotlib.pyplot as plt
 
     from reproflow.nmr import evaluate, io, models
 
-    sources = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum, parent]
+    sources = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum]
     sigma_dir = Path(out["sigma_dir"])
-    check_outputs([out[key] for key in ("json", "psq", "boxes", "figure")]
+    check_outputs([out[key] for key in ("json", "psq", "boxes", "figure", "run")]
                   + [sigma_dir / f"{prefix}{method}.ft2" for method in sigma_models for prefix in ("sigma_", "")],
                   sources)
     arrays = load_npz(data)
@@ -295,7 +304,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                               "network_stages": {a: stage_means(v) for a, v in network_arrays.items()}}
     psq_rows, boxes = [], {}
     sigma_dir.mkdir(parents=True, exist_ok=True)
-    with child(parent, f"evaluate/{name}", config_hash, rule, datasets_of(arrays)) as run:
+    with child(out["run"], sources, f"evaluate/{name}", datasets_of(arrays, data)) as run:
         for method, path in sigma_models.items():
             model = models.load(path)
             inputs = arrays[UNCERTAINTY_INPUT[method]]
@@ -318,7 +327,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                         figure = evaluate.figure_reconstruction(reference, mu, sigma,
                                                                 f"{evaluate.set_label(name)}, {evaluate.LABELS.get(method, method)}", cut)
                         save_figure(figure, out["figure"], sources)
-                        run.log_figure(figure, f"{name}_reconstruction.png")
+                        run.log_artifact(out["figure"])
                         plt.close(figure)
             result["uncertainty"][method] = {
                 "coverage_all": float(np.mean([c["coverage_all"] for c in covered])),
@@ -350,16 +359,16 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     return result
 
 
-def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mapping[str, str], parent: str,
-                config_hash: str, rule: str, options: Mapping[str, Any]) -> None:
+def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mapping[str, str],
+                options: Mapping[str, Any]) -> None:
     """metrics.json, the table CSV, the RMSD bars and sigma boxes, the report
-    section; ends the study's parent run."""
+    section, and the run manifest that gives them to the MLflow parent run too."""
     import matplotlib.pyplot as plt
 
     from reproflow.nmr import evaluate, report
 
-    sources = [*evaluations, *boxes, parent]
-    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report")], sources)
+    sources = [*evaluations, *boxes]
+    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report", "run")], sources)
     results = [json.loads(Path(path).read_text()) for path in evaluations]
     tables = {r["set"]: r["table"] for r in results}
     rows = [{"set": r["set"], "method": m, "r": v["r"], "rmsd": v["rmsd"],
@@ -367,16 +376,16 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
              "paper_rmsd": evaluate.PAPER_MALT1.get(m, (None, None))[1]}
             for r in results for m, v in r["table"].items()]
     write_csv(rows, out["table"], sources)
-    summary = {"study": STUDY, "config_hash": config_hash, "options": options,
+    summary = {"study": STUDY, "options": options,
                "sets": {r["set"]: {k: v for k, v in r.items() if k != "table"} | {
                    "table": {m: {"r": v["r"], "rmsd": v["rmsd"]} for m, v in r["table"].items()}}
                    for r in results},
                "paper_malt1": {m: {"r": r, "rmsd": d} for m, (r, d) in evaluate.PAPER_MALT1.items()}}
     write_text(out["metrics"], json.dumps(summary, indent=2), sources)
-    with child(parent, "summary", config_hash, rule) as run:
+    with child(out["run"], sources, "summary") as run:
         bars = evaluate.figure_rmsd_bars(tables)
         save_figure(bars, out["rmsd_figure"], sources)
-        run.log_figure(bars, "rmsd_bars.png")
+        run.log_artifact(out["rmsd_figure"])
         plt.close(bars)
         samples = {}
         for result, path in zip(results, boxes):
@@ -384,17 +393,13 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
                 samples[f"{method} ({result['set']})"] = values
         box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
         save_figure(box, out["sigma_figure"], sources)
-        run.log_figure(box, "sigma_boxes.png")
+        run.log_artifact(out["sigma_figure"])
         plt.close(box)
         write_text(out["report"], report.markdown(summary), sources)
         write_text(out["summary_html"], report.html(summary), sources)
         for path in (out["metrics"], out["table"], out["report"], out["summary_html"]):
             run.log_artifact(path)
-        values = {f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()}
-        run.log_metrics(values)
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule, protocol=PROTOCOL)
-    # the parent run carries the study's summary too: what the UI shows first
-    tracking.end_job_parent(parent, tags, values, {path: "summary" for path in (out["table"], out["summary_html"])})
+        run.log_metrics({f"{s}.{m}.rmsd": v["rmsd"] for s, t in tables.items() for m, v in t.items()})
     primary = "malt1" if "malt1" in tables else next(iter(tables))
     headline("%s: network echo r %.4f, CS-IST echo r %.4f (paper, MALT1: 0.9865, 0.9630); table in %s", primary,
              tables[primary]["network_echo"]["r"], tables[primary]["ist_echo"]["r"], out["summary_html"])

@@ -1,4 +1,4 @@
-"""One training job, with MLflow tracking and files (scripts/relu_train.py).
+"""One training job: its files and its run manifest (scripts/relu_train.py).
 
 Call `reproflow.runtime.limit_threads` before importing this module.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from reproflow import tracking
+from reproflow.manifest import recording
 from reproflow.data import read_json_object
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json
 from reproflow.relu.data import load_arrays
@@ -22,7 +22,7 @@ from reproflow.relu.report import DATA_LABELS, HEAD_LABELS, MODEL_LABELS, cv_not
 from reproflow.relu.train import cv_summary, one_hot, run_job
 
 STUDY = "relu"
-TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves")
+TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves", "run")
 
 
 def applicable_params(dataset: str, protocol: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,20 +39,20 @@ def applicable_params(dataset: str, protocol: str, options: Mapping[str, Any]) -
 
 
 def train_job(
-    *, npz: str, meta: str, parent: str, out: Mapping[str, str], dataset: str, model: str,
-    head: str, protocol: str, seed: int, options: Mapping[str, Any], config_hash: str, rule: str,
+    *, npz: str, meta: str, out: Mapping[str, str], dataset: str, model: str,
+    head: str, protocol: str, seed: int, options: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Train, cross-validate and test one job; write its files; log it to MLflow."""
-    inputs = [npz, meta, parent]
+    """Train, cross-validate and test one job; write its files and, last, its run manifest."""
+    inputs = [npz, meta]
     for key in TRAIN_OUTPUTS:  # refused before minutes of training, not after
         check_output_path(out[key], inputs, key)
     info = read_json_object(meta, "the data set's metadata (rule relu_data)",
                             ("sha256", "n_train", "n_test", "n_classes", "class_names"))
     arrays = load_arrays(npz)
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets=info["sha256"], protocol=protocol)
-    tags.update({"dataset": dataset, "model": model, "head": head, "seed": str(seed)})
+    tags = {"protocol": protocol, "dataset": dataset, "model": model, "head": head, "seed": str(seed),
+            **{f"dataset.{name}.sha256": sha256 for name, sha256 in sorted(info["sha256"].items())}}
     run_name = f"{protocol}/{dataset}/{model}-{head}/seed{seed}"
-    with tracking.job_run(STUDY, parent, run_name, tags) as run:
+    with recording(out["run"], inputs, run_name, tags) as run:
         run.log_params({
             "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
             "cv": cv_note(protocol, options), "n_train": info["n_train"], "n_test": info["n_test"],
@@ -63,8 +63,9 @@ def train_job(
             run.log_dataset(name, sha256, npz)
         final, folds, history, key = run_job(
             arrays, info["n_classes"], dataset=dataset, model=model, head=head,
-            protocol=protocol, seed=seed, options=options, sink=run.log_metrics,
+            protocol=protocol, seed=seed, options=options,
         )
+        run.log_history(history, "step", skip=("epoch",))  # fold stays a metric: the same names in both protocols
         x_test, y_test = arrays[f"{key}_test"], arrays["y_test"]
         outputs = check_finite(final.predict(x_test, batch_size=options["batch_size"], verbose=0),
                                f"relu job {run_name}: test outputs")
@@ -99,9 +100,8 @@ def train_job(
             "test_recall_macro": test["macro"]["recall"], "zero_output_rows": zero_rows,
             "dead_head_units": len(dead),
         })
-        run.log_figure(figure, "confusion.png")
         plt.close(figure)
-        for key in ("metrics", "folds", "confusion_csv", "curves", "model"):
+        for key in ("metrics", "folds", "confusion_csv", "confusion_png", "curves", "model"):
             run.log_artifact(out[key])
         run.log_keras_model(out["model"], x_test[:5], modules=("reproflow.relu.models",))
     cv = "no cv" if not folds else f"cv {summary['cv_accuracy_mean']:.4f} +- {summary['cv_accuracy_sd']:.4f}"

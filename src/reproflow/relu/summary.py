@@ -1,5 +1,5 @@
-"""The study's summary: metrics.json, the comparison with the paper, the end
-of the MLflow parent run (scripts/relu_summary.py; no Keras needed)."""
+"""The study's summary: metrics.json, the comparison with the paper and the
+run manifest that gives the MLflow parent run its summary (scripts/relu_summary.py; no Keras needed)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reproflow import tracking
 from reproflow.data import read_json_object
+from reproflow.manifest import recording
 from reproflow.outputs import atomic_output, check_output_path, write_json, write_text
 from reproflow.runtime import headline as say
 from reproflow.relu import report
@@ -29,11 +29,10 @@ def summary_metrics(summary: Sequence[Mapping[str, Any]]) -> dict[str, float]:
 
 
 def summarize(
-    *, jobs: Sequence[str], parent: str, out: Mapping[str, str], protocols: Sequence[str],
-    config_hash: str, rule: str,
+    *, jobs: Sequence[str], out: Mapping[str, str], protocols: Sequence[str],
 ) -> dict[str, Any]:
-    """Aggregate the jobs, compare with the paper, write the study's files, end the parent run."""
-    inputs = [*jobs, parent]
+    """Aggregate the jobs, compare with the paper, write the study's files and its run manifest."""
+    inputs = list(jobs)
     for path in out.values():
         check_output_path(path, inputs)
     runs = [read_json_object(path, "a relu job's metrics (rule relu_train)", ("test",)) for path in jobs]
@@ -41,7 +40,7 @@ def summarize(
     compared = report.comparison(summary, protocols)
     folds = report.fold_table(runs)
     result = {
-        "study": STUDY, "config_hash": config_hash, "protocols": list(protocols),
+        "study": STUDY, "protocols": list(protocols),
         "protocol_notes": PROTOCOL_NOTE, "summary": summary,
         "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs,
     }
@@ -54,14 +53,11 @@ def summarize(
     with atomic_output(out["folds"], inputs) as tmp:
         folds.to_csv(tmp, index=False)
     write_text(out["folds_html"], report.folds_html(folds), inputs)
-    tags = tracking.run_tags(config_hash=config_hash, rule=rule)
-    metrics = summary_metrics(summary)
-    with tracking.job_run(STUDY, parent, "summary", tags) as run:
-        run.log_metrics(metrics)
-        for path in out.values():
-            run.log_artifact(path)
-    # the parent run carries the study's summary too: what the UI shows first
-    tracking.end_job_parent(parent, tags, metrics, {path: "summary" for path in out.values()})
+    with recording(out["run"], inputs, "summary") as run:  # its metrics and tables go to the parent too
+        run.log_metrics(summary_metrics(summary))
+        for key, path in out.items():
+            if key != "run":
+                run.log_artifact(path)
     first = headline[0]
     say("%d rows beside the paper in %s; first: %s %s-%s, %s protocol, test accuracy %s%% (paper %s)", len(headline),
         out["summary_html"], first["dataset"], first["model"], first["head"], first["protocol"], first["ours"],

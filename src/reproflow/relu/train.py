@@ -24,7 +24,6 @@ from reproflow.relu.models import build_cnn, build_ffnn, compile_model
 from reproflow.training import StopOnNonFinite
 
 log = logging.getLogger(__name__)
-Sink = Callable[[dict[str, float], int], None]  # e.g. mlflow.log_metrics(metrics, step)
 MODELS = ("ffnn", "cnn")
 
 
@@ -38,14 +37,13 @@ class FoldResult:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Collects each epoch's metrics and hands them to `sink` at a global step
+    """Collects each epoch's metrics into `history` at a global step
     (epochs counted across the folds and the final model), with the fold as
     the metric `fold` (0: the final model): the same names in both protocols."""
 
-    def __init__(self, history: list[dict[str, Any]], fold: int, step_offset: int,
-                 sink: Sink | None = None) -> None:
+    def __init__(self, history: list[dict[str, Any]], fold: int, step_offset: int) -> None:
         super().__init__()
-        self.history, self.fold, self.offset, self.sink = history, fold, step_offset, sink
+        self.history, self.fold, self.offset = history, fold, step_offset
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         metrics = {key: float(value) for key, value in (logs or {}).items()}
@@ -53,8 +51,6 @@ class EpochLog(keras.callbacks.Callback):
         self.history.append({"step": step, "fold": self.fold, "epoch": epoch + 1, **metrics})
         log.info("fold %s epoch %d: %s", self.fold, epoch + 1,
                  " ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
-        if self.sink:
-            self.sink({**metrics, "fold": float(self.fold)}, step)
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -97,7 +93,7 @@ def _fold_score(
 
 def paper_cv(
     build: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, n_classes: int, *,
-    folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None, job: str = "relu job",
+    folds: int, epochs: int, batch_size: int, cv_seed: int, job: str = "relu job",
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]]]:
     """The authors' protocol: one model trained on fold after fold (leaky)."""
     model, results, history = build(), [], []
@@ -107,7 +103,7 @@ def paper_cv(
         fitted = model.fit(x[train], targets[train], validation_data=(x[val], targets[val]),
                            epochs=epochs, batch_size=batch_size, verbose=0,
                            callbacks=[StopOnNonFinite(f"{job}, fold {fold}"),
-                                      EpochLog(history, fold, (fold - 1) * epochs, sink=sink)])
+                                      EpochLog(history, fold, (fold - 1) * epochs)])
         loss, accuracy = _fold_score(model, fitted, x[val], targets[val], batch_size)
         results.append(FoldResult(fold, loss, accuracy, len(train), len(val)))
     return model, results, history
@@ -115,7 +111,7 @@ def paper_cv(
 
 def clean_cv(
     build: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, n_classes: int, *,
-    folds: int, epochs: int, batch_size: int, cv_seed: int, sink: Sink | None = None, job: str = "relu job",
+    folds: int, epochs: int, batch_size: int, cv_seed: int, job: str = "relu job",
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]]]:
     """A fresh model per fold; then a fresh model fit on all of (x, y).
 
@@ -130,12 +126,12 @@ def clean_cv(
         fitted = model.fit(x[train], targets[train], validation_data=(x[val], targets[val]),
                            epochs=epochs, batch_size=batch_size, verbose=0,
                            callbacks=[StopOnNonFinite(f"{job}, fold {fold}"),
-                                      EpochLog(history, fold, (fold - 1) * epochs, sink=sink)])
+                                      EpochLog(history, fold, (fold - 1) * epochs)])
         loss, accuracy = _fold_score(model, fitted, x[val], targets[val], batch_size)
         results.append(FoldResult(fold, loss, accuracy, len(train), len(val)))
     final = build()
     final.fit(x, targets, epochs=epochs, batch_size=batch_size, verbose=0,
-              callbacks=[StopOnNonFinite(f"{job}, final model"), EpochLog(history, 0, folds * epochs, sink=sink)])
+              callbacks=[StopOnNonFinite(f"{job}, final model"), EpochLog(history, 0, folds * epochs)])
     return final, results, history
 
 
@@ -144,7 +140,7 @@ PROTOCOL_RUNNERS = {"paper": paper_cv, "clean": clean_cv}
 
 def run_job(
     arrays: Mapping[str, np.ndarray], n_classes: int, *, dataset: str, model: str, head: str,
-    protocol: str, seed: int, options: Mapping[str, Any], sink: Sink | None = None,
+    protocol: str, seed: int, options: Mapping[str, Any],
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]], str]:
     """Seed, build and cross-validate one (data set, model, head, protocol, seed).
 
@@ -160,7 +156,7 @@ def run_job(
     final, folds, history = PROTOCOL_RUNNERS[protocol](
         build, arrays[f"{key}_train"], arrays["y_train"], n_classes,
         folds=options["folds"] if cross_validate else 0, epochs=options["epochs"], batch_size=options["batch_size"],
-        cv_seed=cv_seed, sink=sink, job=f"relu job {protocol}/{dataset}/{model}-{head}/seed{seed}",
+        cv_seed=cv_seed, job=f"relu job {protocol}/{dataset}/{model}-{head}/seed{seed}",
     )
     return final, folds, history, key
 
