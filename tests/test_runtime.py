@@ -88,3 +88,25 @@ def test_progress_keeps_progress_results_and_errors_only():
 def test_job_name_from_the_log_path():
     assert runtime.job_name("logs/nmr/train_sigma_ist_echo.log") == "nmr/train_sigma_ist_echo"
     assert runtime.job_name("elsewhere/x.log") == "elsewhere/x"
+
+
+# what each kind of job must not load at start-up: TensorFlow only where a network
+# is trained or run, matplotlib only where a figure is drawn, scikit-learn only
+# where something is fitted or scored (docs/benchmarks.md, "Default run: start-up cost per job")
+LEAN_JOBS = {
+    "reproflow.ids.steps": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas"),
+    "reproflow.ids.synth": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas"),
+    "reproflow.ids.baselines": ("tensorflow", "keras", "matplotlib"),
+    "reproflow.ids.summary": ("tensorflow", "keras", "sklearn", "matplotlib"),
+    "reproflow.relu.data": ("tensorflow", "keras", "matplotlib"),
+    "reproflow.relu.summary": ("tensorflow", "keras", "matplotlib", "sklearn"),
+    "reproflow.nmr.jobs": ("tensorflow", "keras", "matplotlib", "nmrglue"),
+    "reproflow.data": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas", "scipy"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(LEAN_JOBS))
+def test_a_job_module_imports_only_what_its_jobs_use(module):
+    code = f"import sys, {module}; print(' '.join(m for m in {LEAN_JOBS[module]!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [], f"importing {module} loads {done.stdout.split()}"

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from reproflow.errors import ReproflowError
 
@@ -156,6 +157,18 @@ class _Counter(logging.Handler):
 
 _headlines = _Counter()
 logging.getLogger(HEADLINE_LOGGER).addHandler(_headlines)
+
+
+def pyplot() -> ModuleType:
+    """matplotlib.pyplot on the Agg backend (figures go to files; no display is
+    needed). Imported on first use, so that jobs drawing no figure do not pay
+    for matplotlib at start-up."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from reproflow.outputs import atomic_output
 
@@ -39,6 +38,8 @@ def rates(c: Mapping[str, float]) -> dict[str, float]:
 
 def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
     """ROC-AUC of a real-valued attack score; NaN when only one class is present."""
+    from sklearn.metrics import roc_auc_score  # here: the summary job writes rows without scikit-learn
+
     if len(np.unique(y_true)) < 2:
         return float("nan")
     return float(roc_auc_score(y_true, scores))

@@ -14,17 +14,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from typing import TYPE_CHECKING
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
-from reproflow import htmltable  # noqa: E402
-from reproflow.ids import paper  # noqa: E402
-from reproflow.ids.evaluate import write_rows  # noqa: E402
-from reproflow.outputs import atomic_output, write_text  # noqa: E402
+from reproflow import htmltable
+from reproflow.ids import paper
+from reproflow.ids.evaluate import write_rows
+from reproflow.outputs import atomic_output, write_text
+from reproflow.runtime import pyplot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ARM_NAMES = {"gru_svm": "GRU-SVM", "gru_softmax": "GRU-Softmax"}
 CURVE_LABELS = {"train_accuracy": "training accuracy (running mean over the epoch)",
@@ -214,8 +215,11 @@ def curve_rows(finals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
              "train_loss": h["train_loss"], "test_loss": h["test_loss"]} for r in finals for h in r["history"]]
 
 
-def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: str | Path) -> plt.Figure:
+def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: str | Path) -> Figure:
     """One line per (protocol, arm) on feature set `all`; clean averaged over seeds."""
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     figure, axis = plt.subplots(figsize=(8, 5))
     series: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
@@ -277,7 +281,7 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     write_rows(curves, out["curves"])
     for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
                              ("test_accuracy", "fig3", "Figure 3: test accuracy")):
-        plt.close(plot_curves(curves, key, f"{title} ({source_label.upper() if source_label == 'synthetic' else source_label} data)", out[name]))
+        pyplot().close(plot_curves(curves, key, f"{title} ({source_label.upper() if source_label == 'synthetic' else source_label} data)", out[name]))
     write_text(out["metrics"], json.dumps(metrics, indent=2, default=float), [*finals, *datasets.values(), *baselines])
     metrics["headline"] = headline   # for the job's terminal line, not metrics.json
     return metrics

@@ -6,17 +6,16 @@ import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # noqa: E402
+from reproflow.errors import ReproflowError
+from reproflow.outputs import atomic_output
+from reproflow.runtime import pyplot
 
-from reproflow.errors import ReproflowError  # noqa: E402
-from reproflow.outputs import atomic_output  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def predict_classes(outputs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -50,6 +49,9 @@ def classification_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
 ) -> dict[str, Any]:
     """Accuracy, precision, recall and F1 (macro, weighted and per class), confusion."""
+    # here: the summary job imports this module for `starved_classes` only
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     labels = list(range(len(class_names)))
     out: dict[str, Any] = {"accuracy": float(np.mean(y_true == y_pred))}
     for average in ("macro", "weighted"):
@@ -82,11 +84,11 @@ def write_confusion_csv(
 def plot_confusion(
     matrix: Sequence[Sequence[int]], class_names: Sequence[str], title: str, path: str | Path,
     inputs: Sequence[str | Path] = (),
-) -> plt.Figure:
+) -> Figure:
     """A confusion-matrix heat map with counts, saved as PNG; returns the figure."""
     matrix = np.asarray(matrix)
     size = 2.5 + 0.45 * len(class_names)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = pyplot().subplots(figsize=(size, size))
     ax.imshow(matrix, cmap="Blues")
     ticks = range(len(class_names))
     ax.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
