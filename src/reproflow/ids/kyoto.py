@@ -32,7 +32,7 @@ from typing import IO
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.outputs import atomic_output, check_finite
+from reproflow.outputs import atomic_output, check_finite, check_input_file
 
 FIELDS = (
     "duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_rate",
@@ -118,6 +118,7 @@ def save_npz(path: str | Path, compress: bool = True, *, inputs: Iterable[str | 
 
 def open_npz(path: str | Path, keys: Iterable[str] = ()) -> np.lib.npyio.NpzFile:
     """An .npz file a previous step wrote (no pickles), holding `keys`; else a ReproflowError."""
+    check_input_file(path, "an .npz file a previous step wrote")
     try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:

@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reproflow import htmltable  # noqa: E402
+from reproflow.data import read_json_object  # noqa: E402
 from reproflow.ids import paper  # noqa: E402
 from reproflow.ids.evaluate import write_rows  # noqa: E402
 from reproflow.outputs import atomic_output, write_text  # noqa: E402
@@ -31,8 +32,16 @@ CURVE_LABELS = {"train_accuracy": "training accuracy (running mean over the epoc
                 "test_accuracy": "test accuracy"}
 
 
-def _load(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    return [json.loads(Path(p).read_text()) for p in paths]
+FINAL_KEYS = ("protocol", "feature_set", "arm", "seed", "learning_rate", "test", "history")
+
+
+def load_inputs(finals: Sequence[str | Path], datasets: Mapping[str, str | Path],
+                baselines: Sequence[str | Path]) -> tuple[list[dict], dict[str, dict], list[dict]]:
+    """The summary's inputs: each a JSON object with the keys it needs, else refused with the file named."""
+    return ([read_json_object(p, "a final model's metrics (rule ids_train_final)", FINAL_KEYS) for p in finals],
+            {key: read_json_object(p, "a data set's info (rule ids_dataset)") for key, p in datasets.items()},
+            [read_json_object(p, "baseline results (rule ids_baselines)", ("feature_set", "baselines"))
+             for p in baselines])
 
 
 PARAMETER_LABELS = {
@@ -244,9 +253,7 @@ def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: s
 def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str],
               out: Mapping[str, str], source_label: str) -> dict[str, Any]:
     """Write metrics.json, the tables (CSV + HTML), curves CSV and figures."""
-    results = _load(finals)
-    data = {key: json.loads(Path(p).read_text()) for key, p in datasets.items()}
-    base = _load(baselines)
+    results, data, base = load_inputs(finals, datasets, baselines)
     for path in out.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, Any] = {"data_source": source_label, "synthetic": source_label == "synthetic",

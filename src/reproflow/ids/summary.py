@@ -5,28 +5,31 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reproflow import tracking
-from reproflow.outputs import write_text
+from reproflow.data import read_json_object
+from reproflow.outputs import check_finite, check_output_path, write_text
 from reproflow.ids.baselines import run_baseline
 from reproflow.ids.kyoto import open_npz
-from reproflow.ids.report import summarise
+from reproflow.ids.report import load_inputs, summarise
 from reproflow.runtime import headline
 
 log = logging.getLogger(__name__)
 STUDY = "ids"
 SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
+DATASET_INFO = "a data set's info (rule ids_dataset)"
+DATASET_KEYS = ("source", "source_label", "data_sha256", "features")
 
 
 def baselines_job(*, data: str, info: str, parent: str, out: str, feature_set: str, names: Sequence[str],
                   config_hash: str, rule: str) -> dict[str, Any]:
-    meta = json.loads(Path(info).read_text())
+    check_output_path(out, [data, info, parent])
+    meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
     with open_npz(data, ("x_train", "y_train", "x_test", "y_test")) as loaded:
-        arrays = {key: loaded[key] for key in loaded.files}
+        arrays = {key: check_finite(loaded[key], f"{data}: {key}") for key in loaded.files}
     tags = tracking.run_tags(config_hash=config_hash, rule=rule, datasets={meta["source"]: meta["data_sha256"]},
                              protocol="clean")
     tags.update({"feature_set": feature_set, "data_source": meta["source_label"]})
@@ -64,6 +67,10 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
                 out: Mapping[str, str], source: str, config_hash: str, rule: str) -> dict[str, Any]:
     """Write the study's tables and metrics.json, log them, then end the parent run."""
     label = SOURCE_LABELS[source]
+    inputs = [*finals, *datasets.values(), *baselines, parent]
+    for path in out.values():   # refused before any work
+        check_output_path(path, inputs)
+    load_inputs(finals, datasets, baselines)   # and unreadable inputs before the MLflow run starts
     tags = tracking.run_tags(config_hash=config_hash, rule=rule)
     tags["data_source"] = label
     with tracking.job_run(STUDY, parent, "summary", tags) as run:
