@@ -12,14 +12,15 @@ log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("mlflow", help="journals of runs the MLflow store did not receive")
-    commands = parser.add_subparsers(dest="mlflow_command", required=True)
+    parser = subparsers.add_parser("mlflow", help="journals of runs the MLflow store did not receive",
+                                   description=__doc__)
+    commands = parser.add_subparsers(dest="mlflow_command", required=True, metavar="COMMAND")
     pending = commands.add_parser("pending", help="list journals not yet all in MLflow", description=__doc__)
-    pending.add_argument("--results", default="results", help="results folder to search (default results)")
+    pending.add_argument("--results", default="results", help="results folder to search (default: results)")
     pending.set_defaults(func=pending_command)
     relog = commands.add_parser("relog", help="send journals to MLflow", description=__doc__)
     relog.add_argument("journals", nargs="*", help="journal files (default: every pending one under --results)")
-    relog.add_argument("--results", default="results", help="results folder to search (default results)")
+    relog.add_argument("--results", default="results", help="results folder to search (default: results)")
     relog.add_argument("--uri", help="store to send to (default: MLFLOW_TRACKING_URI, else the journal's own)")
     relog.set_defaults(func=relog_command)
 

@@ -13,7 +13,7 @@ NMR_SIGMA = NMR["uncertainty"]["methods"]
 # uncertainty.vary is set, else the cascade's
 NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
 NMR_PARENT = "results/nmr/mlflow_parent_run.json"
-NMR_CATEGORY = "Study 3: MR-Ai NMR"
+NMR_CATEGORY = "Study 3: MR-Ai NMR reconstruction (nmr)"
 
 
 wildcard_constraints:

@@ -146,7 +146,7 @@ def write_summary(rows: Sequence[Mapping[str, Any]], path: str | Path, source: s
     note = (f"Test accuracy in % (clean: mean ± sd over seeds); the paper's figures are its Table 3 on Kyoto 2013 "
             f"(the always-'attack' figure derived from its Table 2). Verdict: 'matches' within "
             f"{TOLERANCE_POINTS:g} point of the paper. Data: {source}.")
-    write_text(path, htmltable.page("Study 1, GRU-SVM intrusion detection: ours beside the paper",
+    write_text(path, htmltable.page("Study 1: GRU-SVM intrusion detection (ids), ours beside the paper",
                                     [htmltable.table(rows, SUMMARY_COLUMNS)], note=note,
                                     banner=SYNTHETIC_BANNER if source == "synthetic" else None))
 
