@@ -258,16 +258,16 @@ def test_mlflow_store_compares_like_with_like(micro_run):
 # What each study's summary table must hold for the micro config: the first
 # cells of its rows (study 2: every data set and model trained, both heads and protocols).
 MICRO_SUMMARY_ROWS = {
-    "Study 1: GRU-SVM intrusion detection": [
+    "Study 1: GRU-SVM intrusion detection (ids)": [
         ["paper", "GRU-SVM"], ["paper", "GRU-Softmax"], ["paper", "always 'attack'"], ["clean", "GRU-SVM"],
         ["clean", "GRU-Softmax"], ["clean", "always 'attack'"], ["clean", "logistic regression"],
         ["clean", "gradient boosting (HGB)"],
     ],
-    "Study 2: ReLU classifier": [
+    "Study 2: ReLU as classifier (relu)": [
         ["WDBC", "FFNN", "softmax", "paper"], ["WDBC", "FFNN", "softmax", "clean"],
         ["WDBC", "FFNN", "ReLU", "paper"], ["WDBC", "FFNN", "ReLU", "clean"],
     ],
-    "Study 3: MR-Ai NMR": [
+    "Study 3: MR-Ai NMR reconstruction (nmr)": [
         ["echo, plain FT"], ["50% NUS, zero-filled FT"], ["echo, network"], ["anti-echo, network"],
         ["echo, CS-IST"], ["anti-echo, CS-IST"], ["50% NUS, CS-IST"],
     ],
@@ -320,10 +320,10 @@ def test_report_opens_each_study_with_its_summary_table(micro_run):
         for column in ("paper", "difference", "verdict"):
             assert column in header, (category, column)
     # the numbers of the synthetic and simulated data are marked as such
-    assert "SYNTHETIC data" in pages["Study 1: GRU-SVM intrusion detection"]
+    assert "SYNTHETIC data" in pages["Study 1: GRU-SVM intrusion detection (ids)"]
     assert all(row[-1] == "not comparable: synthetic data" or row[-1].startswith("no paper figure")
-               for row in table_rows(pages["Study 1: GRU-SVM intrusion detection"])[0])
-    nmr = pages["Study 3: MR-Ai NMR"]
+               for row in table_rows(pages["Study 1: GRU-SVM intrusion detection (ids)"])[0])
+    nmr = pages["Study 3: MR-Ai NMR reconstruction (nmr)"]
     assert "SIMULATED spectra" in nmr
     tables = table_rows(nmr)
     assert [row[0] for row in tables[1]] == ["echo, CS-IST"]  # the micro config's one uncertainty model

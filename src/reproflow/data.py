@@ -12,7 +12,7 @@ from typing import Any
 
 from reproflow import htmltable
 from reproflow.errors import ReproflowError
-from reproflow.outputs import atomic_output
+from reproflow.outputs import atomic_output, check_input_file
 
 CARD_COLUMNS = ["dataset", "file", "bytes", "sha256", "checksum_source", "licence", "citation", "url"]
 
@@ -74,12 +74,19 @@ def datasets_card(
 
 def read_json_object(path: str | Path, what: str, needed: Sequence[str] = ()) -> dict[str, Any]:
     """A JSON object a job reads, refused with the file named when unreadable or lacking `needed` keys."""
+    if not Path(path).is_file():
+        check_input_file(path, what)
     try:
         value = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
         raise ReproflowError(f"{path}: cannot read {what} ({error})") from error
-    if not isinstance(value, dict) or any(key not in value for key in needed):
-        raise ReproflowError(f"{path}: not {what}; expected a JSON object with {list(needed)}")
+    if not isinstance(value, dict):
+        raise ReproflowError(f"{path}: not {what} (a JSON {type(value).__name__}); expected a JSON object with "
+                             f"{list(needed)}")
+    missing = [key for key in needed if key not in value]
+    if missing:
+        raise ReproflowError(f"{path}: not {what} (lacks {', '.join(missing)}); expected a JSON object with "
+                             f"{list(needed)}")
     return value
 
 

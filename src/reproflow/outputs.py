@@ -130,6 +130,19 @@ def write_json(path: PathLike, value: object, inputs: Iterable[PathLike | None] 
     write_text(path, text, inputs)
 
 
+def check_input_file(path: PathLike, what: str = "a data file") -> Path:
+    """`path` as a file to read: refused, named for what it is, when it is a
+    dangling link, a folder or missing (before a library's own message could)."""
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise ReproflowError(f"{path}: a dangling symbolic link (to {os.readlink(path)}); expected {what}")
+    if path.is_dir():
+        raise ReproflowError(f"{path}: is a folder; expected {what}")
+    if not path.exists():
+        raise ReproflowError(f"{path}: no such file; expected {what}")
+    return path
+
+
 def check_finite(values: object, what: str) -> np.ndarray:
     """`values` as an array, refused when any entry is NaN or infinite.
 

@@ -10,7 +10,7 @@ IDS_DIR = ids_plan.WORK
 # checkpoints of one study config never resume a job of another
 IDS_HASH = config_hash(IDS)
 IDS_DAYS = ids_plan.days(IDS)
-IDS_CATEGORY = "Study 1: GRU-SVM intrusion detection"
+IDS_CATEGORY = "Study 1: GRU-SVM intrusion detection (ids)"
 
 STUDY_DATASETS["ids"] = lambda: (
     [f"kyoto2013/{month}.zip" for month in sorted({day[:6] for day in IDS_DAYS})]

@@ -12,7 +12,7 @@ NMR_SIGMA = NMR["uncertainty"]["methods"]
 # the sigma networks' train and val sets: their own, of varied quality, when
 # uncertainty.vary is set, else the cascade's
 NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
-NMR_CATEGORY = "Study 3: MR-Ai NMR"
+NMR_CATEGORY = "Study 3: MR-Ai NMR reconstruction (nmr)"
 
 
 wildcard_constraints:

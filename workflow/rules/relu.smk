@@ -24,7 +24,7 @@ RELU_TRAIN_OPTIONS = [
     "drop_first_train",
     "clean_cv",
 ]
-RELU_REPORT = {"category": "Study 2: ReLU classifier"}
+RELU_REPORT = {"category": "Study 2: ReLU as classifier (relu)"}
 
 STUDY_DATASETS["relu"] = lambda: [d for d in RELU["datasets"] if d in REGISTRY]
 STUDY_TARGETS["relu"] = lambda: [

@@ -24,8 +24,10 @@ matplotlib.use("Agg")
 
 from reproflow.errors import ReproflowError  # noqa: E402
 from reproflow.runtime import headline  # noqa: E402
-from reproflow.outputs import write_text  # noqa: E402
+from reproflow.data import read_json_object  # noqa: E402
 from reproflow.manifest import recording  # noqa: E402
+from reproflow.outputs import check_output_path, write_text  # noqa: E402
+from reproflow.ids.summary import DATASET_INFO, DATASET_KEYS  # noqa: E402
 from reproflow.ids.evaluate import rates, write_rows  # noqa: E402
 from reproflow.ids.kyoto import open_npz  # noqa: E402
 from reproflow.ids.predict import save_model_dir  # noqa: E402
@@ -51,7 +53,8 @@ def validation_split(arrays: Mapping[str, np.ndarray], val_days: int) -> tuple[t
 
 
 def best_learning_rate(search_files: Sequence[str | Path]) -> tuple[float, list[dict[str, Any]]]:
-    results = [json.loads(Path(path).read_text()) for path in search_files]
+    results = [read_json_object(path, "a learning-rate search result (rule ids_train_search)",
+                                ("learning_rate", "val")) for path in search_files]
     if not results:
         raise ReproflowError("ids: no learning-rate search results for the clean protocol")
     best = max(results, key=lambda r: (r["val"]["balanced_accuracy"], -r["learning_rate"]))
@@ -103,7 +106,11 @@ def train_job(
     transform: str | None = None,
 ) -> dict[str, Any]:
     """Train and score one (protocol, feature set, arm, seed[, learning rate]); write its files."""
-    meta = json.loads(Path(info).read_text())
+    inputs = [data, info, transform, *search_files]
+    files = [Path(path) / "model.keras" if key == "model_dir" else path for key, path in out.items()]
+    for path in files:   # refused before any work (the model folder by its files)
+        check_output_path(path, inputs)
+    meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
     arrays = load_dataset(data)
     hp = hyperparameters(options, protocol, arm)
     search_table: list[dict[str, Any]] = []

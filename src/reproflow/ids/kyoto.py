@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.outputs import atomic_output, check_finite
+from reproflow.outputs import atomic_output, check_finite, check_input_file
 
 if TYPE_CHECKING:
     from reproflow.ids.kyoto_arrow import BlockParser
@@ -128,6 +128,7 @@ def save_npz(path: str | Path, compress: bool = True, *, inputs: Iterable[str | 
 
 def open_npz(path: str | Path, keys: Iterable[str] = ()) -> np.lib.npyio.NpzFile:
     """An .npz file a previous step wrote (no pickles), holding `keys`; else a ReproflowError."""
+    check_input_file(path, "an .npz file a previous step wrote")
     try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:

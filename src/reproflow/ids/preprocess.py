@@ -300,7 +300,12 @@ def assemble(day_files: Sequence[str | Path], protocol: str, feature_set: str, *
     counts["test_in_train_removed"] = 0
     for index, path in enumerate(day_files):
         with open_npz(path, ("x", "y", "split")) as day:
-            x_all, y_all, split_all = day["x"][:, columns], day["y"], day["split"]
+            x_all, y_all, split_all = day["x"], day["y"], day["split"]
+        if x_all.ndim != 2 or x_all.shape[1] != len(FEATURES) or not len(y_all) == len(split_all) == len(x_all):
+            raise ReproflowError(f"{path}: x has shape {x_all.shape}, y {y_all.shape}, split {split_all.shape}; "
+                                 f"expected x of (rows, {len(FEATURES)}) bins and y and split of (rows,), as "
+                                 "transform_day writes them")
+        x_all = x_all[:, columns]
         for code, split in enumerate(SPLITS):
             rows = split_all == code
             x, y = x_all[rows], y_all[rows]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reproflow import htmltable
+from reproflow.data import read_json_object
 from reproflow.ids import paper
 from reproflow.ids.evaluate import write_rows
 from reproflow.outputs import atomic_output, write_text
@@ -32,8 +33,16 @@ CURVE_LABELS = {"train_accuracy": "training accuracy (running mean over the epoc
                 "test_accuracy": "test accuracy"}
 
 
-def _load(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    return [json.loads(Path(p).read_text()) for p in paths]
+FINAL_KEYS = ("protocol", "feature_set", "arm", "seed", "learning_rate", "test", "history")
+
+
+def load_inputs(finals: Sequence[str | Path], datasets: Mapping[str, str | Path],
+                baselines: Sequence[str | Path]) -> tuple[list[dict], dict[str, dict], list[dict]]:
+    """The summary's inputs: each a JSON object with the keys it needs, else refused with the file named."""
+    return ([read_json_object(p, "a final model's metrics (rule ids_train_final)", FINAL_KEYS) for p in finals],
+            {key: read_json_object(p, "a data set's info (rule ids_dataset)") for key, p in datasets.items()},
+            [read_json_object(p, "baseline results (rule ids_baselines)", ("feature_set", "baselines"))
+             for p in baselines])
 
 
 PARAMETER_LABELS = {
@@ -138,7 +147,7 @@ def write_summary(rows: Sequence[Mapping[str, Any]], path: str | Path, source: s
     note = (f"Test accuracy in % (clean: mean ± sd over seeds); the paper's figures are its Table 3 on Kyoto 2013 "
             f"(the always-'attack' figure derived from its Table 2). Verdict: 'matches' within "
             f"{TOLERANCE_POINTS:g} point of the paper. Data: {source}.")
-    write_text(path, htmltable.page("Study 1, GRU-SVM intrusion detection: ours beside the paper",
+    write_text(path, htmltable.page("Study 1: GRU-SVM intrusion detection (ids), ours beside the paper",
                                     [htmltable.table(rows, SUMMARY_COLUMNS)], note=note,
                                     banner=SYNTHETIC_BANNER if source == "synthetic" else None))
 
@@ -248,9 +257,7 @@ def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: s
 def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str],
               out: Mapping[str, str], source_label: str) -> dict[str, Any]:
     """Write metrics.json, the tables (CSV + HTML), curves CSV and figures."""
-    results = _load(finals)
-    data = {key: json.loads(Path(p).read_text()) for key, p in datasets.items()}
-    base = _load(baselines)
+    results, data, base = load_inputs(finals, datasets, baselines)
     for path in out.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, Any] = {"data_source": source_label, "synthetic": source_label == "synthetic",

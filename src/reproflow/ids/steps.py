@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from reproflow.data import read_json_object
 from reproflow.errors import ReproflowError
 from reproflow.ids import preprocess as pp
 from reproflow.ids.kyoto import (
@@ -98,17 +99,20 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
                   out: Mapping[str, str]) -> dict[str, Any]:
     """Concatenate the days (date order), deduplicate, split; arrays + counts."""
     days = sorted(binned)
+    inputs = [*binned.values(), *transform_info, *parse_info]
+    for path in out.values():
+        check_output_path(path, inputs)
+    # every input read before anything is written
+    parsed = [read_json_object(p, "a day's parse info (rule ids_parse)", ("day", "sha256", "lines", "records",
+                                                                          "rejected")) for p in parse_info]
+    transformed = [pp.load_json(path) for path in transform_info]
     arrays, counts = pp.assemble([binned[d] for d in days], protocol, feature_set,
                                  trim_multiple=trim_multiple if protocol == "paper" else 1)
-    inputs = [*binned.values(), *transform_info, *parse_info]
     for key, value in arrays.items():
         check_finite(value, f"{out['data']}: {key}")
-    with atomic_output(out["data"], inputs, "dataset") as tmp:
-        np.savez_compressed(tmp, **arrays)
-    parsed = [pp.load_json(p) for p in parse_info]
     issues: dict[str, int] = {}
-    for path in transform_info:
-        for key, value in pp.load_json(path).items():
+    for content in transformed:
+        for key, value in content.items():
             if key.startswith(("train.", "test.")):
                 issues[key] = issues.get(key, 0) + int(value)
     combined = hashlib.sha256("".join(f"{p['day']}:{p['sha256']};" for p in sorted(parsed, key=lambda p: p["day"]))
@@ -122,6 +126,8 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
         "unseen_categories": {k: v for k, v in issues.items() if ".unseen." in k},
         "out_of_range": {k: v for k, v in issues.items() if ".out_of_range." in k},
     }
+    with atomic_output(out["data"], inputs, "dataset") as tmp:
+        np.savez_compressed(tmp, **arrays)
     pp.save_json(info, out["info"], inputs)
     log.info("%s/%s: train %d rows (%d duplicates), test %d rows, %d test rows in train removed",
              protocol, feature_set, counts["train_final"], counts["train_duplicates"], counts["test_final"],

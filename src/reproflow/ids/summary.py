@@ -5,28 +5,32 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from reproflow.data import read_json_object
 from reproflow.manifest import recording
-from reproflow.outputs import write_text
+from reproflow.outputs import check_finite, check_output_path, write_text
 from reproflow.ids.baselines import run_baseline
 from reproflow.ids.kyoto import open_npz
-from reproflow.ids.report import summarise
+from reproflow.ids.report import load_inputs, summarise
 from reproflow.runtime import headline
 
 log = logging.getLogger(__name__)
 STUDY = "ids"
 SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
+DATASET_INFO = "a data set's info (rule ids_dataset)"
+DATASET_KEYS = ("source", "source_label", "data_sha256", "features")
 
 
 def baselines_job(*, data: str, info: str, out: str, run_out: str, feature_set: str,
                   names: Sequence[str]) -> dict[str, Any]:
-    meta = json.loads(Path(info).read_text())
+    for path in (out, run_out):   # refused before any work
+        check_output_path(path, [data, info])
+    meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
     with open_npz(data, ("x_train", "y_train", "x_test", "y_test")) as loaded:
-        arrays = {key: loaded[key] for key in loaded.files}
+        arrays = {key: check_finite(loaded[key], f"{data}: {key}") for key in loaded.files}
     tags = {"protocol": "clean", f"dataset.{meta['source']}.sha256": meta["data_sha256"],
             "feature_set": feature_set, "data_source": meta["source_label"]}
     results = {}
@@ -65,6 +69,9 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
     gives them to the MLflow parent run too."""
     label = SOURCE_LABELS[source]
     inputs = [*finals, *datasets.values(), *baselines]
+    for path in [*out.values(), run_out]:   # refused before any work
+        check_output_path(path, inputs)
+    load_inputs(finals, datasets, baselines)   # and unreadable inputs before any output is written
     with recording(run_out, inputs, "summary", {"data_source": label}) as run:
         metrics = summarise(finals=finals, datasets=datasets, baselines=baselines, out=out, source_label=label)
         values = summary_metrics(metrics["tables"])

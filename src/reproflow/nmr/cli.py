@@ -71,8 +71,12 @@ def damping_option(text: str) -> float:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    nmr = subparsers.add_parser("nmr", help="Study 3: MR-Ai NMR reconstruction")
-    commands = nmr.add_subparsers(dest="nmr_command", required=True)
+    nmr = subparsers.add_parser(
+        "nmr", help="Study 3: MR-Ai NMR reconstruction (nmr)",
+        description="Study 3: MR-Ai NMR reconstruction (nmr), Jahangiri & Orekhov 2024: process raw echo/anti-echo "
+        "data, reconstruct a full spectrum from one half (or from NUS data), and score a reconstruction without a "
+        "reference (pSQ).")
+    commands = nmr.add_subparsers(dest="nmr_command", required=True, metavar="COMMAND")
     rec = commands.add_parser("reconstruct", help="reconstruct a full spectrum from echo, anti-echo or NUS data",
                               description=__doc__)
     rec.add_argument("--input", required=True, help="2D NMRPipe spectrum (.ft2) or Bruker processed-data folder; "
@@ -82,15 +86,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "P-type with the F1 axis reversed), nus (needs --schedule), or auto: echo or antiecho as the "
                      "data show; data that contradict the mode are refused")
     rec.add_argument("--schedule", help="NUS schedule: sampled t1 increments (0-based), whitespace separated")
-    rec.add_argument("--method", required=True, choices=("network", "ist"))
-    rec.add_argument("--out", required=True, help="output NMRPipe file")
+    rec.add_argument("--method", required=True, choices=("network", "ist"),
+                     help="network: the trained cascade (NumPy inference, no TensorFlow needed); ist: compressed "
+                     "sensing by iterative soft thresholding (CS-IST)")
+    rec.add_argument("--out", required=True, help="output NMRPipe file (never one of the inputs; written only when "
+                     "complete)")
     rec.add_argument("--sigma", help="also write the predicted uncertainty (sigma) as an NMRPipe file")
     rec.add_argument("--models", help="folder of cascade stages stage0.keras, stage1.keras, ... (default: the "
                      "cascade shipped with reproflow, trained on simulated spectra; see "
                      "reproflow/nmr/weights/weights.json)")
     rec.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
     rec.add_argument("--iterations", type=iterations_option, default=200,
-                     help=f"CS-IST iterations, 1 to {MAX_ITERATIONS} (default 200)")
+                     help=f"CS-IST iterations, 1 to {MAX_ITERATIONS} (default: 200)")
     rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
                      "the cascade was trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)

@@ -29,12 +29,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     proc.add_argument("--echo", help="output: the echo-only spectrum (input of reconstruct --mode echo)")
     proc.add_argument("--antiecho", help="output: the anti-echo-only spectrum (reconstruct --mode antiecho)")
     proc.add_argument("--f1-sign", type=int, choices=(1, -1), default=1,
-                      help="+1 (default): the first FID of each pair is P-type, exp(+i W1 t1); -1: N-type (the "
-                      "F1 axis comes out mirrored with the wrong sign)")
+                      help="+1: the first FID of each pair is P-type, exp(+i W1 t1); -1: N-type (the F1 axis "
+                      "comes out mirrored with the wrong sign) (default: +1)")
     proc.add_argument("--p0", type=float, nargs=2, metavar=("F2", "F1"),
                       help="zero-order phases in degrees (default: estimated and printed)")
     proc.add_argument("--sine", type=float, nargs=3, metavar=("OFFSET", "END", "POWER"), default=(0.48, 0.95, 2.0),
-                      help="sine-bell apodisation, both dimensions (default 0.48 0.95 2, the MR-Ai authors')")
+                      help="sine-bell apodisation, both dimensions (default: 0.48 0.95 2, the MR-Ai authors')")
     proc.set_defaults(func=process_command)
     register_quality(commands)
 
@@ -88,14 +88,16 @@ def register_quality(commands: argparse._SubParsersAction) -> None:
         "docs/notes/nmr-psq-scale.md.")
     quality.add_argument("--input", required=True, help="the method's input: echo, anti-echo or NUS spectrum "
                          "(NMRPipe or Bruker processed data, as for reconstruct)")
-    quality.add_argument("--method", required=True, choices=("network", "ist"))
-    quality.add_argument("--mode", default="echo", choices=ve.MODES, help="input mode (default echo)")
+    quality.add_argument("--method", required=True, choices=("network", "ist"),
+                         help="the method whose reconstruction is scored (its uncertainty network is used)")
+    quality.add_argument("--mode", default="echo", choices=ve.MODES, help="input mode, as for reconstruct "
+                         "(default: echo)")
     quality.add_argument("--schedule", help="NUS schedule (--mode nus, as for reconstruct)")
     quality.add_argument("--reconstruction", help="the method's reconstruction of --input (default: made now)")
     quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe)")
     quality.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
     quality.add_argument("--models", help="cascade folder for --method network (default: the shipped cascade)")
-    quality.add_argument("--iterations", type=_iterations, default=200, help="CS-IST iterations (default 200)")
+    quality.add_argument("--iterations", type=_iterations, default=200, help="CS-IST iterations (default: 200)")
     quality.set_defaults(func=quality_command)
 
 

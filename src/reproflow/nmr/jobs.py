@@ -24,7 +24,8 @@ from reproflow.errors import ReproflowError
 from reproflow.manifest import RunRecord, recording
 from reproflow.runtime import headline
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
-from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
+from reproflow.data import read_json_object
+from reproflow.outputs import atomic_output, check_finite, check_input_file, check_output_path, same_file, write_text
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
@@ -45,22 +46,69 @@ def child(path: str, inputs: Sequence[str | Path | None], run_name: str,
 
 
 def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path | None]) -> None:
-    """At a job's start, before any work: no output is (or lies inside) an input."""
-    for output in outputs:
+    """At a job's start, before any work: no output is (or lies inside) an input, no two are one file."""
+    for index, output in enumerate(outputs):
         check_output_path(output, inputs)
+        for other in outputs[:index]:
+            if same_file(output, other):
+                raise ReproflowError(f"{output}: the same file as the output {other}; expected two different "
+                                     "output paths")
 
 
-def load_npz(path: str | Path) -> dict[str, np.ndarray]:
+def load_npz(path: str | Path, needed: Sequence[str] = ()) -> dict[str, np.ndarray]:
     """The arrays of an .npz, each checked finite (a NaN in a job's input is named, not trained on)."""
+    check_input_file(path, "the .npz arrays an earlier study 3 job wrote")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except Exception as error:  # OSError, ValueError, zipfile.BadZipFile, zlib.error on a damaged member
         raise ReproflowError(f"{path}: not a readable .npz archive ({error}); expected the arrays an earlier "
                              "study 3 job wrote") from error
+    missing = [key for key in needed if key not in arrays]
+    if missing:
+        raise ReproflowError(f"{path}: lacks the arrays {', '.join(missing)}; expected {', '.join(needed)}")
     for key, values in arrays.items():
         check_finite(values, f"{path}: array {key!r}")
     return arrays
+
+
+SET_ARRAYS = ("reference", "echo", "antiecho", "nus", "schedules")
+
+
+def load_set(path: str | Path) -> dict[str, np.ndarray]:
+    """A simulated or MALT1 set: reference and its echo, anti-echo and NUS
+    inputs, all (spectra, F1, F2), and one NUS schedule per spectrum."""
+    arrays = load_npz(path, SET_ARRAYS)
+    shape = arrays["reference"].shape
+    for key in ("reference", "echo", "antiecho", "nus"):
+        if len(shape) != 3 or arrays[key].shape != shape:
+            raise ReproflowError(f"{path}: array {key!r} has shape {arrays[key].shape} (reference {shape}); expected "
+                                 "reference, echo, antiecho and nus of one shape (spectra, F1, F2)")
+    if arrays["schedules"].shape != (shape[0], shape[1] // 2):
+        raise ReproflowError(f"{path}: array 'schedules' has shape {arrays['schedules'].shape}; expected "
+                             f"{(shape[0], shape[1] // 2)}, one row of t1 increments per spectrum")
+    return arrays
+
+
+def load_output(path: str | Path, modes: Sequence[str], of: Mapping[str, np.ndarray],
+                set_path: str | Path) -> dict[str, np.ndarray]:
+    """A method's reconstructions (`modes`) of the set `of`: one per spectrum, of its shape."""
+    arrays = load_npz(path, (*modes, "seconds"))
+    shape = of["reference"].shape
+    for mode in modes:
+        if arrays[mode].shape != shape:
+            raise ReproflowError(f"{path}: array {mode!r} has shape {arrays[mode].shape}; expected {shape}, the "
+                                 f"shape of the set {set_path} it reconstructs")
+    return arrays
+
+
+def same_spectra(first: tuple[str | Path, Mapping[str, np.ndarray]],
+                 second: tuple[str | Path, Mapping[str, np.ndarray]]) -> None:
+    """Two sets (train and val) of one spectrum size."""
+    (a, one), (b, two) = first, second
+    if one["reference"].shape[1:] != two["reference"].shape[1:]:
+        raise ReproflowError(f"{b}: spectra of shape {two['reference'].shape}, but {a}: {one['reference'].shape}; "
+                             "expected sets of one simulation (the same F1 x F2 size)")
 
 
 def save_npz(path: str | Path, inputs: Sequence[str | Path | None] = (), **arrays: Any) -> None:
@@ -110,6 +158,10 @@ def simulate_job(out: str, split: str, *, simulation: Mapping[str, Any], count: 
     """One simulated set (`split_recipe`): train, val, test (varied in quality)
     or the uncertainty networks' sigma_train and sigma_val."""
     check_outputs([out], [])
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ReproflowError(f"{out}: count = {count!r} spectra; expected a whole number, at least 1")
+    if not (isinstance(nus_fraction, int | float) and 0.0 < nus_fraction <= 1.0):
+        raise ReproflowError(f"{out}: nus_fraction = {nus_fraction!r}; expected a share of t1 increments in (0, 1]")
     cfg = simulate.SimConfig.from_config(simulation)
     arrays = simulate.simulate_set(seed, count, cfg, nus_fraction, vary)
     save_npz(out, **arrays)
@@ -140,7 +192,7 @@ def malt1_job(spectrum: str, out: str, nus_fraction: float, seed: int) -> None:
 def ist_job(data: str, out: str, run_out: str, iterations: int, name: str) -> None:
     """IST for echo, anti-echo and NUS inputs of every spectrum of one set."""
     check_outputs([out, run_out], [data])
-    arrays = load_npz(data)
+    arrays = load_set(data)
     result: dict[str, list[np.ndarray]] = {"echo": [], "antiecho": [], "nus": []}
     seconds = []
     with child(run_out, [data], f"ist/{name}", datasets_of(arrays, data)) as run:
@@ -162,6 +214,8 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     per-epoch history (`callbacks`: extra Keras callbacks, e.g. a time budget)."""
     sources = [train, val, *previous]
     check_outputs([out, curves, run_out], sources)
+    train_set, val_set = load_set(train), load_set(val)   # checked before Keras starts (seconds)
+    same_spectra((train, train_set), (val, val_set))
     from reproflow.nmr import models, train as training
 
     previous_models = [models.load(path) for path in previous]
@@ -169,7 +223,7 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     with child(run_out, sources, f"train/{architecture}/stage{stage}", datasets) as run:
         run.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
-            architecture, previous_models, load_npz(train), load_npz(val), options, backup, seed + stage,
+            architecture, previous_models, train_set, val_set, options, backup, seed + stage,
             callbacks=callbacks)
         run.log_history(history, "epoch")  # every epoch, also those before a resume
         write_csv(history, curves, sources)
@@ -223,9 +277,9 @@ def network_job(*, data: str, stages: Sequence[str], out: str, run_out: str, dam
     """The cascade's echo and anti-echo reconstructions of one set, and the
     quality after each stage: in the output (`reconstruct_set`), in MLflow per step."""
     check_outputs([out, run_out], [data, *stages])
+    arrays = load_set(data)   # checked before Keras starts (seconds)
     from reproflow.nmr import models
 
-    arrays = load_npz(data)
     cascade = models.prepare([models.load(path) for path in stages])
     with child(run_out, [data, *stages], f"network/{arch}/{set_name}", datasets_of(arrays, data)) as run:
         result, scores, seconds = reconstruct_set(cascade, arrays, damping_base, metrics.cut_for(set_name))
@@ -252,14 +306,16 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
     data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`)."""
     sources = [*data.values(), *ist_out.values(), *network_out.values()]
     check_outputs([out, curves, run_out], sources)
+    split = {}
+    for name in ("train", "val"):   # every input checked before Keras starts (seconds)
+        arrays = load_set(data[name])
+        inputs, mu = method_arrays(
+            method, arrays, load_output(ist_out[name], ("echo", "antiecho", "nus"), arrays, data[name]) if ist_out else {},
+            load_output(network_out[name], MODES, arrays, data[name]) if network_out else None)
+        split[name] = (inputs, arrays["reference"], mu)
+    same_spectra((data["train"], {"reference": split["train"][1]}), (data["val"], {"reference": split["val"][1]}))
     from reproflow.nmr import train as training
 
-    split = {}
-    for name in ("train", "val"):
-        arrays = load_npz(data[name])
-        inputs, mu = method_arrays(method, arrays, load_npz(ist_out[name]) if ist_out else {},
-                                   load_npz(network_out[name]) if network_out else None)
-        split[name] = (inputs, arrays["reference"], mu)
     datasets = {f"simulated-{name}": (sha256_file(data[name]), data[name]) for name in ("train", "val")}
     with child(run_out, sources, f"train/sigma/{method}", datasets) as run:
         run.log_params({"method": method, **options})
@@ -281,21 +337,25 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     """Table, uncertainty calibration and pSQ of one set (held-out simulated or MALT1)."""
     import matplotlib.pyplot as plt
 
-    from reproflow.nmr import evaluate, io, models
+    from reproflow.nmr import evaluate, io
 
     sources = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum]
     sigma_dir = Path(out["sigma_dir"])
     check_outputs([out[key] for key in ("json", "psq", "boxes", "figure", "run")]
                   + [sigma_dir / f"{prefix}{method}.ft2" for method in sigma_models for prefix in ("sigma_", "")],
                   sources)
-    arrays = load_npz(data)
-    ist_arrays = load_npz(ist_out)
-    network_arrays = {arch: load_npz(path) for arch, path in networks.items()}
+    # every input checked before Keras starts (seconds)
+    arrays = load_set(data)
+    ist_arrays = load_output(ist_out, ("echo", "antiecho", "nus"), arrays, data)
+    network_arrays = {arch: load_output(path, MODES, arrays, data) for arch, path in networks.items()}
+    header = io.read_spectrum(spectrum) if spectrum else None
+    from reproflow.nmr import models
+
+    sigma_networks = {method: models.load(path) for method, path in sigma_models.items()}
     cut = metrics.cut_for(name)
     references = arrays["reference"]
     methods = evaluate.reconstructions(arrays, ist_arrays, network_arrays, primary)
     table = evaluate.quality_table(references, methods, cut)
-    header = io.read_spectrum(spectrum) if spectrum else None
     result: dict[str, Any] = {"set": name, "spectra": len(references), "shape": list(references.shape[1:]),
                               "cut": cut, "table": table, "uncertainty": {}, "seconds": {
                                   "ist_per_spectrum": float(np.mean(ist_arrays["seconds"])),
@@ -303,10 +363,8 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                                      for a, v in network_arrays.items()}},
                               "network_stages": {a: stage_means(v) for a, v in network_arrays.items()}}
     psq_rows, boxes = [], {}
-    sigma_dir.mkdir(parents=True, exist_ok=True)
     with child(out["run"], sources, f"evaluate/{name}", datasets_of(arrays, data)) as run:
-        for method, path in sigma_models.items():
-            model = models.load(path)
+        for method, model in sigma_networks.items():
             inputs = arrays[UNCERTAINTY_INPUT[method]]
             mus = methods[method]
             covered, scores = [], []
@@ -353,6 +411,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
         check_finite([v for row in table.values() for k, v in row.items() if k in ("r", "rmsd")],
                      f"{out['json']}: r and RMSD of {name}")
         write_text(out["json"], json.dumps(result, indent=2), sources)
+        sigma_dir.mkdir(parents=True, exist_ok=True)   # an output folder, empty without uncertainty networks
         run.log_artifact(out["json"])
     headline("r: " + ", ".join(f"{evaluate.LABELS.get(m, m)} {row['r']:.4f}" for m, row in result["table"].items()
                                if m in ("network_echo", "ist_echo", "ist_nus")))
@@ -368,8 +427,16 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
     from reproflow.nmr import evaluate, report
 
     sources = [*evaluations, *boxes]
-    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report", "run")], sources)
-    results = [json.loads(Path(path).read_text()) for path in evaluations]
+    check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report", "summary_html", "run")], sources)
+    # every input read before anything is written
+    results = [read_json_object(path, "a set's evaluation (rule nmr_evaluate)", ("set", "table")) for path in evaluations]
+    box_samples = [load_npz(path) for path in boxes]
+    for path, result in zip(evaluations, results):
+        table = result["table"]
+        if not isinstance(table, dict) or not all(isinstance(v, dict) and {"r", "rmsd"} <= v.keys()
+                                                  for v in table.values()):
+            raise ReproflowError(f"{path}: key 'table' is not {{method: {{r, rmsd, ...}}}}; expected the evaluation "
+                                 "rule nmr_evaluate writes")
     tables = {r["set"]: r["table"] for r in results}
     rows = [{"set": r["set"], "method": m, "r": v["r"], "rmsd": v["rmsd"],
              "paper_r": evaluate.PAPER_MALT1.get(m, (None, None))[0],
@@ -388,8 +455,8 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
         run.log_artifact(out["rmsd_figure"])
         plt.close(bars)
         samples = {}
-        for result, path in zip(results, boxes):
-            for method, values in load_npz(path).items():
+        for result, arrays in zip(results, box_samples):
+            for method, values in arrays.items():
                 samples[f"{method} ({result['set']})"] = values
         box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
         save_figure(box, out["sigma_figure"], sources)

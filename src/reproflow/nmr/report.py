@@ -19,7 +19,7 @@ def _cell(value: Any, digits: int = 4) -> str:
 
 
 def markdown(summary: Mapping[str, Any]) -> str:
-    lines = ["# Study 3: MR-Ai echo / anti-echo reconstruction", ""]
+    lines = ["# Study 3: MR-Ai NMR reconstruction (nmr)", ""]
     sets = summary["sets"]
     for name, result in sets.items():
         title = "MALT1 TROSY (echo, anti-echo, NUS simulated with VE masks)" if name == "malt1" \
@@ -130,5 +130,5 @@ def html(summary: Mapping[str, Any]) -> str:
             f"exceeds 1% kept, Pearson r and RMSD; MALT1 cut to direct points 100-800. Verdict on MALT1: "
             f"'matches' with r within {R_TOLERANCE} of the paper's. CS-IST uses the VE's t = 0 row and column in "
             "full, which the authors' iteration weights by one half.")
-    return htmltable.page("Study 3, MR-Ai NMR reconstruction: ours beside the paper", sections, note=note,
+    return htmltable.page("Study 3: MR-Ai NMR reconstruction (nmr), ours beside the paper", sections, note=note,
                           banner=None if order == ["malt1"] else SIMULATED_BANNER)

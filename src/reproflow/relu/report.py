@@ -165,7 +165,7 @@ def summary_html(rows: Sequence[Mapping[str, Any]], protocols: Sequence[str]) ->
             "of the paper, else 'better' or 'below'; a dead output unit is a class whose ReLU output is zero on "
             "every training example, a starved class one predicted for fewer than half of its test rows. "
             + " ".join(f"{p} protocol: {PROTOCOL_NOTE[p]}." for p in protocols))
-    return htmltable.page("Study 2, ReLU vs softmax: ours beside the paper",
+    return htmltable.page("Study 2: ReLU as classifier (relu), ours beside the paper",
                           [htmltable.table(rows, SUMMARY_COLUMNS)], note=note)
 
 
@@ -188,7 +188,7 @@ def comparison_html(compared: pd.DataFrame, protocols: Sequence[str]) -> str:
                     htmltable.Column(f"ours_{protocol}_sd", "sd over seeds", htmltable.fixed(2)),
                     htmltable.Column(f"ours_{protocol}_diff", "difference", htmltable.signed(2))]
     return htmltable.page(
-        "Study 2: the paper's Tables 3, 4, 6, 7 and 9 beside ours", [htmltable.table(rows, columns)],
+        "Study 2: ReLU as classifier (relu), the paper's Tables 3, 4, 6, 7 and 9 beside ours", [htmltable.table(rows, columns)],
         note="Mean over seeds; accuracies in %, precision/recall/F1 support-weighted as in the paper; "
              "difference = ours - paper. " + " ".join(f"{p} protocol: {PROTOCOL_NOTE[p]}." for p in protocols))
 
@@ -205,6 +205,6 @@ def folds_html(folds: pd.DataFrame) -> str:
                htmltable.Column("paper_table", "paper's table"),
                htmltable.Column("paper_loss", "paper loss", htmltable.fixed(4)),
                htmltable.Column("paper_accuracy", "paper accuracy", htmltable.fixed(4))]
-    return htmltable.page("Study 2: validation loss and accuracy per fold (Tables 5, 8)",
+    return htmltable.page("Study 2: ReLU as classifier (relu), validation loss and accuracy per fold (Tables 5, 8)",
                           [htmltable.table(rows, columns)],
                           note="paper protocol: one model trains on fold after fold; clean: a fresh model per fold.")

@@ -7,9 +7,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from reproflow.data import read_json_object
+from reproflow.errors import ReproflowError
 from reproflow.manifest import recording
-from reproflow.outputs import atomic_output, check_output_path, write_json, write_text
+from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json, write_text
 from reproflow.runtime import headline as say
 from reproflow.relu import report
 from reproflow.relu.report import PROTOCOL_NOTE
@@ -28,6 +31,31 @@ def summary_metrics(summary: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return metrics
 
 
+JOB = "a relu job's metrics (rule relu_train)"
+JOB_KEYS = (*report.KEY, "seed", "cv_accuracy_mean", "cv_accuracy_sd", "zero_output_rows", "n_test", "test")
+
+
+def checked_job(path: str) -> dict[str, Any]:
+    """One job's metrics.json with the numbers the summary reads, each finite (None: a run without CV)."""
+    job = read_json_object(path, JOB, JOB_KEYS)
+    try:
+        test = job["test"]
+        numbers = {"cv_accuracy_mean": job["cv_accuracy_mean"], "cv_accuracy_sd": job["cv_accuracy_sd"],
+                   "test.accuracy": test["accuracy"], "test.confusion": test["confusion"],
+                   **{f"test.{a}.{m}": test[a][m] for a in ("macro", "weighted") for m in ("precision", "recall", "f1")}}
+    except (KeyError, TypeError) as error:
+        raise ReproflowError(f"{path}: not {JOB} (no {error}); expected the metrics.json rule relu_train writes") from None
+    for key, value in numbers.items():
+        if value is None and key.startswith("cv_"):
+            continue
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ReproflowError(f"{path}: {key} = {value!r}; expected numbers") from None
+        check_finite(array, f"{path}: {key}")
+    return job
+
+
 def summarize(
     *, jobs: Sequence[str], out: Mapping[str, str], protocols: Sequence[str],
 ) -> dict[str, Any]:
@@ -35,7 +63,7 @@ def summarize(
     inputs = list(jobs)
     for path in out.values():
         check_output_path(path, inputs)
-    runs = [read_json_object(path, "a relu job's metrics (rule relu_train)", ("test",)) for path in jobs]
+    runs = [checked_job(path) for path in jobs]
     summary = report.aggregate(runs)
     compared = report.comparison(summary, protocols)
     folds = report.fold_table(runs)
