@@ -72,6 +72,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--out", default=None, help="JSON results")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the data and reconstructions an earlier run left in --workdir (same options)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the σ trainings an earlier, killed run left in --workdir (same options)")
     return parser.parse_args()
 
 
@@ -177,7 +179,8 @@ def main() -> None:
             inputs, mu = jobs.method_arrays(method, data[name], ist_out[name], network[name])
             split[role] = (inputs, data[name]["reference"], mu)
         backup = work / "backup" / method
-        shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
+        if not args.resume:
+            shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
         t0 = time.perf_counter()
         model, history = training.train_uncertainty(*split["train"], split["val"], options["uncertainty"],
                                                     backup, seed)

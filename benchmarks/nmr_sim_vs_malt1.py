@@ -51,6 +51,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     malt = io.read_spectrum(str(MALT1)).data.astype(float)
     print(row("MALT1, direct points 100-800", malt[:, 100:800], float(malt[:, 1300:2000].std())))
+    scaled = malt / malt.max()
+    minima = np.argwhere((scaled == ndimage.minimum_filter(scaled, size=(5, 9))) & (scaled < -0.03))
+    medians = np.percentile(np.median(scaled, axis=0), [1, 99])
+    print(f"MALT1: {len(minima)} local minima under -3% of max, at direct points {minima[:, 1].min()}-"
+          f"{minima[:, 1].max()}, rows {minima[:, 0].min()}-{minima[:, 0].max()}; minimum {scaled.min():.2f}, "
+          f"{scaled[:, 100:800].min():.2f} inside 100-800; column medians {medians[0]:.1e} to {medians[1]:.1e} "
+          "(1st-99th percentile)")
     cfg = simulate.SimConfig(n1=128, n2=256, peaks=256)
     realism = replace(cfg, amplitude=(0.02, 1.0), amplitude_scale="log", overlap=0.2, t1_noise=0.005, baseline=0.001)
     for name, one in (("simulated, config/nmr_cpu.yaml (snr 1000)", cfg),

@@ -107,6 +107,12 @@ def test_aspect_makes_methyl_type_lines_narrow_in_f1_and_broad_in_f2():
     assert fwhm(narrow[r2]) >= 2 * fwhm(plain[row])
 
 
+def test_vary_overlap_draws_the_share_per_spectrum():
+    draws = [simulate.varied(np.random.default_rng(seed), SMALL, {"overlap": [0.2, 0.6]}).overlap for seed in range(20)]
+    assert 0.2 <= min(draws) < 0.3 and 0.5 < max(draws) <= 0.6
+    assert simulate.varied(np.random.default_rng(0), SMALL, {}).overlap == 0.0
+
+
 def test_network_vary_spreads_the_cascades_sets_only_when_set():
     options = {"vary": {"snr": [30.0, 3000.0]}, "uncertainty": {},
                "network": {"vary": {"snr": [100.0, 300.0], "aspect": [0.5, 2.0]}}}

@@ -211,7 +211,7 @@ def poisson_gap(rng: np.random.Generator, total: int, fraction: float) -> np.nda
     raise RuntimeError(f"no Poisson-gap schedule of {wanted} of {total} points found")
 
 
-VARIED = ("snr", "peaks", "phase_deg", "linewidth", "aspect")
+VARIED = ("snr", "peaks", "phase_deg", "linewidth", "aspect", "overlap")
 
 
 def varied(rng: np.random.Generator, cfg: SimConfig, vary: Mapping[str, Sequence[float]]) -> SimConfig:
@@ -221,7 +221,8 @@ def varied(rng: np.random.Generator, cfg: SimConfig, vary: Mapping[str, Sequence
     factor on both decay ranges) and aspect (methyl-type spectra: a
     log-uniform factor a, F1 decays divided by a and F2 decays multiplied
     by a, so lines narrow in F1 and broad in F2 for a > 1, the other way
-    for a < 1)."""
+    for a < 1) and overlap (the share of overlapping peaks, uniform: dense
+    clusters in otherwise sparse spectra)."""
     unknown = set(vary) - set(VARIED)
     if unknown:
         raise ValueError(f"vary keys must be among {VARIED}, not {sorted(unknown)}")
@@ -235,6 +236,8 @@ def varied(rng: np.random.Generator, cfg: SimConfig, vary: Mapping[str, Sequence
     if "linewidth" in vary:
         factor = float(np.exp(rng.uniform(*np.log(vary["linewidth"]))))
         one = replace(one, decay1=tuple(factor * d for d in cfg.decay1), decay2=tuple(factor * d for d in cfg.decay2))
+    if "overlap" in vary:
+        one = replace(one, overlap=float(rng.uniform(*vary["overlap"])))
     if "aspect" in vary:
         aspect = float(np.exp(rng.uniform(*np.log(vary["aspect"]))))
         one = replace(one, decay1=tuple(d / aspect for d in one.decay1), decay2=tuple(d * aspect for d in one.decay2))
