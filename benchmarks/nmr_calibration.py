@@ -70,6 +70,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workdir", default=None, help="default: a temporary directory, removed at the end")
     parser.add_argument("--out", default=None, help="JSON results")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the data and reconstructions an earlier run left in --workdir (same options)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the σ trainings an earlier, killed run left in --workdir (same options)")
     return parser.parse_args()
 
 
@@ -101,12 +105,18 @@ def main() -> None:
 
     # ---- data, as rules nmr_simulate and nmr_malt1 -------------------------
     t0 = time.perf_counter()
+    cached = work / "reconstructions.npz"
     sets = plan.sigma_sets(options)  # {"train": "sigma_train", "val": "sigma_val"} when vary is set
     paths = {name: work / "data" / f"{name}.npz" for name in ("test", *sets.values())}
-    for name, path in paths.items():
-        jobs.simulate_job(str(path), name, **plan.split_recipe(name, options))
     paths["malt1"] = work / "data" / "malt1.npz"
-    jobs.malt1_job(args.malt1, str(paths["malt1"]), options["nus_fraction"], seed)
+    reuse = args.reuse and cached.exists()
+    for name, path in paths.items():
+        if reuse:
+            continue
+        if name == "malt1":
+            jobs.malt1_job(args.malt1, str(path), options["nus_fraction"], seed)
+        else:
+            jobs.simulate_job(str(path), name, **plan.split_recipe(name, options))
     data = {name: jobs.load_npz(path) for name, path in paths.items()}
     quality = {}
     for name, arrays in data.items():
@@ -125,17 +135,25 @@ def main() -> None:
                              for k in range(manifest["stages"])])
     network, ist_out = {}, {}
     for name, arrays in data.items():
+        if reuse:
+            with np.load(cached, allow_pickle=False) as saved:
+                kept = {key: saved[key] for key in saved.files if key.startswith(f"{name}/")}
+            network[name] = {"echo": kept[f"{name}/network"]} if f"{name}/network" in kept else None
+            ist_out[name] = {mode: kept[f"{name}/{mode}"] for mode in ("echo", "nus") if f"{name}/{mode}" in kept}
+            continue
         rec: dict[str, list[np.ndarray]] = {"network": [], "echo": [], "nus": []}
         for index in range(len(arrays["reference"])):
             schedule = simulate.schedule_indices(arrays["schedules"][index])
-            if "network_echo" in args.methods:
-                rec["network"].append(models.cascade(stages, arrays["echo"][index], "echo", damping))
+            # every method's mu, whatever --methods: a --reuse run may train another
+            rec["network"].append(models.cascade(stages, arrays["echo"][index], "echo", damping))
             for mode in ("echo", "nus"):
-                if f"ist_{mode}" in args.methods:
-                    rec[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule,
-                                                     workers=args.threads))
+                rec[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule,
+                                                 workers=args.threads))
         network[name] = {"echo": np.stack(rec["network"])} if rec["network"] else None
         ist_out[name] = {mode: np.stack(rec[mode]) for mode in ("echo", "nus") if rec[mode]}
+    if not reuse:
+        np.savez(cached, **{f"{name}/network": out["echo"] for name, out in network.items() if out},
+                 **{f"{name}/{mode}": v for name, out in ist_out.items() for mode, v in out.items()})
     reconstruct_s = time.perf_counter() - t0
     print(f"data {data_s:.0f} s, reconstructions {reconstruct_s:.0f} s", flush=True)
 
@@ -161,7 +179,8 @@ def main() -> None:
             inputs, mu = jobs.method_arrays(method, data[name], ist_out[name], network[name])
             split[role] = (inputs, data[name]["reference"], mu)
         backup = work / "backup" / method
-        shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
+        if not args.resume:
+            shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
         t0 = time.perf_counter()
         model, history = training.train_uncertainty(*split["train"], split["val"], options["uncertainty"],
                                                     backup, seed)

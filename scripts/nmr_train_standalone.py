@@ -17,6 +17,13 @@ per stage, and the validation quality of each stage's cascade.
 Writes OUT/data/{train,val}.npz, OUT/<architecture>/stage{k}.keras (with
 its curves and run manifest beside it) and OUT/summary.json (per-epoch
 losses and each stage's validation quality), after every stage.
+
+Resumable: with `--backup DIR` each epoch is checkpointed there
+(reproflow.resume), and a rerun of the same command loads the stages
+already in OUT and goes on with the next one from its last checkpoint
+(same batches, same schedule). The train and val sets vary by
+`network.vary` as in the workflow (`plan.quality_ranges`); the simulated
+sets depend on --processes, so a resumed run must use the same.
 """
 
 from __future__ import annotations
@@ -53,17 +60,22 @@ def merged_nmr(paths: list[str], overrides: list[str]) -> dict[str, Any]:
     return options
 
 
-def _simulate(args: tuple[int, int, dict, float]) -> dict[str, np.ndarray]:
+def _simulate(args: tuple[int, int, dict, float, dict]) -> dict[str, np.ndarray]:
     from reproflow.nmr import simulate
 
-    seed, count, sim, nus = args
-    return simulate.simulate_set(seed, count, simulate.SimConfig.from_config(sim), nus)
+    seed, count, sim, nus, vary = args
+    return simulate.simulate_set(seed, count, simulate.SimConfig.from_config(sim), nus, vary)
 
 
-def simulate_parallel(seed: int, count: int, options: dict, processes: int) -> dict[str, np.ndarray]:
+def simulate_parallel(seed: int, count: int, options: dict, processes: int, split: str = "train"
+                      ) -> dict[str, np.ndarray]:
     """`count` spectra in chunks of different seeds, one process per chunk."""
+    from reproflow.nmr import plan
+
     chunks = [len(c) for c in np.array_split(np.arange(count), min(count, processes)) if len(c)]
-    jobs = [(seed * 100_003 + k, n, options["simulation"], options["nus_fraction"]) for k, n in enumerate(chunks)]
+    vary = plan.quality_ranges(split, options)
+    jobs = [(seed * 100_003 + k, n, options["simulation"], options["nus_fraction"], vary)
+            for k, n in enumerate(chunks)]
     with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
         parts = pool.map(_simulate, jobs)
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
@@ -77,8 +89,15 @@ def main() -> None:
     parser.add_argument("--architecture", default=None, help="default: the config's first")
     parser.add_argument("--budget-s", type=float, default=None, help="wall-time budget per stage (s)")
     parser.add_argument("--processes", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    parser.add_argument("--threads", type=int, default=None, help="limit TensorFlow and BLAS to this many threads")
+    parser.add_argument("--backup", default=None,
+                        help="checkpoint folder, kept: rerun the command to resume (default: a temporary one)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # each epoch's losses, as the job logs them
+    if args.threads:
+        from reproflow.runtime import limit_threads
+
+        limit_threads(args.threads)  # before Keras is imported
 
     import keras
 
@@ -92,7 +111,7 @@ def main() -> None:
     summary: dict[str, Any] = {"backend": keras.backend.backend(), "architecture": arch, "options": options,
                                "budget_s": args.budget_s, "stages": []}
     start = time.perf_counter()
-    sets = {name: simulate_parallel(options["seed"] + k, options["sets"][name], options, args.processes)
+    sets = {name: simulate_parallel(options["seed"] + k, options["sets"][name], options, args.processes, name)
             for k, name in enumerate(("train", "val"))}
     summary["simulate_s"] = time.perf_counter() - start
     print(f"simulated {options['sets']} in {summary['simulate_s']:.1f} s", flush=True)
@@ -111,11 +130,20 @@ def main() -> None:
             if args.budget_s and time.perf_counter() - self.t0 > args.budget_s:
                 self.model.stop_training = True
 
-    backup = Path(tempfile.mkdtemp(prefix="nmr_backup_"))
+    backup = Path(args.backup) if args.backup else Path(tempfile.mkdtemp(prefix="nmr_backup_"))
     stages: list[keras.Model] = []
     paths: list[str] = []
     val_echoes = sets["val"]["echo"]
+    previous_summary = out / "summary.json"
+    earlier = json.loads(previous_summary.read_text())["stages"] if args.backup and previous_summary.exists() else []
     for stage in range(network["stages"]):
+        done = out / arch / f"stage{stage}.keras"
+        if args.backup and done.exists() and stage < len(earlier):  # finished in an earlier run
+            stages.append(models.load(str(done)))
+            paths.append(str(done))
+            summary["stages"].append(earlier[stage])
+            print(f"stage {stage}: loaded from {done}", flush=True)
+            continue
         t0 = time.perf_counter()
         model_path = out / arch / f"stage{stage}.keras"
         history = jobs.train_stage_job(

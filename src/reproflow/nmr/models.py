@@ -70,6 +70,15 @@ def gaussian_nll(y_true, sigma):
     return ops.mean(ops.square(reference - mu) / (2.0 * ops.square(sigma)) + ops.log(sigma))
 
 
+@keras.saving.register_keras_serializable(package="reproflow")
+def weighted_gaussian_nll(y_true, sigma):
+    """`gaussian_nll` with a weight per point: y_true stacks [reference, mu,
+    weight]; the mean is weighted, so weight 1 everywhere is `gaussian_nll`."""
+    reference, mu, weight = y_true[..., 0:1], y_true[..., 1:2], y_true[..., 2:3]
+    terms = ops.square(reference - mu) / (2.0 * ops.square(sigma)) + ops.log(sigma)
+    return ops.sum(weight * terms) / ops.sum(weight)
+
+
 def is_bias_free(model: keras.Model) -> bool:
     return not any(getattr(layer, "use_bias", False) for layer in model.layers)
 

@@ -14,12 +14,12 @@ SIGMA_SETS = {"train": "sigma_train", "val": "sigma_val"}
 def quality_ranges(split: str, options: Mapping[str, Any]) -> dict[str, list[float]]:
     """How a simulated split varies (`simulate.varied` ranges): the test set
     by `vary`, the uncertainty networks' sets by `uncertainty.vary`, the
-    cascade's train and val sets not at all."""
+    cascade's train and val sets by `network.vary` (unset: not at all)."""
     if split == "test":
         return dict(options.get("vary", {}))
     if split in SIGMA_SETS.values():
         return dict(options["uncertainty"].get("vary", {}))
-    return {}
+    return dict(options.get("network", {}).get("vary", {}))
 
 
 def sigma_sets(options: Mapping[str, Any]) -> dict[str, str]:

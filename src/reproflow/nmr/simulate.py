@@ -37,7 +37,12 @@ class SimConfig:
     phase_deg: float = 1.0
     snr: float = 1000.0
     apod: Apodisation = field(default_factory=Apodisation)
-
+    # realism options (docs/notes/nmr-simulator-realism.md); the defaults are the authors' recipe
+    amplitude_scale: str = "linear"  # "log": log-uniform amplitudes (many weak peaks, as measured spectra)
+    negative: float = 0.0  # share of peaks with negative amplitude (edited HSQC)
+    overlap: float = 0.0  # share of peaks placed within about a line width of another peak
+    t1_noise: float = 0.0  # relative sd of each t1 increment's signal amplitude (t1-noise ridges)
+    baseline: float = 0.0  # sd, of the reference's max, of a constant offset and of an F2 tilt
     @classmethod
     def from_config(cls, options: Mapping[str, Any]) -> SimConfig:
         values = dict(options)
@@ -45,7 +50,12 @@ class SimConfig:
         for key in ("amplitude", "decay1", "decay2"):
             if key in values:
                 values[key] = tuple(values[key])
-        return cls(**values)
+        cfg = cls(**values)
+        if cfg.amplitude_scale not in AMPLITUDE_SCALES:
+            raise ValueError(f"amplitude_scale must be one of {AMPLITUDE_SCALES}, not {cfg.amplitude_scale!r}")
+        if cfg.amplitude_scale == "log" and cfg.amplitude[0] <= 0:
+            raise ValueError(f"amplitude_scale 'log' needs amplitude[0] > 0, not {cfg.amplitude[0]}")
+        return cfg
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -64,16 +74,36 @@ class Peaks:
     r2: np.ndarray
 
 
+AMPLITUDE_SCALES = ("linear", "log")
+# an overlapping peak lies within this many spectrum points of its partner (F1, F2): about a line width
+OVERLAP_POINTS = (3.0, 6.0)
+
+
 def random_peaks(rng: np.random.Generator, cfg: SimConfig, count: int | None = None) -> Peaks:
+    """Random peaks by the config. The realism options draw only when set,
+    so that with their defaults the same seed gives the same peaks as before."""
     count = cfg.peaks if count is None else count
     phase = np.deg2rad(rng.normal(0.0, cfg.phase_deg, count)) if cfg.phase_deg else np.zeros(count)
-    return Peaks(
-        amplitude=rng.uniform(*cfg.amplitude, count) * np.exp(1j * phase),
-        f1=rng.uniform(-cfg.frequency, cfg.frequency, count),
-        f2=rng.uniform(-cfg.frequency, cfg.frequency, count),
-        r1=rng.uniform(*cfg.decay1, count) / cfg.n1,
-        r2=rng.uniform(*cfg.decay2, count) / cfg.n2,
-    )
+    if cfg.amplitude_scale == "log":
+        magnitude = np.exp(rng.uniform(*np.log(cfg.amplitude), count))
+    else:
+        magnitude = rng.uniform(*cfg.amplitude, count)
+    f1 = rng.uniform(-cfg.frequency, cfg.frequency, count)
+    f2 = rng.uniform(-cfg.frequency, cfg.frequency, count)
+    r1 = rng.uniform(*cfg.decay1, count) / cfg.n1
+    r2 = rng.uniform(*cfg.decay2, count) / cfg.n2
+    if cfg.negative:
+        magnitude = np.where(rng.random(count) < cfg.negative, -magnitude, magnitude)
+    if cfg.overlap and count > 1:
+        # each chosen peak moves next to another (earlier-drawn, so partners are independent peaks)
+        moved = np.flatnonzero(rng.random(count) < cfg.overlap)
+        moved = moved[moved > 0]
+        partner = rng.integers(0, moved, len(moved)) if len(moved) else moved
+        spacing = 1.0 / (2 * cfg.n1), 1.0 / (2 * cfg.n2)  # spectrum points, in cycles per acquired point
+        f1[moved] = f1[partner] + rng.uniform(-1, 1, len(moved)) * OVERLAP_POINTS[0] * spacing[0]
+        f2[moved] = f2[partner] + rng.uniform(-1, 1, len(moved)) * OVERLAP_POINTS[1] * spacing[1]
+        f1, f2 = (np.clip(f, -cfg.frequency, cfg.frequency) for f in (f1, f2))
+    return Peaks(amplitude=magnitude * np.exp(1j * phase), f1=f1, f2=f2, r1=r1, r2=r2)
 
 
 def _modulation(freq: np.ndarray, rate: np.ndarray, n: int, kind: str) -> np.ndarray:
@@ -124,12 +154,33 @@ def process_states(cos_data: np.ndarray, sin_data: np.ndarray, apod: Apodisation
     return process_last_axis((cos_f2 + 1j * sin_f2).T, apod).T.real
 
 
+def t1_fluctuation(rng: np.random.Generator, cfg: SimConfig) -> np.ndarray:
+    """(n1, 1) factors 1 + t1_noise x N(0, 1): each t1 increment's signal
+    scaled by its own error (spectrometer instability), which puts a ridge of
+    noise along F1 through every peak, proportional to the peak."""
+    return 1.0 + cfg.t1_noise * rng.normal(0.0, 1.0, (cfg.n1, 1))
+
+
+def add_baseline(rng: np.random.Generator, spectrum: np.ndarray, level: float) -> np.ndarray:
+    """A constant offset and a linear F2 tilt, each of standard deviation
+    `level` x max(spectrum) (an imperfect baseline correction)."""
+    offset, tilt = rng.normal(0.0, level, 2) * float(np.max(spectrum))
+    return spectrum + offset + tilt * np.linspace(-1.0, 1.0, spectrum.shape[1])[None, :]
+
+
 def reference_spectrum(peaks: Peaks, cfg: SimConfig, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Pure-absorption reference: States data (with noise when rng is given) processed."""
+    """Pure-absorption reference: States data processed; with rng: noise, and
+    t1 noise and a baseline where the config sets them."""
     cos_data, sin_data = time_domain(peaks, cfg, "cos"), time_domain(peaks, cfg, "sin")
+    if rng is not None and cfg.t1_noise:
+        scale = t1_fluctuation(rng, cfg)  # the same scans make the cos and the sin data
+        cos_data, sin_data = cos_data * scale, sin_data * scale
     if rng is not None:
         cos_data, sin_data = add_noise(rng, cos_data, cfg.snr), add_noise(rng, sin_data, cfg.snr)
-    return process_states(cos_data, sin_data, cfg.apod)
+    spectrum = process_states(cos_data, sin_data, cfg.apod)
+    if rng is not None and cfg.baseline:
+        spectrum = add_baseline(rng, spectrum, cfg.baseline)
+    return spectrum
 
 
 def echo_spectrum(peaks: Peaks, cfg: SimConfig) -> np.ndarray:
@@ -161,14 +212,18 @@ def poisson_gap(rng: np.random.Generator, total: int, fraction: float) -> np.nda
     raise RuntimeError(f"no Poisson-gap schedule of {wanted} of {total} points found")
 
 
-VARIED = ("snr", "peaks", "phase_deg", "linewidth")
+VARIED = ("snr", "peaks", "phase_deg", "linewidth", "aspect", "overlap")
 
 
 def varied(rng: np.random.Generator, cfg: SimConfig, vary: Mapping[str, Sequence[float]]) -> SimConfig:
     """One spectrum's config, drawn from the [lo, hi] ranges in `vary`: snr
     (log-uniform), peaks (a uniform factor on cfg.peaks), phase_deg (the
-    phase errors' standard deviation, uniform) and linewidth (a log-uniform
-    factor on both decay ranges)."""
+    phase errors' standard deviation, uniform), linewidth (a log-uniform
+    factor on both decay ranges) and aspect (methyl-type spectra: a
+    log-uniform factor a, F1 decays divided by a and F2 decays multiplied
+    by a, so lines narrow in F1 and broad in F2 for a > 1, the other way
+    for a < 1) and overlap (the share of overlapping peaks, uniform: dense
+    clusters in otherwise sparse spectra)."""
     unknown = set(vary) - set(VARIED)
     if unknown:
         raise ValueError(f"vary keys must be among {VARIED}, not {sorted(unknown)}")
@@ -182,6 +237,11 @@ def varied(rng: np.random.Generator, cfg: SimConfig, vary: Mapping[str, Sequence
     if "linewidth" in vary:
         factor = float(np.exp(rng.uniform(*np.log(vary["linewidth"]))))
         one = replace(one, decay1=tuple(factor * d for d in cfg.decay1), decay2=tuple(factor * d for d in cfg.decay2))
+    if "overlap" in vary:
+        one = replace(one, overlap=float(rng.uniform(*vary["overlap"])))
+    if "aspect" in vary:
+        aspect = float(np.exp(rng.uniform(*np.log(vary["aspect"]))))
+        one = replace(one, decay1=tuple(d / aspect for d in one.decay1), decay2=tuple(d * aspect for d in one.decay2))
     return one
 
 

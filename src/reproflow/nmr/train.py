@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import models, ve
+from reproflow.nmr import metrics, models, ve
 from reproflow.resume import ArrayBatches, EpochCheckpoint, EpochSeeds, epoch_order
 
 Sink = Callable[[dict[str, float], int], None]
@@ -22,24 +22,27 @@ log = logging.getLogger(__name__)
 
 
 def sample_tiles(inputs: np.ndarray, targets: Sequence[np.ndarray], count: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                 rng: np.random.Generator, unscaled: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, np.ndarray]:
     """`count` random windows: inputs (count, 63, 127, 1) and the central
-    32 x 64 of each target stacked as channels, all divided by the input norm."""
+    32 x 64 of each target stacked as channels, all divided by the input norm;
+    then those of `unscaled` (e.g. point weights), not divided."""
     (b1, a1), (b2, a2) = models.MARGIN
     # one more tile after, so windows may start anywhere (wrapping around)
     pad = ((0, 0), (b1, a1 + models.TILE_OUT[0]), (b2, a2 + models.TILE_OUT[1]))
     padded_in = np.pad(inputs, pad, mode="wrap")
-    padded_out = [np.pad(t, pad, mode="wrap") for t in targets]
+    padded_out = [np.pad(t, pad, mode="wrap") for t in (*targets, *unscaled)]
     n, n1, n2 = inputs.shape
     which, rows, cols = rng.integers(0, n, count), rng.integers(0, n1, count), rng.integers(0, n2, count)
     x = np.empty((count, *models.TILE_IN, 1), np.float32)
-    y = np.empty((count, *models.TILE_OUT, len(targets)), np.float32)
+    y = np.empty((count, *models.TILE_OUT, len(padded_out)), np.float32)
     for k, (s, i, j) in enumerate(zip(which, rows, cols)):
         window = padded_in[s, i:i + models.TILE_IN[0], j:j + models.TILE_IN[1]]
         norm = np.sqrt(np.sum(np.square(window, dtype=np.float64))) + models.EPS
         x[k, ..., 0] = window / norm
         for c, target in enumerate(padded_out):
-            y[k, ..., c] = target[s, i + b1:i + b1 + models.TILE_OUT[0], j + b2:j + b2 + models.TILE_OUT[1]] / norm
+            y[k, ..., c] = target[s, i + b1:i + b1 + models.TILE_OUT[0], j + b2:j + b2 + models.TILE_OUT[1]]
+            if c < len(targets):
+                y[k, ..., c] /= norm
     return x, y
 
 
@@ -208,12 +211,27 @@ def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np
                       val: tuple[np.ndarray, np.ndarray, np.ndarray], options: Mapping[str, Any],
                       backup_dir: str | Path, seed: int, sink: Sink | None = None
                       ) -> tuple[keras.Model, list[dict[str, float]]]:
-    """The NLL network for one method: input its input spectra, y = [reference, mu]."""
+    """The NLL network for one method: input its input spectra, y = [reference, mu];
+    with `signal_weight` w != 1, y = [reference, mu, weight] and the NLL weighs
+    the signal points (`signal_points`) w times the others."""
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
-    train_set = sample_tiles(method_inputs, [references, mus], options["tiles"], rng)
-    val_set = sample_tiles(val[0], [val[1], val[2]], options["val_tiles"], rng)
+    weight = float(options.get("signal_weight", 1.0))
+    sets = []
+    for (inputs, refs, mu), count in (((method_inputs, references, mus), options["tiles"]),
+                                      (val, options["val_tiles"])):
+        unscaled = [1.0 + (weight - 1.0) * signal_points(refs, mu)] if weight != 1.0 else []
+        sets.append(sample_tiles(inputs, [refs, mu], count, rng, unscaled))
+    loss = models.weighted_gaussian_nll if weight != 1.0 else models.gaussian_nll
     model = models.uncertainty_net(options["width"])
-    history = fit(model, train_set, val_set, options, backup_dir, loss=models.gaussian_nll, sink=sink,
+    history = fit(model, sets[0], sets[1], options, backup_dir, loss=loss, sink=sink,
                   what="training of the uncertainty network", seed=seed)
     return model, history
+
+
+def signal_points(references: np.ndarray, mus: np.ndarray) -> np.ndarray:
+    """(spectra, n1, n2) float 0/1: the points the metrics score, |reference|
+    or |mu| above metrics.LEVEL of each reference's maximum."""
+    scale = np.max(references, axis=(1, 2), keepdims=True)
+    level = metrics.LEVEL * scale
+    return ((np.abs(references) > level) | (np.abs(mus) > level)).astype(np.float32)
