@@ -62,7 +62,7 @@ def test_every_command_has_a_description(commands):
     missing = [" ".join(c["path"]) or "reproflow" for c in commands if len(c["description"].split()) < 5]
     assert not missing, f"commands without a description: {missing}"
     assert {tuple(c["path"]) for c in commands} >= {("nmr", "reconstruct"), ("ids", "predict"), ("kyoto", "synth"),
-                                                    ("mlflow", "relog")}
+                                                    ("nmr", "quality")}
 
 
 def test_every_option_has_help_that_shows_its_default(commands):

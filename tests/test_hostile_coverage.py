@@ -16,13 +16,8 @@ from test_hostile_inputs import CASES
 REPO = Path(__file__).resolve().parents[1]
 # imports of a rule's script that are plumbing, not the job
 PLUMBING = {"reproflow.runtime", "reproflow.config", "reproflow.outputs"}
-NOT_WALKED = {
-    # MLflow's own rules are being replaced by tracking at the edge of the workflow (no job takes a
-    # parent run); their store and parent files are covered by the journal and parent-file cases
-    "scripts/mlflow_parent.py": "MLflow parent run (tracking moves to the workflow's edge)",
-    "scripts/mlflow_store.py": "MLflow store (tracking moves to the workflow's edge)",
-}
-NO_FILE_INPUT = {"reproflow.data:datasets_card_html": "renders the rows datasets_card returned"}
+NO_FILE_INPUT = {"reproflow.data:datasets_card_html": "renders the rows datasets_card returned",
+                 "reproflow.tracking:tracking_uri": "the store's URI from MLFLOW_TRACKING_URI or the config"}
 # entry functions a CLI command calls as it is: its CLI cases walk them
 THROUGH_CLI = {"reproflow.ids.synth:write_days": ("kyoto", "synth")}
 
@@ -36,11 +31,20 @@ def rule_scripts() -> list[str]:
 
 
 def entry_functions(script: str) -> set[str]:
-    """module:function of every reproflow function the script imports, plumbing aside."""
+    """module:function of every reproflow function the script imports, plumbing aside, and of
+    every function it calls on a module it imports whole (`from reproflow import tracking`)."""
     tree = ast.parse((REPO / script).read_text())
-    return {f"{node.module}:{alias.name}" for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reproflow.")
-            and node.module not in PLUMBING for alias in node.names}
+    imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    functions = {f"{node.module}:{alias.name}" for node in imports
+                 if (node.module or "").startswith("reproflow.") and node.module not in PLUMBING
+                 for alias in node.names}
+    modules = {alias.asname or alias.name: f"reproflow.{alias.name}" for node in imports
+               if node.module == "reproflow" for alias in node.names}
+    functions |= {f"{modules[node.func.value.id]}:{node.func.attr}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and isinstance(node.func.value, ast.Name) and node.func.value.id in modules
+                  and modules[node.func.value.id] not in PLUMBING}
+    return functions
 
 
 def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -54,6 +58,7 @@ def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -
 def test_rule_scripts_are_found():
     scripts = rule_scripts()
     assert "scripts/ids_train.py" in scripts and "scripts/nmr_summary.py" in scripts, scripts
+    assert "reproflow.tracking:publish" in entry_functions("scripts/mlflow_publish.py")
     assert len(scripts) >= 20, scripts
 
 
@@ -62,8 +67,6 @@ def test_every_rule_entry_function_has_a_hostile_case():
     cli = [tuple(case.argv) for case in CASES if case.runner == "cli"]
     missing = {}
     for script in rule_scripts():
-        if script in NOT_WALKED:
-            continue
         functions = entry_functions(script)
         assert functions, f"{script}: no reproflow entry function found"
         for function in functions - walked - set(NO_FILE_INPUT):

@@ -4,8 +4,8 @@
   Study 2: ReLU as classifier (relu)           (the workflow only: make run)
   Study 3: MR-Ai NMR reconstruction (nmr)      reproflow nmr reconstruct, process, quality
 
-plus `reproflow mlflow` for runs the MLflow store did not receive. Each
-command's --help says what it reads, writes and refuses.
+(runs reach MLflow through the workflow's rule mlflow_publish, not a command).
+Each command's --help says what it reads, writes and refuses.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ refused with a ReproflowError naming the file and what was expected, nothing
 written. The ids inputs are the real outputs of parse_day, fit_protocol and
 transform_day on three synthetic days, built once per source version.
 
-Every job is called through one adapter below (`<job>_call`), which adds the
-MLflow tracking arguments the job signatures still take; nothing else here
-names them.
+Every job is called through one adapter below (`<job>_call`), naming its
+entry function. A job that writes a run manifest (for rule mlflow_publish) is
+given one inside the case folder (`run_out`, or `out["run"]`), so the
+harness's check that nothing is left behind covers the manifest too.
 """
 
 from __future__ import annotations
@@ -32,58 +33,56 @@ from bad_inputs.hostile import Case
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY_CAP = 1200   # an entry function importing MLflow (see hostile_nmr.py)
 TF_CAP = 4000      # one that imports TensorFlow
-PARENT = "{tmp}/parent.json"
-TRACKING = {"config_hash": "0" * 16, "rule": "hostile"}
 
 
 # ------------------------------------------------------------ one adapter per job
 
-def _tracked(entry: str, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    return entry, {"parent": PARENT, **TRACKING, **kwargs}
+def _entry(entry: str, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    return entry, dict(kwargs)
 
 
 def ids_dataset_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return "reproflow.ids.steps:build_dataset", dict(kwargs)
+    return _entry("reproflow.ids.steps:build_dataset", kwargs)
 
 
 def ids_train_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.ids.job:train_job", kwargs)
+    return _entry("reproflow.ids.job:train_job", kwargs)
 
 
 def ids_baselines_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.ids.summary:baselines_job", kwargs)
+    return _entry("reproflow.ids.summary:baselines_job", kwargs)
 
 
 def ids_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.ids.summary:summary_job", kwargs)
+    return _entry("reproflow.ids.summary:summary_job", kwargs)
 
 
 def relu_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.relu.summary:summarize", kwargs)
+    return _entry("reproflow.relu.summary:summarize", kwargs)
 
 
 def nmr_simulate_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return "reproflow.nmr.jobs:simulate_job", dict(kwargs)
+    return _entry("reproflow.nmr.jobs:simulate_job", kwargs)
 
 
 def nmr_network_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.nmr.jobs:network_job", kwargs)
+    return _entry("reproflow.nmr.jobs:network_job", kwargs)
 
 
 def nmr_train_stage_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.nmr.jobs:train_stage_job", kwargs)
+    return _entry("reproflow.nmr.jobs:train_stage_job", kwargs)
 
 
 def nmr_train_sigma_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.nmr.jobs:train_sigma_job", kwargs)
+    return _entry("reproflow.nmr.jobs:train_sigma_job", kwargs)
 
 
 def nmr_evaluate_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.nmr.jobs:evaluate_job", kwargs)
+    return _entry("reproflow.nmr.jobs:evaluate_job", kwargs)
 
 
 def nmr_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _tracked("reproflow.nmr.jobs:summary_job", kwargs)
+    return _entry("reproflow.nmr.jobs:summary_job", kwargs)
 
 
 def job_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str],
@@ -92,14 +91,9 @@ def job_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str
     return Case(id, klass, make, expect, runner="entry", entry=entry, kwargs=kwargs, memory_mb=memory_mb, **extra)
 
 
-def parent_file(folder: Path) -> None:
-    """A valid parent-run file on a local store (no job here gets as far as using it)."""
-    (folder / "parent.json").write_text(json.dumps({"run_id": None, "uri": f"sqlite:///{folder}/store/mlflow.db"}))
-
-
-def with_parent(*makers: Callable[[Path], Any]) -> Callable[[Path], None]:
+def making(*makers: Callable[[Path], Any]) -> Callable[[Path], None]:
+    """One case folder maker running `makers` in turn."""
     def make(folder: Path) -> None:
-        parent_file(folder)
         for maker in makers:
             maker(folder)
     return make
@@ -191,16 +185,20 @@ def ids_dataset_case(id: str, klass: str, damage: Callable[[Path], None], expect
 
 
 def with_ids(*damage: Callable[[Path], Any]) -> Callable[[Path], None]:
-    return with_parent(ids_files, *damage)
+    return making(ids_files, *damage)
 
 
 def ids_options() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["ids"]
 
 
+IDS_TRAIN_OUT = {"model_dir": "{tmp}/model", "history": "{tmp}/history.csv", "metrics": "{tmp}/metrics.json",
+                 "run": "{tmp}/run.json"}
+
+
 def ids_train_kwargs(**change: Any) -> dict[str, Any]:
     kwargs = {"data": "{tmp}/dataset.npz", "info": "{tmp}/dataset.json",
-              "out": {"model_dir": "{tmp}/model", "history": "{tmp}/history.csv", "metrics": "{tmp}/metrics.json"},
+              "out": IDS_TRAIN_OUT,
               "protocol": "clean", "feature_set": "all", "arm": "gru_svm", "seed": 0, "purpose": "final",
               "options": ids_options(), "backup_dir": "{tmp}/backup", "search_files": ["{tmp}/search.json"],
               "transform": "{tmp}/fitted.json"}
@@ -209,7 +207,7 @@ def ids_train_kwargs(**change: Any) -> dict[str, Any]:
 
 def ids_baselines_kwargs(**change: Any) -> dict[str, Any]:
     return {"data": "{tmp}/dataset.npz", "info": "{tmp}/dataset.json", "out": "{tmp}/baselines.json",
-            "feature_set": "all", "names": ["logreg"], **change}
+            "run_out": "{tmp}/baselines_run.json", "feature_set": "all", "names": ["logreg"], **change}
 
 
 IDS_SUMMARY_OUT = {f"{name}_{kind}": f"{{tmp}}/out/{name}.{kind}" for name in
@@ -219,7 +217,7 @@ IDS_SUMMARY_OUT = {f"{name}_{kind}": f"{{tmp}}/out/{name}.{kind}" for name in
 def ids_summary_kwargs(**change: Any) -> dict[str, Any]:
     return {"finals": ["{tmp}/final.json"], "datasets": {"clean/all": "{tmp}/dataset.json"},
             "baselines": ["{tmp}/baselines.json"], "out": {**IDS_SUMMARY_OUT, "summary_html": "{tmp}/out/summary.html"},
-            "source": "synthetic", **change}
+            "run_out": "{tmp}/out/summary_run.json", "source": "synthetic", **change}
 
 
 def final_metrics(folder: Path) -> None:
@@ -230,7 +228,7 @@ def final_metrics(folder: Path) -> None:
 # ------------------------------------------------------------ study 2: relu summary
 
 RELU_OUT = {key: f"{{tmp}}/out/{key}" for key in
-            ("metrics", "comparison_csv", "comparison_html", "summary_html", "folds", "folds_html")}
+            ("metrics", "comparison_csv", "comparison_html", "summary_html", "folds", "folds_html", "run")}
 
 
 def relu_job_metrics(folder: Path, **change: Any) -> None:
@@ -244,7 +242,7 @@ def relu_job_metrics(folder: Path, **change: Any) -> None:
 
 def relu_summary_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str], **change: Any) -> Case:
     kwargs = {"jobs": ["{tmp}/job.json"], "out": RELU_OUT, "protocols": ["clean"], **change}
-    return job_case(id, klass, with_parent(make), expect, relu_summary_call(**kwargs))
+    return job_case(id, klass, make, expect, relu_summary_call(**kwargs))
 
 
 # ------------------------------------------------------------ study 3: nmr sets, outputs and models
@@ -282,7 +280,6 @@ def not_a_model(path: Path) -> Path:
 
 
 def nmr_inputs(folder: Path) -> None:
-    parent_file(folder)
     for name in ("train", "val", "test"):
         nmr_set(folder / f"{name}.npz")
         method_out(folder / f"ist_{name}.npz")
@@ -301,19 +298,19 @@ NMR_OPTIONS = {"width": 8, "tiles": 8, "val_tiles": 4, "epochs": 1, "batch_size"
 
 def train_stage_kwargs(**change: Any) -> dict[str, Any]:
     return {"train": "{tmp}/train.npz", "val": "{tmp}/val.npz", "previous": [], "out": "{tmp}/stage0.keras",
-            "curves": "{tmp}/curves.csv", "backup": "{tmp}/backup", "architecture": "wnn_bf", "stage": 0,
+            "curves": "{tmp}/curves.csv", "run_out": "{tmp}/run.json", "backup": "{tmp}/backup", "architecture": "wnn_bf", "stage": 0,
             "options": NMR_OPTIONS, "seed": 0, **change}
 
 
 def train_sigma_kwargs(**change: Any) -> dict[str, Any]:
     return {"method": "ist_echo", "data": {"train": "{tmp}/train.npz", "val": "{tmp}/val.npz"},
             "ist_out": {"train": "{tmp}/ist_train.npz", "val": "{tmp}/ist_val.npz"}, "network_out": {},
-            "out": "{tmp}/sigma.keras", "curves": "{tmp}/sigma.csv", "backup": "{tmp}/backup",
+            "out": "{tmp}/sigma.keras", "curves": "{tmp}/sigma.csv", "run_out": "{tmp}/run.json", "backup": "{tmp}/backup",
             "options": NMR_OPTIONS, "seed": 0, **change}
 
 
 EVALUATE_OUT = {"json": "{tmp}/out/test.json", "psq": "{tmp}/out/psq.csv", "boxes": "{tmp}/out/boxes.npz",
-                "figure": "{tmp}/out/figure.png", "sigma_dir": "{tmp}/out/sigma"}
+                "figure": "{tmp}/out/figure.png", "sigma_dir": "{tmp}/out/sigma", "run": "{tmp}/out/run.json"}
 
 
 def evaluate_kwargs(**change: Any) -> dict[str, Any]:
@@ -333,7 +330,8 @@ def evaluate_inputs(damage: Callable[[Path], Any] = lambda folder: None) -> Call
 
 NMR_SUMMARY_OUT = {key: f"{{tmp}}/out/{name}" for key, name in (
     ("table", "table.csv"), ("metrics", "metrics.json"), ("rmsd_figure", "rmsd.png"),
-    ("sigma_figure", "sigma.png"), ("report", "report.md"), ("summary_html", "summary.html"))}
+    ("sigma_figure", "sigma.png"), ("report", "report.md"), ("summary_html", "summary.html"),
+    ("run", "summary_run.json"))}
 
 
 def evaluation(folder: Path, name: str = "eval.json", **change: Any) -> None:
@@ -345,7 +343,7 @@ def evaluation(folder: Path, name: str = "eval.json", **change: Any) -> None:
 def nmr_summary_case(id: str, klass: str, damage: Callable[[Path], Any], expect: list[str], **change: Any) -> Case:
     kwargs = {"evaluations": ["{tmp}/eval.json"], "boxes": ["{tmp}/boxes.npz"], "out": NMR_SUMMARY_OUT,
               "options": {}, **change}
-    return job_case(id, klass, with_parent(evaluation, damage), expect, nmr_summary_call(**kwargs))
+    return job_case(id, klass, making(evaluation, damage), expect, nmr_summary_call(**kwargs))
 
 
 def echo_spectrum(folder: Path) -> None:
@@ -410,8 +408,7 @@ CASES = [
              ["{tmp}/search.json", "cannot read"], ids_train_call(**ids_train_kwargs()), memory_mb=TF_CAP),
     job_case("jobs-ids-train-metrics-is-input", "output is an input", with_ids(lambda f: dump(f / "search.json", {})),
              ["{tmp}/dataset.json", "is the input"],
-             ids_train_call(**ids_train_kwargs(out={"model_dir": "{tmp}/model", "history": "{tmp}/history.csv",
-                                                    "metrics": "{tmp}/dataset.json"})), memory_mb=TF_CAP),
+             ids_train_call(**ids_train_kwargs(out={**IDS_TRAIN_OUT, "metrics": "{tmp}/dataset.json"})), memory_mb=TF_CAP),
     # -- relu summarize
     relu_summary_case("jobs-relu-summary-job-truncated", "corrupt, partial or foreign file",
                       lambda f: (relu_job_metrics(f), truncate(f / "job.json")), ["{tmp}/job.json", "cannot read"]),
@@ -443,26 +440,26 @@ CASES = [
              with_nmr(lambda f: nmr_set(f / "test.npz", echo=np.full((2, *SHAPE), np.nan, np.float32))),
              ["{tmp}/test.npz", "'echo'", "NaN or infinite"],
              nmr_network_call(data="{tmp}/test.npz", stages=["{tmp}/stage0.keras"], out="{tmp}/net.npz",
-                              damping_base=0.05, arch="wnn_bf", set_name="test")),
+                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test")),
     job_case("jobs-nmr-network-data-wrong-shape", "corrupt, partial or foreign file",
              with_nmr(lambda f: nmr_set(f / "test.npz", echo=np.ones((2, 32, 128), np.float32))),
              ["{tmp}/test.npz", "echo", "(2, 32, 128)", "expected"],
              nmr_network_call(data="{tmp}/test.npz", stages=["{tmp}/stage0.keras"], out="{tmp}/net.npz",
-                              damping_base=0.05, arch="wnn_bf", set_name="test")),
+                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test")),
     job_case("jobs-nmr-network-data-without-antiecho", "corrupt, partial or foreign file",
              with_nmr(lambda f: edit_npz(f / "test.npz", lambda a: a.pop("antiecho"))),
              ["{tmp}/test.npz", "antiecho"],
              nmr_network_call(data="{tmp}/test.npz", stages=["{tmp}/stage0.keras"], out="{tmp}/net.npz",
-                              damping_base=0.05, arch="wnn_bf", set_name="test")),
+                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test")),
     job_case("jobs-nmr-network-out-is-stage", "output is an input", with_nmr(lambda f: not_a_model(f / "stage0.keras")),
              ["{tmp}/stage0.keras", "is the input"],
              nmr_network_call(data="{tmp}/test.npz", stages=["{tmp}/stage0.keras"], out="{tmp}/stage0.keras",
-                              damping_base=0.05, arch="wnn_bf", set_name="test")),
+                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test")),
     job_case("jobs-nmr-network-stage-not-a-model", "corrupt, partial or foreign file",
              with_nmr(lambda f: not_a_model(f / "stage0.keras")),
              ["{tmp}/stage0.keras", "not a loadable .keras model"],
              nmr_network_call(data="{tmp}/test.npz", stages=["{tmp}/stage0.keras"], out="{tmp}/net.npz",
-                              damping_base=0.05, arch="wnn_bf", set_name="test"), memory_mb=TF_CAP),
+                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test"), memory_mb=TF_CAP),
     # -- nmr train_stage_job
     job_case("jobs-nmr-train-stage-train-truncated", "corrupt, partial or foreign file",
              with_nmr(lambda f: truncate(f / "train.npz")), ["{tmp}/train.npz", "not a readable .npz"],
