@@ -7,9 +7,29 @@ REGISTRY = load_registry(
     config["registry"], f"{ROOT}/workflow/schemas/datasets.schema.yaml"
 )
 ENV = "../../envs/reproflow.yaml"
+# The report's categories (its menu): the data card, then one per study.
+REPORT_CATEGORIES = {
+    "data": "Data",
+    "ids": "Study 1: GRU-SVM intrusion detection (ids)",
+    "relu": "Study 2: ReLU as classifier (relu)",
+    "nmr": "Study 3: MR-Ai NMR reconstruction (nmr)",
+}
 # The report lists subcategories in name order: each study's own summary first.
 SUMMARY_SUBCATEGORY = "1. Ours beside the paper"
 TF_ENV = "../../envs/tensorflow.yaml"
+
+
+def report_entry(path, category, subcategory, caption, labels):
+    """`path` flagged for the report, under REPORT_CATEGORIES[category] and
+    `subcategory` (None: none), captioned by workflow/report/<caption>;
+    `labels` may hold wildcards."""
+    return report(
+        path,
+        caption=f"../report/{caption}",
+        category=REPORT_CATEGORIES[category],
+        subcategory=subcategory,
+        labels=labels,
+    )
 
 
 def dataset_files(dataset, names=None):

@@ -10,11 +10,12 @@ rule datasets_card:
         ],
     output:
         csv="results/data/datasets.csv",
-        html=report(
+        html=report_entry(
             "results/data/datasets.html",
-            caption="../report/datasets.rst",
-            category="Data",
-            labels={"table": "downloaded files: checksums, licences, citations"},
+            "data",
+            None,
+            "datasets.rst",
+            {"table": "downloaded files: checksums, licences, citations"},
         ),
     log:
         "logs/data/datasets_card.log",

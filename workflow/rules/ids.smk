@@ -5,12 +5,11 @@
 # never reported as Kyoto 2013 results.
 from reproflow.ids import plan as ids_plan
 
-IDS = config.get("ids", {})
+IDS = config["ids"]
 IDS_DIR = ids_plan.WORK
 # checkpoints of one study config never resume a job of another
 IDS_HASH = config_hash(IDS)
 IDS_DAYS = ids_plan.days(IDS)
-IDS_CATEGORY = "Study 1: GRU-SVM intrusion detection (ids)"
 
 STUDY_DATASETS["ids"] = lambda: (
     [f"kyoto2013/{month}.zip" for month in sorted({day[:6] for day in IDS_DAYS})]
@@ -148,7 +147,7 @@ rule ids_train_search:
         "results/benchmarks/ids/train_search/{features}/{arm}/lr{lr}.tsv"
     conda:
         TF_ENV
-    threads: IDS.get("threads", 1)
+    threads: IDS["threads"]
     params:
         options=IDS,
         seed=lambda wildcards: IDS["clean"]["seeds"][0],
@@ -176,7 +175,7 @@ rule ids_train:
         "results/benchmarks/ids/train/{protocol}/{features}/{arm}/seed{seed}.tsv"
     conda:
         TF_ENV
-    threads: IDS.get("threads", 1)
+    threads: IDS["threads"]
     params:
         options=IDS,
         backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/{wildcards.protocol}/{wildcards.features}/{wildcards.arm}/seed{wildcards.seed}",
@@ -211,75 +210,75 @@ rule ids_summary:
     output:
         run="results/ids/summary_run.json",
         metrics="results/ids/metrics.json",
-        summary_html=report(
+        summary_html=report_entry(
             "results/ids/tables/summary.html",
-            caption="../report/ids_summary.rst",
-            category=IDS_CATEGORY,
-            subcategory=SUMMARY_SUBCATEGORY,
-            labels={"table": "test accuracy, ours beside the paper"},
+            "ids",
+            SUMMARY_SUBCATEGORY,
+            "ids_summary.rst",
+            {"table": "test accuracy, ours beside the paper"},
         ),
         table2_csv="results/ids/tables/table2.csv",
-        table2_html=report(
+        table2_html=report_entry(
             "results/ids/tables/table2.html",
-            caption="../report/ids_table2.rst",
-            category=IDS_CATEGORY,
-            subcategory="2. Tables",
-            labels={"table": "Table 2: class distribution"},
+            "ids",
+            "2. Tables",
+            "ids_table2.rst",
+            {"table": "Table 2: class distribution"},
         ),
         table3_csv="results/ids/tables/table3.csv",
-        table3_html=report(
+        table3_html=report_entry(
             "results/ids/tables/table3.html",
-            caption="../report/ids_table3.rst",
-            category=IDS_CATEGORY,
-            subcategory="2. Tables",
-            labels={"table": "Table 3: summary of results"},
+            "ids",
+            "2. Tables",
+            "ids_table3.rst",
+            {"table": "Table 3: summary of results"},
         ),
         table4_csv="results/ids/tables/table4.csv",
-        table4_html=report(
+        table4_html=report_entry(
             "results/ids/tables/table4.html",
-            caption="../report/ids_table45.rst",
-            category=IDS_CATEGORY,
-            subcategory="2. Tables",
-            labels={"table": "Table 4: training measures"},
+            "ids",
+            "2. Tables",
+            "ids_table45.rst",
+            {"table": "Table 4: training measures"},
         ),
         table5_csv="results/ids/tables/table5.csv",
-        table5_html=report(
+        table5_html=report_entry(
             "results/ids/tables/table5.html",
-            caption="../report/ids_table45.rst",
-            category=IDS_CATEGORY,
-            subcategory="2. Tables",
-            labels={"table": "Table 5: test measures"},
+            "ids",
+            "2. Tables",
+            "ids_table45.rst",
+            {"table": "Table 5: test measures"},
         ),
         comparison_csv="results/ids/tables/comparison.csv",
-        comparison_html=report(
+        comparison_html=report_entry(
             "results/ids/tables/comparison.html",
-            caption="../report/ids_comparison.rst",
-            category=IDS_CATEGORY,
-            subcategory="2. Tables",
-            labels={"table": "further measures beside the paper's"},
+            "ids",
+            "2. Tables",
+            "ids_comparison.rst",
+            {"table": "further measures beside the paper's"},
         ),
         clean_csv="results/ids/tables/clean.csv",
-        clean_html=report(
+        clean_html=report_entry(
             "results/ids/tables/clean.html",
-            caption="../report/ids_clean.rst",
-            category=IDS_CATEGORY,
-            subcategory="2. Tables",
-            labels={"table": "clean protocol, mean and sd over seeds"},
+            "ids",
+            "2. Tables",
+            "ids_clean.rst",
+            {"table": "clean protocol, mean and sd over seeds"},
         ),
         curves="results/ids/plots/curves.csv",
-        fig2=report(
+        fig2=report_entry(
             "results/ids/plots/fig2_train_accuracy.png",
-            caption="../report/ids_curves.rst",
-            category=IDS_CATEGORY,
-            subcategory="3. Figures",
-            labels={"figure": "Figure 2: training accuracy per epoch"},
+            "ids",
+            "3. Figures",
+            "ids_curves.rst",
+            {"figure": "Figure 2: training accuracy per epoch"},
         ),
-        fig3=report(
+        fig3=report_entry(
             "results/ids/plots/fig3_test_accuracy.png",
-            caption="../report/ids_curves.rst",
-            category=IDS_CATEGORY,
-            subcategory="3. Figures",
-            labels={"figure": "Figure 3: test accuracy per epoch"},
+            "ids",
+            "3. Figures",
+            "ids_curves.rst",
+            {"figure": "Figure 3: test accuracy per epoch"},
         ),
     log:
         "logs/ids/summary.log",

@@ -12,7 +12,6 @@ NMR_SIGMA = NMR["uncertainty"]["methods"]
 # the sigma networks' train and val sets: their own, of varied quality, when
 # uncertainty.vary is set, else the cascade's
 NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
-NMR_CATEGORY = "Study 3: MR-Ai NMR reconstruction (nmr)"
 
 
 wildcard_constraints:
@@ -71,7 +70,6 @@ rule nmr_ist:
         "results/benchmarks/nmr/ist_{nmr_set}.tsv"
     conda:
         ENV
-    threads: 1
     params:
         iterations=NMR["ist"]["iterations"],
     script:
@@ -95,7 +93,7 @@ rule nmr_train_stage:
         "results/benchmarks/nmr/train_{arch}_stage{stage}.tsv"
     conda:
         TF_ENV
-    threads: 2
+    threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["network"]),
         seed=NMR["seed"],
@@ -119,7 +117,6 @@ rule nmr_network:
         "results/benchmarks/nmr/network_{arch}_{nmr_set}.tsv"
     conda:
         TF_ENV
-    threads: 1
     params:
         damping=NMR["network"]["damping"],
     script:
@@ -155,7 +152,7 @@ rule nmr_train_sigma:
         "results/benchmarks/nmr/train_sigma_{method}.tsv"
     conda:
         TF_ENV
-    threads: 2
+    threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["uncertainty"]),
         seed=NMR["seed"],
@@ -186,12 +183,12 @@ rule nmr_evaluate:
         boxes="results/nmr/work/eval/{nmr_set}_sigma_boxes.npz",
         sigma_dir=directory("results/nmr/work/eval/{nmr_set}_spectra"),
         run="results/nmr/work/eval/{nmr_set}_run.json",
-        figure=report(
+        figure=report_entry(
             "results/nmr/figures/figure2a_{nmr_set}.png",
-            caption="../report/nmr_figure2a.rst",
-            category=NMR_CATEGORY,
-            subcategory="2. Figures",
-            labels={
+            "nmr",
+            "2. Figures",
+            "nmr_figure2a.rst",
+            {
                 "figure": "Figure 2a: reconstruction and 95% band",
                 "set": "{nmr_set}",
             },
@@ -202,7 +199,6 @@ rule nmr_evaluate:
         "results/benchmarks/nmr/evaluate_{nmr_set}.tsv"
     conda:
         TF_ENV
-    threads: 1
     params:
         primary=NMR_PRIMARY,
         archs=NMR_ARCHS,
@@ -224,26 +220,26 @@ rule nmr_summary:
     output:
         metrics="results/nmr/metrics.json",
         table="results/nmr/plots/quality_table.csv",
-        summary_html=report(
+        summary_html=report_entry(
             "results/nmr/tables/summary.html",
-            caption="../report/nmr_report.rst",
-            category=NMR_CATEGORY,
-            subcategory=SUMMARY_SUBCATEGORY,
-            labels={"table": "quality, calibration and pSQ, ours beside the paper"},
+            "nmr",
+            SUMMARY_SUBCATEGORY,
+            "nmr_report.rst",
+            {"table": "quality, calibration and pSQ, ours beside the paper"},
         ),
-        rmsd_figure=report(
+        rmsd_figure=report_entry(
             "results/nmr/figures/figure2b_rmsd.png",
-            caption="../report/nmr_figure2b.rst",
-            category=NMR_CATEGORY,
-            subcategory="2. Figures",
-            labels={"figure": "Figure 2b: RMSD of every method", "set": "all sets"},
+            "nmr",
+            "2. Figures",
+            "nmr_figure2b.rst",
+            {"figure": "Figure 2b: RMSD of every method", "set": "all sets"},
         ),
-        sigma_figure=report(
+        sigma_figure=report_entry(
             "results/nmr/figures/figure2c_sigma.png",
-            caption="../report/nmr_figure2c.rst",
-            category=NMR_CATEGORY,
-            subcategory="2. Figures",
-            labels={"figure": "Figure 2c: predicted uncertainty", "set": "all sets"},
+            "nmr",
+            "2. Figures",
+            "nmr_figure2c.rst",
+            {"figure": "Figure 2c: predicted uncertainty", "set": "all sets"},
         ),
         report="results/nmr/tables/report.md",
         run="results/nmr/summary_run.json",

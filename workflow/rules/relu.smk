@@ -24,7 +24,6 @@ RELU_TRAIN_OPTIONS = [
     "drop_first_train",
     "clean_cv",
 ]
-RELU_REPORT = {"category": "Study 2: ReLU as classifier (relu)"}
 
 STUDY_DATASETS["relu"] = lambda: [d for d in RELU["datasets"] if d in REGISTRY]
 STUDY_TARGETS["relu"] = lambda: [
@@ -80,18 +79,18 @@ rule relu_train:
         metrics=f"{RELU_JOB}/metrics.json",
         folds=f"{RELU_JOB}/folds.csv",
         confusion_csv=f"{RELU_JOB}/confusion.csv",
-        confusion_png=report(
+        confusion_png=report_entry(
             f"{RELU_JOB}/confusion.png",
-            caption="../report/relu_confusion.rst",
-            subcategory="3. Confusion matrices (Figures 2-11)",
-            labels={
+            "relu",
+            "3. Confusion matrices (Figures 2-11)",
+            "relu_confusion.rst",
+            {
                 "data": "{dataset}",
                 "model": "{model}",
                 "head": "{head}",
                 "protocol": "{protocol}",
                 "seed": "{seed}",
             },
-            **RELU_REPORT,
         ),
         model=f"{RELU_JOB}/model.keras",
         curves="results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv",
@@ -121,28 +120,28 @@ rule relu_summary:
     output:
         metrics="results/relu/metrics.json",
         comparison_csv="results/relu/tables/comparison.csv",
-        summary_html=report(
+        summary_html=report_entry(
             "results/relu/tables/summary.html",
-            caption="../report/relu_summary.rst",
-            subcategory=SUMMARY_SUBCATEGORY,
-            labels={"table": "test accuracy, ours beside the paper"},
-            **RELU_REPORT,
+            "relu",
+            SUMMARY_SUBCATEGORY,
+            "relu_summary.rst",
+            {"table": "test accuracy, ours beside the paper"},
         ),
-        comparison_html=report(
+        comparison_html=report_entry(
             "results/relu/tables/comparison.html",
-            caption="../report/relu_comparison.rst",
-            subcategory="2. Tables",
-            labels={"table": "the paper's Tables 3, 4, 6, 7, 9 beside ours"},
-            **RELU_REPORT,
+            "relu",
+            "2. Tables",
+            "relu_comparison.rst",
+            {"table": "the paper's Tables 3, 4, 6, 7, 9 beside ours"},
         ),
         folds="results/relu/tables/folds.csv",
         run="results/relu/summary_run.json",
-        folds_html=report(
+        folds_html=report_entry(
             "results/relu/tables/folds.html",
-            caption="../report/relu_folds.rst",
-            subcategory="2. Tables",
-            labels={"table": "per-fold accuracy and loss (Tables 5, 8)"},
-            **RELU_REPORT,
+            "relu",
+            "2. Tables",
+            "relu_folds.rst",
+            {"table": "per-fold accuracy and loss (Tables 5, 8)"},
         ),
     log:
         "logs/relu/summary.log",
