@@ -336,7 +336,7 @@ CASES = [
                  ["run.json: cannot read a job's run manifest"]),
     publish_case("manifest-binary-junk", manifests(np.random.default_rng(1).bytes(4096)),
                  ["run.json: cannot read a job's run manifest"]),
-    publish_case("manifest-is-a-folder", manifests(None, folder_instead=True), ["run.json: cannot read", "directory"]),
+    publish_case("manifest-is-a-folder", manifests(None, folder_instead=True), ["run.json: is a folder", "expected a job's run manifest"]),
     publish_case("manifest-wrong-type", manifests([1, 2, 3]),
                  ["run.json: not a job's run manifest", "expected a JSON object with"]),
     publish_case("manifest-unknown-format", manifests(manifest_body(format="journal")),
@@ -357,5 +357,5 @@ CASES = [
                  manifests(manifest_body(models=[{"path": "m.keras", "name": "model", "modules": [], "example": {}}])),
                  ["run.json: run manifest models[0]['example']", "input rows"]),
     publish_case("manifest-summary-missing", manifests(manifest_body(), summary=False),
-                 ["summary.json: cannot read a job's run manifest"]),
+                 ["summary.json: no such file", "expected a job's run manifest"]),
 ]
