@@ -198,6 +198,8 @@ def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[s
     for module in record.get("modules", []):
         importlib.import_module(module)  # registers the model's custom layers and losses
     model = keras.saving.load_model(record["path"], compile=False, safe_mode=True)
+    # Model.log checks the input example by a pyfunc prediction, whose progress bar would reach the terminal
+    keras.utils.disable_interactive_logging()
     example = example_array(record, where)
     signature = infer_signature(example, np.asarray(model.predict(example, verbose=0)))
     mlflow.set_tracking_uri(mlflow_client.tracking_uri)  # Model.log opens the store by the global URI

@@ -1,12 +1,12 @@
 """Training of the cascade stages and of the uncertainty networks: random
 63 x 127 tiles, per-tile normalisation, Adam with plateau decay, early
-stopping, exactly resumable checkpoints (reproflow.resume) and per-epoch
-metrics to a sink (MLflow)."""
+stopping, exactly resumable checkpoints (reproflow.resume); each job's
+history is returned for its run manifest."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from reproflow.errors import ReproflowError
 from reproflow.nmr import metrics, models, ve
 from reproflow.resume import ArrayBatches, EpochCheckpoint, EpochSeeds, epoch_order
 
-Sink = Callable[[dict[str, float], int], None]
 log = logging.getLogger(__name__)
 
 
@@ -72,11 +71,10 @@ class Schedule(keras.callbacks.Callback):
     counters, the history and the best epoch's weights in `state`, which the
     epoch checkpoint saves: a resumed job goes on with the same schedule."""
 
-    def __init__(self, options: Mapping[str, Any], folder: Path, state: dict[str, Any] | None,
-                 sink: Sink | None = None):
+    def __init__(self, options: Mapping[str, Any], folder: Path, state: dict[str, Any] | None):
         super().__init__()
         self.factor, self.lr_patience = options.get("lr_factor", 0.8), options["lr_patience"]
-        self.patience, self.folder, self.sink = options["patience"], folder, sink
+        self.patience, self.folder = options["patience"], folder
         self.state = state or {"rows": [], "best": None, "best_weights": None, "wait": 0, "lr_wait": 0,
                                "stopped": False}
 
@@ -110,8 +108,6 @@ class Schedule(keras.callbacks.Callback):
                 state["stopped"] = True
         # to the job's log (named by the job), not Keras' progress line on the terminal
         log.info("epoch %d: %s", epoch + 1, " ".join(f"{key}={value:.4g}" for key, value in row.items()))
-        if self.sink is not None:
-            self.sink(row, epoch)
 
     def best_weights(self) -> list[np.ndarray]:
         with np.load(self.folder / self.state["best_weights"], allow_pickle=False) as saved:
@@ -120,7 +116,7 @@ class Schedule(keras.callbacks.Callback):
 
 def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
         options: Mapping[str, Any], backup_dir: str | Path, loss: Any = "mse",
-        sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
+        callbacks: Sequence[keras.callbacks.Callback] = (),
         what: str = "training", seed: int = 0) -> list[dict[str, float]]:
     """Adam with plateau decay and early stopping (best weights back), one
     `fit` per epoch on that epoch's batch order from (seed, epoch), each
@@ -133,7 +129,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     folder = Path(backup_dir)
     checkpoint = EpochCheckpoint(folder / "checkpoint")
     done = checkpoint.restore(model)
-    schedule = Schedule(options, folder, checkpoint.extra_state, sink)
+    schedule = Schedule(options, folder, checkpoint.extra_state)
     checkpoint.extra = lambda: schedule.state
     if done:
         model.optimizer.learning_rate.assign(schedule.state["rows"][-1]["learning_rate"])
@@ -182,7 +178,7 @@ def whole_spectra(inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, 
 
 def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mapping[str, np.ndarray],
                 val: Mapping[str, np.ndarray], options: Mapping[str, Any], backup_dir: str | Path,
-                seed: int, sink: Sink | None = None, callbacks: Sequence[keras.callbacks.Callback] = ()
+                seed: int, callbacks: Sequence[keras.callbacks.Callback] = ()
                 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Train cascade stage len(previous) on the outputs of the earlier stages:
     on random tiles (`fit: tiles`, the default), or fully convolutionally on
@@ -202,14 +198,14 @@ def train_stage(architecture: str, previous: Sequence[keras.Model], train: Mappi
         inputs = stage_inputs(previous, echoes, damping_base)
         sets.append(whole_spectra(inputs, references) if whole else sample_tiles(inputs, [references], count, rng))
     model = models.wnn2d(architecture, options["width"], tiled_input=not whole)
-    history = fit(model, sets[0], sets[1], options, backup_dir, sink=sink, callbacks=callbacks,
+    history = fit(model, sets[0], sets[1], options, backup_dir, callbacks=callbacks,
                   what=f"training of cascade stage {len(previous)} ({architecture})", seed=seed)
     return model, history
 
 
 def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np.ndarray,
                       val: tuple[np.ndarray, np.ndarray, np.ndarray], options: Mapping[str, Any],
-                      backup_dir: str | Path, seed: int, sink: Sink | None = None
+                      backup_dir: str | Path, seed: int
                       ) -> tuple[keras.Model, list[dict[str, float]]]:
     """The NLL network for one method: input its input spectra, y = [reference, mu];
     with `signal_weight` w != 1, y = [reference, mu, weight] and the NLL weighs
@@ -224,7 +220,7 @@ def train_uncertainty(method_inputs: np.ndarray, references: np.ndarray, mus: np
         sets.append(sample_tiles(inputs, [refs, mu], count, rng, unscaled))
     loss = models.weighted_gaussian_nll if weight != 1.0 else models.gaussian_nll
     model = models.uncertainty_net(options["width"])
-    history = fit(model, sets[0], sets[1], options, backup_dir, loss=loss, sink=sink,
+    history = fit(model, sets[0], sets[1], options, backup_dir, loss=loss,
                   what="training of the uncertainty network", seed=seed)
     return model, history
 
