@@ -15,7 +15,7 @@ not depend on the values). Per arm, one repeat runs, in rotating order:
            model.fit(onehot(x), onehot(y), batch_size=256, epochs=E,
            shuffle=False) on arrays one-hot encoded in memory beforehand
            (encoding not timed)
-  project  train_arm(...) as reproflow.ids.job.train_job calls it (no MLflow
+  project  train_arm(...) as reproflow.ids.jobs.train_job calls it (no MLflow
            sink): build + compile + the stateless twin, one `fit` per epoch on
            the `OneHotBatches` PyDataset (one-hot made per batch), the
            EpochSeeds callback, after each epoch the twin's evaluation of the
