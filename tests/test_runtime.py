@@ -98,7 +98,7 @@ LEAN_JOBS = {
     "reproflow.ids.synth": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas"),
     "reproflow.ids.baselines": ("tensorflow", "keras", "matplotlib"),
     "reproflow.relu.data": ("tensorflow", "keras", "matplotlib"),
-    "reproflow.relu.summary": ("tensorflow", "keras", "matplotlib", "sklearn"),
+    "reproflow.relu.jobs": ("tensorflow", "keras", "matplotlib", "sklearn"),
     "reproflow.nmr.jobs": ("tensorflow", "keras", "matplotlib", "nmrglue"),
     "reproflow.data": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas", "scipy"),
 }

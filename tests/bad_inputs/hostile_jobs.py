@@ -58,7 +58,7 @@ def ids_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
 
 
 def relu_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _entry("reproflow.relu.summary:summarize", kwargs)
+    return _entry("reproflow.relu.jobs:summarize", kwargs)
 
 
 def nmr_simulate_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
