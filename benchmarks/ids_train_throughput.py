@@ -15,9 +15,9 @@ not depend on the values). Per arm, one repeat runs, in rotating order:
            model.fit(onehot(x), onehot(y), batch_size=256, epochs=E,
            shuffle=False) on arrays one-hot encoded in memory beforehand
            (encoding not timed)
-  project  train_arm(...) as reproflow.ids.jobs.train_job calls it (no MLflow
-           sink): build + compile + the stateless twin, one `fit` per epoch on
-           the `OneHotBatches` PyDataset (one-hot made per batch), the
+  project  train_arm(...) as reproflow.ids.jobs.train_job calls it: build +
+           compile + the stateless twin, one `fit` per epoch on the
+           `OneHotBatches` PyDataset (one-hot made per batch), the
            EpochSeeds callback, after each epoch the twin's evaluation of the
            eval set (the paper's per-epoch test pass) and a checkpoint
            (weights + optimizer state, atomic) in a temporary folder
@@ -122,7 +122,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="ids-train-bench-") as folder:
             started = time.perf_counter()
             _, history, _ = ids_train.train_arm(x, y, {"test": (x_eval, y_eval)}, arm=arm, protocol=args.protocol,
-                                                seed=0, backup_dir=folder, sink=None, **hp)
+                                                seed=0, backup_dir=folder, **hp)
             total = time.perf_counter() - started
         evaluation = sum(row["test_seconds"] for row in history)
         return {"seconds_total": total, "evaluation_seconds": evaluation, "seconds": total - evaluation,

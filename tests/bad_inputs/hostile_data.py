@@ -310,7 +310,7 @@ CASES = [
     train_case("relu-train-output-is-input", "output is an input", relu_job_inputs(),
                ["data.npz", "is the input"], out={**TRAIN_OUT, "metrics": "{tmp}/data.npz"}),
     train_case("relu-train-nan-in-prepared-data", "non-finite or out-of-range number", relu_job_inputs(nan=True),
-               ["data.npz: array features_train", "NaN or infinite", "first at index (3, 2)"]),
+               ["data.npz: array 'features_train'", "NaN or infinite", "first at index (3, 2)"]),
     train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38),
                ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
                may_create=["job"]),

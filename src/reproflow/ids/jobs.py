@@ -3,8 +3,11 @@ preprocessing steps as file-to-file functions (parse, fit, transform,
 dataset), one training job, the baselines and the study summary, each of the
 last three with its run manifest.
 
-Keras is imported by `train_job` only: call `reproflow.runtime.limit_threads`
-before it. `purpose="search"`: clean protocol's learning-rate search (fit on
+Each job imports what only it needs (Keras in `train_job`: call
+`reproflow.runtime.limit_threads` before it; the report in `summary_job`),
+so the many parse, fit and transform jobs start lean.
+
+Training, `purpose="search"`: clean protocol's learning-rate search (fit on
 the train days before the validation days, score the validation days).
 `"final"`: the model that is tested; in `clean` its learning rate is the
 search's best (validation balanced accuracy), the same grid for both arms.
@@ -23,18 +26,16 @@ from typing import Any
 
 import numpy as np
 
+from reproflow.arrays import load_npz, save_npz, write_csv
 from reproflow.data import read_json_object
 from reproflow.errors import ReproflowError
 from reproflow.ids import preprocess as pp
-from reproflow.ids.baselines import run_baseline
-from reproflow.ids.evaluate import rates, write_rows
+from reproflow.ids.evaluate import rates
 from reproflow.ids.kyoto import (
-    Columns, RejectLog, check_reject_share, find_day_file, open_day_file, open_npz, parse_stream, save_npz,
+    Columns, RejectLog, check_reject_share, find_day_file, open_day_file, parse_stream,
 )
-from reproflow.ids.predict import save_model_dir
-from reproflow.ids.report import load_inputs, summarise
 from reproflow.manifest import recording
-from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
+from reproflow.outputs import atomic_output, check_output_path, write_text
 from reproflow.runtime import headline
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,7 @@ STUDY = "ids"
 
 
 def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
-    with open_npz(path, ("x_train", "y_train", "day_train", "x_test", "y_test")) as data:
-        return {key: data[key] for key in data.files}
+    return load_npz(path, ("x_train", "y_train", "day_train", "x_test", "y_test"), DATASET)
 
 
 def validation_split(arrays: Mapping[str, np.ndarray], val_days: int) -> tuple[tuple, tuple]:
@@ -127,6 +127,7 @@ def train_job(
         if protocol == "clean":
             hp["learning_rate"], search_table = best_learning_rate(search_files)
         eval_sets = {"test": (arrays["x_test"], arrays["y_test"])}
+    from reproflow.ids.predict import save_model_dir
     from reproflow.ids.train import evaluate_set, one_hot_bins, train_arm  # Keras: once the inputs are read
     tags = {"protocol": protocol, f"dataset.{meta['source']}.sha256": meta["data_sha256"], "arm": arm,
             "feature_set": feature_set, "seed": str(seed), "purpose": purpose, "data_source": meta["source_label"]}
@@ -162,7 +163,8 @@ def train_job(
                                 modules=("reproflow.ids.models",))
             # the report's test counts (summed over the per-epoch passes), under the same numbers
             run.log_metrics({f"summed_test_{k}": float(summary["test_summed_over_epochs"][k]) for k in COUNTS})
-        write_rows(history, out["history"], inputs=[data, info])
+        # NaN where a metric is not defined (the ROC-AUC of a one-class pass), as in metrics.json
+        write_csv(history, out["history"], [data, info], finite=False)
         write_text(out["metrics"], json.dumps(summary, indent=2), [data, info])
         run.log_metrics(named_losses({f"final_{name}_{k}": float(final[k]) for k in
                                       ("accuracy", "balanced_accuracy", "f1", "roc_auc", "loss", *COUNTS)
@@ -261,8 +263,6 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
     transformed = [pp.load_json(path) for path in transform_info]
     arrays, counts = pp.assemble([binned[d] for d in days], protocol, feature_set,
                                  trim_multiple=trim_multiple if protocol == "paper" else 1)
-    for key, value in arrays.items():
-        check_finite(value, f"{out['data']}: {key}")
     issues: dict[str, int] = {}
     for content in transformed:
         for key, value in content.items():
@@ -279,8 +279,7 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
         "unseen_categories": {k: v for k, v in issues.items() if ".unseen." in k},
         "out_of_range": {k: v for k, v in issues.items() if ".out_of_range." in k},
     }
-    with atomic_output(out["data"], inputs, "dataset") as tmp:
-        np.savez_compressed(tmp, **arrays)
+    save_npz(out["data"], inputs, **arrays)   # every array checked finite
     pp.save_json(info, out["info"], inputs)
     log.info("%s/%s: train %d rows (%d duplicates), test %d rows, %d test rows in train removed",
              protocol, feature_set, counts["train_final"], counts["train_duplicates"], counts["test_final"],
@@ -291,6 +290,7 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
 SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
 DATASET_INFO = "a data set's info (rule ids_dataset)"
 DATASET_KEYS = ("source", "source_label", "data_sha256", "features")
+DATASET = "a data set's arrays (rule ids_dataset)"
 
 
 def baselines_job(*, data: str, info: str, out: str, run_out: str, feature_set: str,
@@ -298,8 +298,8 @@ def baselines_job(*, data: str, info: str, out: str, run_out: str, feature_set: 
     for path in (out, run_out):   # refused before any work
         check_output_path(path, [data, info])
     meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
-    with open_npz(data, ("x_train", "y_train", "x_test", "y_test")) as loaded:
-        arrays = {key: check_finite(loaded[key], f"{data}: {key}") for key in loaded.files}
+    arrays = load_npz(data, ("x_train", "y_train", "x_test", "y_test"), DATASET)
+    from reproflow.ids.baselines import run_baseline
     tags = {"protocol": "clean", f"dataset.{meta['source']}.sha256": meta["data_sha256"],
             "feature_set": feature_set, "data_source": meta["source_label"]}
     results = {}
@@ -336,6 +336,8 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
                 out: Mapping[str, str], run_out: str, source: str) -> dict[str, Any]:
     """Write the study's tables and metrics.json, and the run manifest that
     gives them to the MLflow parent run too."""
+    from reproflow.ids.report import load_inputs, summarise
+
     label = SOURCE_LABELS[source]
     inputs = [*finals, *datasets.values(), *baselines]
     for path in [*out.values(), run_out]:   # refused before any work

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from sklearn.preprocessing import StandardScaler
 
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
-from reproflow.outputs import check_finite
 from reproflow.relu.idx import read_idx_pair
 
 IDX_DATASETS = ("mnist", "fashion-mnist")
@@ -150,16 +148,3 @@ def preprocess(
             out["images_test"] = as_cnn_images(raw.x_test / raw.pixel_max)
     return {key: value.astype(np.float32) if key.startswith(("features", "images")) else value
             for key, value in out.items()}
-
-
-def load_arrays(npz_path: str | Path) -> dict[str, np.ndarray]:
-    """A prepared data set, refused (file named) when unreadable or not finite."""
-    try:
-        with np.load(npz_path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ReproflowError(f"{npz_path}: cannot read the prepared data set ({error}); expected the .npz "
-                             "that rule relu_data writes") from error
-    for key, array in arrays.items():
-        check_finite(array, f"{npz_path}: array {key}")
-    return arrays

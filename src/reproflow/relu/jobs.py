@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from reproflow.arrays import load_npz, save_npz, write_csv
 from reproflow.data import read_json_object
 from reproflow.errors import ReproflowError
 from reproflow.manifest import recording
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json, write_text
 from reproflow.relu import report
 from reproflow.relu.evaluate import (
-    classification_metrics, plot_confusion, predict_classes, silent_classes, write_confusion_csv, write_rows,
+    classification_metrics, confusion_rows, plot_confusion, predict_classes, silent_classes,
 )
 from reproflow.relu.report import DATA_LABELS, HEAD_LABELS, MODEL_LABELS, PROTOCOL_NOTE, cv_note
 from reproflow.runtime import headline
@@ -54,9 +55,8 @@ def train_job(
         check_output_path(out[key], inputs, key)
     info = read_json_object(meta, "the data set's metadata (rule relu_data)",
                             ("sha256", "n_train", "n_test", "n_classes", "class_names"))
-    # scikit-learn, Keras and matplotlib: imported once the inputs are read, by this job only
-    from reproflow.relu.data import load_arrays
-    arrays = load_arrays(npz)
+    arrays = load_npz(npz, ("y_train", "y_test"), "the .npz that rule relu_data writes")
+    # Keras, scikit-learn and matplotlib: imported once the inputs are read, by this job only
     import matplotlib.pyplot as plt
     from reproflow.relu.train import cv_summary, one_hot, run_job
     tags = {"protocol": protocol, "dataset": dataset, "model": model, "head": head, "seed": str(seed),
@@ -94,9 +94,10 @@ def train_job(
             "n_train": info["n_train"], "epochs_per_fold": options["epochs"],
         }
         check_finite(float(test_loss), f"relu job {run_name}: test loss")
-        write_rows(summary["folds"], out["folds"], inputs)
-        write_rows(history, out["curves"], inputs)
-        write_confusion_csv(test["confusion"], info["class_names"], out["confusion_csv"], inputs)
+        write_csv(summary["folds"], out["folds"], inputs)
+        write_csv(history, out["curves"], inputs)
+        write_csv(confusion_rows(test["confusion"], info["class_names"]), out["confusion_csv"], inputs,
+                  what="confusion table")
         title = (f"{MODEL_LABELS.get(model, model)}-{HEAD_LABELS.get(head, head)} on {DATA_LABELS.get(dataset, dataset)}"
                  f"\n{protocol} protocol, seed {seed}")
         figure = plot_confusion(test["confusion"], info["class_names"], title, out["confusion_png"], inputs)
@@ -218,10 +219,7 @@ def prepare(
         raw = load_sklearn_dataset(name, options["test_fraction"], options["split_seed"])
     arrays = preprocess(raw, protocol, pca_components=options["pca_components"],
                         drop_first_train=options["drop_first_train"])
-    for key, array in arrays.items():
-        check_finite(array, f"relu {protocol}/{name}: preprocessed array {key}")
-    with atomic_output(npz_path, inputs, "data set") as tmp:
-        np.savez(tmp, **arrays)
+    save_npz(npz_path, inputs, compress=False, **arrays)   # every array checked finite
     meta = {
         "dataset": name, "protocol": protocol, "sha256": raw.sha256,
         "class_names": CLASS_NAMES[name], "n_classes": len(CLASS_NAMES[name]),
