@@ -18,12 +18,12 @@ ids.smk), each job a fresh Python process calling the same function as the
 rule's script (scripts/ids_*.py), at most `--jobs` at a time, like
 `snakemake --cores 2` with one thread per job:
 
-  parse      per day: `steps.parse_day` (parse + validate, rejects, columns,
+  parse      per day: `jobs.parse_day` (parse + validate, rejects, columns,
              partial statistics, the day's SHA-256)
-  fit        per protocol: `steps.fit_protocol` (one fit from all days' statistics)
-  transform  per day and protocol: `steps.transform_day` (uint8 bins)
+  fit        per protocol: `jobs.fit_protocol` (one fit from all days' statistics)
+  transform  per day and protocol: `jobs.transform_day` (uint8 bins)
   dataset    (only with --dataset) per protocol, feature set `all`:
-             `steps.build_dataset` (concatenate, deduplicate, trim)
+             `jobs.build_dataset` (concatenate, deduplicate, trim)
 
 Beside them, the same files are read the same number at a time, each job a bare
 `pyarrow.csv.read_csv` (tab-separated, no header, no quoting, all columns as
@@ -81,18 +81,18 @@ BYTES_PER_ROW = 176        # about, for the generator's records (checked on the 
 
 def run_job(spec: dict) -> dict:
     """Run one rule's function in this (fresh) process; report time and memory."""
-    from reproflow.ids import steps
+    from reproflow.ids import jobs
 
     started, cpu = time.perf_counter(), time.process_time()
     kind = spec.pop("kind")
     if kind == "parse":
-        steps.parse_day(**spec)
+        jobs.parse_day(**spec)
     elif kind == "fit":
-        steps.fit_protocol(**spec)
+        jobs.fit_protocol(**spec)
     elif kind == "transform":
-        steps.transform_day(**spec)
+        jobs.transform_day(**spec)
     elif kind == "dataset":
-        steps.build_dataset(**spec)
+        jobs.build_dataset(**spec)
     elif kind == "bare":
         bare_read(spec["source"])
     else:

@@ -15,8 +15,9 @@ not depend on the values). Per arm, one repeat runs, in rotating order:
            model.fit(onehot(x), onehot(y), batch_size=256, epochs=E,
            shuffle=False) on arrays one-hot encoded in memory beforehand
            (encoding not timed)
-  project  train_arm(...) as reproflow.ids.job.train_job calls it: build +
-           compile + the stateless twin, one `fit` per epoch on the `OneHotBatches` PyDataset (one-hot made per batch), the
+  project  train_arm(...) as reproflow.ids.jobs.train_job calls it: build +
+           compile + the stateless twin, one `fit` per epoch on the
+           `OneHotBatches` PyDataset (one-hot made per batch), the
            EpochSeeds callback, after each epoch the twin's evaluation of the
            eval set (the paper's per-epoch test pass) and a checkpoint
            (weights + optimizer state, atomic) in a temporary folder

@@ -1,6 +1,6 @@
 """Snakemake adapter: the clean protocol's baselines on one feature set."""
 
-from reproflow.ids.summary import baselines_job
+from reproflow.ids.jobs import baselines_job
 from reproflow.runtime import run_logged
 
 

@@ -1,6 +1,6 @@
 """Snakemake adapter: assemble, deduplicate and split one (protocol, feature set)."""
 
-from reproflow.ids.steps import build_dataset
+from reproflow.ids.jobs import build_dataset
 from reproflow.runtime import run_logged
 
 

@@ -1,6 +1,6 @@
 """Snakemake adapter: fit one protocol's transform from the days' statistics."""
 
-from reproflow.ids.steps import fit_protocol
+from reproflow.ids.jobs import fit_protocol
 from reproflow.runtime import run_logged
 
 

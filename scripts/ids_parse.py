@@ -1,6 +1,6 @@
 """Snakemake adapter: parse one day, write its rejects and partial statistics."""
 
-from reproflow.ids.steps import parse_day
+from reproflow.ids.jobs import parse_day
 from reproflow.runtime import run_logged
 
 

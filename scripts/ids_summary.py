@@ -1,6 +1,6 @@
 """Snakemake adapter: the study's tables, curves, metrics.json and run manifest."""
 
-from reproflow.ids.summary import summary_job
+from reproflow.ids.jobs import summary_job
 from reproflow.runtime import run_logged
 
 

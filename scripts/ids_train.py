@@ -5,7 +5,7 @@ from reproflow.runtime import limit_threads, run_logged
 
 def main() -> None:
     limit_threads(snakemake.threads)
-    from reproflow.ids.job import train_job  # after the thread limit
+    from reproflow.ids.jobs import train_job  # after the thread limit
 
     w = snakemake.wildcards
     search = snakemake.rule == "ids_train_search"

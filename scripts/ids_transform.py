@@ -1,6 +1,6 @@
 """Snakemake adapter: bin one day with its protocol's fitted transform."""
 
-from reproflow.ids.steps import transform_day
+from reproflow.ids.jobs import transform_day
 from reproflow.runtime import run_logged
 
 

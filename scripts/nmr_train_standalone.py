@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from reproflow.arrays import save_npz
 from reproflow.config import merge_config_files
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -117,7 +118,7 @@ def main() -> None:
     print(f"simulated {options['sets']} in {summary['simulate_s']:.1f} s", flush=True)
     (out / "data").mkdir(exist_ok=True)
     for name, arrays in sets.items():
-        jobs.save_npz(out / "data" / f"{name}.npz", **arrays)
+        save_npz(out / "data" / f"{name}.npz", **arrays)
 
     class Budget(keras.callbacks.Callback):
         """Stops training once the stage has run `--budget-s` seconds."""

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from reproflow.relu.data import prepare
+from reproflow.relu.jobs import prepare
 from reproflow.runtime import run_logged
 
 

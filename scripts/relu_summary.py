@@ -1,6 +1,6 @@
 """Snakemake adapter: study 2's metrics.json, comparison with the paper, the run manifest."""
 
-from reproflow.relu.summary import summarize
+from reproflow.relu.jobs import summarize
 from reproflow.runtime import run_logged
 
 

@@ -5,7 +5,7 @@ from reproflow.runtime import limit_threads, run_logged
 
 def main() -> None:
     limit_threads(snakemake.threads)
-    from reproflow.relu.job import train_job  # after the thread limit
+    from reproflow.relu.jobs import train_job  # after the thread limit
 
     w = snakemake.wildcards
     train_job(

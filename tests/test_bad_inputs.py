@@ -17,7 +17,7 @@ from reproflow.config import validate
 from reproflow.download import extract
 from reproflow.errors import ReproflowError
 from reproflow.ids.kyoto import read_rejects
-from reproflow.ids.steps import parse_day
+from reproflow.ids.jobs import parse_day
 from reproflow.nmr.cli import read_schedule
 from reproflow.nmr.io import read_spectrum
 from reproflow.relu.idx import read_idx, read_idx_pair

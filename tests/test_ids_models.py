@@ -76,13 +76,13 @@ def test_one_epoch_trains_checkpoints_and_keeps_history(tmp_path):
 
 
 def test_predict_cli_scores_raw_files_and_lists_unparseable_lines(tmp_path, capsys):
-    from reproflow.ids import steps
+    from reproflow.ids import jobs
     from reproflow.ids.synth import write_days
 
     raw = write_days(tmp_path / "raw", days=2, rows_per_day=50, seed=5)
     stats = tmp_path / "stats.npz"
-    steps.parse_day(source=str(raw[0]), day=raw[0].stem, max_reject_share=0.0, split_seed=0, test_share=0.2,
-                    out={"columns": str(tmp_path / "c.npz"), "stats": str(stats),
+    jobs.parse_day(source=str(raw[0]), day=raw[0].stem, max_reject_share=0.0, split_seed=0, test_share=0.2,
+                   out={"columns": str(tmp_path / "c.npz"), "stats": str(stats),
                          "rejects": str(tmp_path / "r.tsv"), "info": str(tmp_path / "i.json")})
     spec = fit_split([stats], "all")
     model_dir = tmp_path / "model"

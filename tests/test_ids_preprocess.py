@@ -7,7 +7,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from reproflow.errors import ReproflowError
 from reproflow.ids import preprocess as pp
-from reproflow.ids import steps
+from reproflow.ids import jobs
 from reproflow.ids.kyoto import NUMERIC, Columns
 from reproflow.ids.synth import write_days
 
@@ -23,28 +23,28 @@ def days(tmp_path_factory):
         paths = {key: str(root / f"{day}.{key}") for key in ("columns", "stats", "rejects", "info")}
         paths["columns"] += ".npz"
         paths["stats"] += ".npz"
-        steps.parse_day(source=str(path), day=day, out=paths, max_reject_share=0.0, split_seed=1, test_share=0.2)
+        jobs.parse_day(source=str(path), day=day, out=paths, max_reject_share=0.0, split_seed=1, test_share=0.2)
         out[day] = paths
     return root, out
 
 
 def _fit(root, days, protocol):
     stats = {d: p["stats"] for d, p in days.items()}
-    return steps.fit_protocol(protocol=protocol, stats=stats, days=sorted(days), test_days=1,
-                              out=str(root / f"{protocol}.json"))
+    return jobs.fit_protocol(protocol=protocol, stats=stats, days=sorted(days), test_days=1,
+                             out=str(root / f"{protocol}.json"))
 
 
 def _binned(root, days, protocol, feature_set="all"):
     binned, infos = {}, []
     for day, paths in days.items():
         out = {"binned": str(root / f"{protocol}-{day}.npz"), "info": str(root / f"{protocol}-{day}.json")}
-        steps.transform_day(columns=paths["columns"], fitted=str(root / f"{protocol}.json"), day=day,
-                            split_seed=1, test_share=0.2, out=out)
+        jobs.transform_day(columns=paths["columns"], fitted=str(root / f"{protocol}.json"), day=day,
+                           split_seed=1, test_share=0.2, out=out)
         binned[day], infos = out["binned"], [*infos, out["info"]]
     out = {"data": str(root / f"{protocol}-{feature_set}.npz"), "info": str(root / f"{protocol}-{feature_set}.json")}
-    info = steps.build_dataset(binned=binned, transform_info=infos, parse_info=[p["info"] for p in days.values()],
-                               protocol=protocol, feature_set=feature_set, trim_multiple=64, source="synthetic",
-                               out=out)
+    info = jobs.build_dataset(binned=binned, transform_info=infos, parse_info=[p["info"] for p in days.values()],
+                              protocol=protocol, feature_set=feature_set, trim_multiple=64, source="synthetic",
+                              out=out)
     with np.load(out["data"]) as data:
         return {k: data[k] for k in data.files}, info
 
@@ -122,6 +122,6 @@ def test_unseen_categories_are_coded_and_counted():
 
 def test_clean_split_must_leave_train_days_before_test_days():
     with pytest.raises(ReproflowError, match="test_days"):
-        steps.split_days("clean", ["20130101", "20130102"], 2)
+        jobs.split_days("clean", ["20130101", "20130102"], 2)
     with pytest.raises(ReproflowError, match="before test days"):
         pp.check_clean_days(["20130103"], ["20130102"])

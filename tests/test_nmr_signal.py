@@ -5,6 +5,7 @@ import nmrglue as ng
 import numpy as np
 import pytest
 
+from reproflow.arrays import load_npz
 from reproflow.nmr import io, ist, jobs, metrics, plan, simulate, ve
 from workflow_utils import REPO, SHARED_DATA
 
@@ -91,7 +92,7 @@ def test_sigma_sets_vary_in_noise_and_have_noise_only_tiles(tmp_path):
     quality = {}
     for split in ("train", "sigma_train", "sigma_val"):
         jobs.simulate_job(str(tmp_path / f"{split}.npz"), split, **plan.split_recipe(split, options))
-        arrays = jobs.load_npz(tmp_path / f"{split}.npz")
+        arrays = load_npz(tmp_path / f"{split}.npz")
         quality[split] = simulate.quality(arrays["reference"])
     noise, empty = quality["sigma_train"]
     assert len(noise) == 16 and len(quality["sigma_val"][0]) == 2

@@ -94,12 +94,11 @@ def test_job_name_from_the_log_path():
 # is trained or run, matplotlib only where a figure is drawn, scikit-learn only
 # where something is fitted or scored (docs/benchmarks.md, "Default run: start-up cost per job")
 LEAN_JOBS = {
-    "reproflow.ids.steps": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas"),
+    "reproflow.ids.jobs": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas"),
     "reproflow.ids.synth": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas"),
     "reproflow.ids.baselines": ("tensorflow", "keras", "matplotlib"),
-    "reproflow.ids.summary": ("tensorflow", "keras", "sklearn", "matplotlib"),
     "reproflow.relu.data": ("tensorflow", "keras", "matplotlib"),
-    "reproflow.relu.summary": ("tensorflow", "keras", "matplotlib", "sklearn"),
+    "reproflow.relu.jobs": ("tensorflow", "keras", "matplotlib", "sklearn"),
     "reproflow.nmr.jobs": ("tensorflow", "keras", "matplotlib", "nmrglue"),
     "reproflow.data": ("tensorflow", "keras", "matplotlib", "sklearn", "pandas", "scipy"),
 }

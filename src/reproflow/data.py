@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -11,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from reproflow import htmltable
+from reproflow.arrays import write_csv
 from reproflow.errors import ReproflowError
-from reproflow.outputs import atomic_output, check_input_file
+from reproflow.outputs import check_input_file
 
 CARD_COLUMNS = ["dataset", "file", "bytes", "sha256", "checksum_source", "licence", "citation", "url"]
 
@@ -65,10 +65,7 @@ def datasets_card(
                 "licence": entry["licence"], "citation": entry["citation"],
                 "url": spec["urls"][0],
             })
-    with atomic_output(out_csv, inputs, "datasets card") as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CARD_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out_csv, inputs, fields=CARD_COLUMNS, what="datasets card")
     return rows
 
 

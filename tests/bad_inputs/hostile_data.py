@@ -134,7 +134,7 @@ RELU_OPTIONS = {"test_fraction": 0.3, "split_seed": 0, "pca_components": 16, "dr
 
 def prepare_case(id: str, make: Callable[[Path], None], expect: list[str], npz: str, meta: str,
                  idx: str = "{tmp}/mnist") -> Case:
-    return Case(id, "output is an input", make, expect, runner="entry", entry="reproflow.relu.data:prepare",
+    return Case(id, "output is an input", make, expect, runner="entry", entry="reproflow.relu.jobs:prepare",
                 kwargs={"name": "mnist", "protocol": "paper", "options": RELU_OPTIONS, "idx_folder": idx,
                         "npz_path": npz, "meta_path": meta}, memory_mb=2000)
 
@@ -167,7 +167,7 @@ TRAIN_OUT = {key: f"{{tmp}}/job/{name}" for key, name in [
 
 def train_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str],
                out: dict[str, str] | None = None, **extra) -> Case:
-    return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.job:train_job",
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.jobs:train_job",
                 kwargs={"npz": "{tmp}/data.npz", "meta": "{tmp}/data.json",
                         "out": out or TRAIN_OUT, "dataset": "wdbc", "model": "ffnn", "head": "relu",
                         "protocol": "clean", "seed": 0, "options": TRAIN_OPTIONS},
@@ -310,7 +310,7 @@ CASES = [
     train_case("relu-train-output-is-input", "output is an input", relu_job_inputs(),
                ["data.npz", "is the input"], out={**TRAIN_OUT, "metrics": "{tmp}/data.npz"}),
     train_case("relu-train-nan-in-prepared-data", "non-finite or out-of-range number", relu_job_inputs(nan=True),
-               ["data.npz: array features_train", "NaN or infinite", "first at index (3, 2)"]),
+               ["data.npz: array 'features_train'", "NaN or infinite", "first at index (3, 2)"]),
     train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38),
                ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
                may_create=["job"]),

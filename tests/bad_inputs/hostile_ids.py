@@ -1,5 +1,5 @@
 """Hostile inputs for study 1 (ids, Kyoto 2013 traffic): `reproflow ids predict`,
-`reproflow kyoto synth` and the ids rules' entry functions (reproflow.ids.steps).
+`reproflow kyoto synth` and the ids rules' entry functions (reproflow.ids.jobs).
 
 Predict cases need a trained model folder: one tiny untrained GRU-SVM saved by
 the package's own `save_model_dir`, with the transform fitted on one synthetic
@@ -40,7 +40,7 @@ FIELDS = ("duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_ra
 BUILD = """
 import json, sys
 from pathlib import Path
-from reproflow.ids import steps
+from reproflow.ids import jobs
 from reproflow.ids.models import build_model, compile_model
 from reproflow.ids.predict import save_model_dir
 from reproflow.ids.preprocess import FEATURES, fit_split
@@ -49,8 +49,8 @@ from reproflow.ids.synth import write_days
 root = Path(sys.argv[1])
 raw = write_days(root / "raw", days=1, rows_per_day=200, seed=5)[0]
 work = root / "work"
-steps.parse_day(source=str(raw), day=raw.stem, max_reject_share=0.0, split_seed=0, test_share=0.2,
-                out={k: str(work / f"{k}.{e}") for k, e in
+jobs.parse_day(source=str(raw), day=raw.stem, max_reject_share=0.0, split_seed=0, test_share=0.2,
+               out={k: str(work / f"{k}.{e}") for k, e in
                      (("columns", "npz"), ("stats", "npz"), ("rejects", "tsv"), ("info", "json"))})
 spec = fit_split([work / "stats.npz"], "all")
 transform = work / "transform.json"
@@ -124,8 +124,8 @@ def parse_kwargs(source: str = "{tmp}/" + f"{DAY}.txt", share: float = 0.0, **ou
 
 
 def parse_case(id: str, klass: str, make, expect, **kwargs) -> Case:
-    """A day through `steps.parse_day`; a day stopped by its rejects keeps its rejects log."""
-    return Case(id, klass, make, expect, runner="entry", entry="reproflow.ids.steps:parse_day",
+    """A day through `jobs.parse_day`; a day stopped by its rejects keeps its rejects log."""
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.ids.jobs:parse_day",
                 kwargs=parse_kwargs(**kwargs), may_create=["rejects.tsv"])
 
 
@@ -330,12 +330,12 @@ def huge_line(folder: Path) -> None:
 
 def stats_with_infinity(folder: Path) -> None:
     """Two days' statistics, as parse_day writes them, one holding an infinite duration."""
-    from reproflow.ids import steps
+    from reproflow.ids import jobs
 
     for day in ("20130101", "20130102"):
         good_day(folder / "raw", name=f"{day}.txt")
-        steps.parse_day(source=str(folder / "raw" / f"{day}.txt"), day=day, max_reject_share=0.0, split_seed=0,
-                        test_share=0.2, out={k: str(folder / day / f"{k}.{e}") for k, e in (
+        jobs.parse_day(source=str(folder / "raw" / f"{day}.txt"), day=day, max_reject_share=0.0, split_seed=0,
+                       test_share=0.2, out={k: str(folder / day / f"{k}.{e}") for k, e in (
                             ("columns", "npz"), ("stats", "npz"), ("rejects", "tsv"), ("info", "json"))})
     with np.load(folder / "20130101" / "stats.npz") as data:
         arrays = {key: data[key] for key in data.files}
@@ -346,10 +346,10 @@ def stats_with_infinity(folder: Path) -> None:
 
 def truncated_columns(folder: Path) -> None:
     good_day(folder / "raw")
-    from reproflow.ids import steps
+    from reproflow.ids import jobs
 
-    steps.parse_day(source=str(folder / "raw" / f"{DAY}.txt"), day=DAY, max_reject_share=0.0, split_seed=0,
-                    test_share=0.2, out={k: str(folder / f"{k}.{e}") for k, e in (
+    jobs.parse_day(source=str(folder / "raw" / f"{DAY}.txt"), day=DAY, max_reject_share=0.0, split_seed=0,
+                   test_share=0.2, out={k: str(folder / f"{k}.{e}") for k, e in (
                         ("columns", "npz"), ("stats", "npz"), ("rejects", "tsv"), ("info", "json"))})
     data = (folder / "columns.npz").read_bytes()
     (folder / "columns.npz").write_bytes(data[: len(data) // 2])
@@ -385,7 +385,7 @@ CASES = [
     Case("ids-synth-out-is-a-file", "unusable output path", a_file, ["{tmp}/synth", "expected a folder"],
          argv=synth("--days", "1", "--rows-per-day", "5")),
     Case("ids-parse-out-is-input", "output is an input", good_day, ["{tmp}/20130101.txt", "is the input"],
-         runner="entry", entry="reproflow.ids.steps:parse_day", kwargs=parse_kwargs(columns="{tmp}/20130101.txt")),
+         runner="entry", entry="reproflow.ids.jobs:parse_day", kwargs=parse_kwargs(columns="{tmp}/20130101.txt")),
     # 2. numbers finite and in range
     Case("ids-synth-days-zero", "non-finite or out-of-range number", nothing, ["days = 0", "1..3660"],
          argv=synth("--days", "0", "--rows-per-day", "5")),
@@ -412,7 +412,7 @@ CASES = [
         "20130101.txt:6: same_srv_rate: expected a non-negative decimal number, got 'nan'"]),
     Case("ids-fit-infinite-statistics", "non-finite or out-of-range number", stats_with_infinity,
          ["fit all: duration", "NaN or infinite", "expected finite numbers"], runner="entry",
-         entry="reproflow.ids.steps:fit_protocol",
+         entry="reproflow.ids.jobs:fit_protocol",
          kwargs={"protocol": "clean", "stats": {"20130101": "{tmp}/20130101/stats.npz",
                                                 "20130102": "{tmp}/20130102/stats.npz"},
                  "days": ["20130101", "20130102"], "test_days": 1, "out": "{tmp}/fitted.json"}),
@@ -454,7 +454,7 @@ CASES = [
     parse_case("ids-parse-zero-width-space", "encoding", zero_width_in_field,
                ["20130101.txt:3: encoding: invisible character U+200B (ZERO WIDTH SPACE) in service"]),
     Case("ids-transform-truncated-columns", "data path", truncated_columns,
-         ["{tmp}/columns.npz", "not a readable .npz file"], runner="entry", entry="reproflow.ids.steps:transform_day",
+         ["{tmp}/columns.npz", "not a readable .npz file"], runner="entry", entry="reproflow.ids.jobs:transform_day",
          kwargs={"columns": "{tmp}/columns.npz", "fitted": "{tmp}/fitted.json", "day": DAY, "split_seed": 0,
                  "test_share": 0.2, "out": {"binned": "{tmp}/binned.npz", "info": "{tmp}/transform.json"}}),
     # 4. bounded resources

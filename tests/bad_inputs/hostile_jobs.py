@@ -42,23 +42,23 @@ def _entry(entry: str, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def ids_dataset_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _entry("reproflow.ids.steps:build_dataset", kwargs)
+    return _entry("reproflow.ids.jobs:build_dataset", kwargs)
 
 
 def ids_train_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _entry("reproflow.ids.job:train_job", kwargs)
+    return _entry("reproflow.ids.jobs:train_job", kwargs)
 
 
 def ids_baselines_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _entry("reproflow.ids.summary:baselines_job", kwargs)
+    return _entry("reproflow.ids.jobs:baselines_job", kwargs)
 
 
 def ids_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _entry("reproflow.ids.summary:summary_job", kwargs)
+    return _entry("reproflow.ids.jobs:summary_job", kwargs)
 
 
 def relu_summary_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-    return _entry("reproflow.relu.summary:summarize", kwargs)
+    return _entry("reproflow.relu.jobs:summarize", kwargs)
 
 
 def nmr_simulate_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
@@ -134,21 +134,21 @@ DAYS = ("20130101", "20130102", "20130103")
 
 
 def _build_ids(root: Path) -> None:
-    from reproflow.ids import steps
+    from reproflow.ids import jobs
     from reproflow.ids.synth import write_days
 
     write_days(root / "raw", days=len(DAYS), rows_per_day=60, seed=3)
     for day in DAYS:
-        steps.parse_day(source=str(root / "raw" / f"{day}.txt"), day=day, max_reject_share=0.0, split_seed=0,
-                        test_share=0.2, out={k: str(root / day / f"{k}.{e}") for k, e in (
+        jobs.parse_day(source=str(root / "raw" / f"{day}.txt"), day=day, max_reject_share=0.0, split_seed=0,
+                       test_share=0.2, out={k: str(root / day / f"{k}.{e}") for k, e in (
                             ("columns", "npz"), ("stats", "npz"), ("rejects", "tsv"), ("info", "json"))})
-    steps.fit_protocol(protocol="clean", stats={d: str(root / d / "stats.npz") for d in DAYS}, days=list(DAYS),
-                       test_days=1, out=str(root / "fitted.json"))
+    jobs.fit_protocol(protocol="clean", stats={d: str(root / d / "stats.npz") for d in DAYS}, days=list(DAYS),
+                      test_days=1, out=str(root / "fitted.json"))
     for day in DAYS:
-        steps.transform_day(columns=str(root / day / "columns.npz"), fitted=str(root / "fitted.json"), day=day,
-                            split_seed=0, test_share=0.2,
-                            out={"binned": str(root / day / "binned.npz"), "info": str(root / day / "transform.json")})
-    steps.build_dataset(**ids_dataset_kwargs(str(root)))
+        jobs.transform_day(columns=str(root / day / "columns.npz"), fitted=str(root / "fitted.json"), day=day,
+                           split_seed=0, test_share=0.2,
+                           out={"binned": str(root / day / "binned.npz"), "info": str(root / day / "transform.json")})
+    jobs.build_dataset(**ids_dataset_kwargs(str(root)))
 
 
 def ids_files(folder: Path) -> None:

@@ -3,14 +3,10 @@ paper's Tables 3-5, plus F1, balanced accuracy and ROC-AUC."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-
-from reproflow.outputs import atomic_output
 
 
 def counts(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, int]:
@@ -50,14 +46,3 @@ def classification(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | 
     result: dict[str, Any] = {"n": int(len(y_true)), **c, **rates(c)}
     result["roc_auc"] = roc_auc(y_true, scores) if scores is not None else float("nan")
     return result
-
-
-def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path, fields: Sequence[str] | None = None,
-               inputs: Iterable[str | Path] = ()) -> None:
-    """A CSV of `rows`, written beside `path` and renamed when complete."""
-    rows = list(rows)
-    fields = list(fields or dict.fromkeys(key for row in rows for key in row))
-    with atomic_output(path, inputs) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)

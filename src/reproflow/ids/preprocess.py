@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from reproflow.arrays import open_npz
 from reproflow.errors import ReproflowError
-from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns, open_npz
+from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns
 from reproflow.outputs import check_finite, write_text
 
 N_BINS = 10

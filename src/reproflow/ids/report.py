@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reproflow import htmltable
+from reproflow.arrays import write_csv
 from reproflow.data import read_json_object
 from reproflow.ids import paper
-from reproflow.ids.evaluate import write_rows
 from reproflow.outputs import atomic_output, write_text
 from reproflow.runtime import pyplot
 
@@ -279,13 +279,14 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     banner = SYNTHETIC_BANNER if source_label == "synthetic" else None
     for name, title in titles.items():
         rows = tables.get(name, [])
-        write_rows(rows, out[f"{name}_csv"], fields=None if rows else ["note"])
+        # finite=False: NaN where a metric is not defined (the ROC-AUC of a one-class set)
+        write_csv(rows, out[f"{name}_csv"], fields=None if rows else ["note"], finite=False)
         write_html(rows or [{"note": "not run in this configuration"}], out[f"{name}_html"],
                    f"{title} (data: {source_label})", banner)
     headline = summary_rows(tables, source_label)
     write_summary(headline, out["summary_html"], source_label)
     curves = curve_rows(results)
-    write_rows(curves, out["curves"])
+    write_csv(curves, out["curves"], finite=False)
     for key, name, title in (("train_accuracy", "fig2", "Figure 2: training accuracy"),
                              ("test_accuracy", "fig3", "Figure 3: test accuracy")):
         pyplot().close(plot_curves(curves, key, f"{title} ({source_label.upper() if source_label == 'synthetic' else source_label} data)", out[name]))

@@ -8,7 +8,6 @@ Import after `reproflow.runtime.limit_threads` in jobs that use Keras.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import time
@@ -19,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from reproflow.arrays import load_npz, save_npz, write_csv
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
 from reproflow.manifest import RunRecord, recording
 from reproflow.runtime import headline
 from reproflow.nmr import STUDY, ist, metrics, simulate, ve
 from reproflow.data import read_json_object
-from reproflow.outputs import atomic_output, check_finite, check_input_file, check_output_path, same_file, write_text
+from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file, write_text
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
@@ -55,30 +55,14 @@ def check_outputs(outputs: Sequence[str | Path], inputs: Sequence[str | Path | N
                                      "output paths")
 
 
-def load_npz(path: str | Path, needed: Sequence[str] = ()) -> dict[str, np.ndarray]:
-    """The arrays of an .npz, each checked finite (a NaN in a job's input is named, not trained on)."""
-    check_input_file(path, "the .npz arrays an earlier study 3 job wrote")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except Exception as error:  # OSError, ValueError, zipfile.BadZipFile, zlib.error on a damaged member
-        raise ReproflowError(f"{path}: not a readable .npz archive ({error}); expected the arrays an earlier "
-                             "study 3 job wrote") from error
-    missing = [key for key in needed if key not in arrays]
-    if missing:
-        raise ReproflowError(f"{path}: lacks the arrays {', '.join(missing)}; expected {', '.join(needed)}")
-    for key, values in arrays.items():
-        check_finite(values, f"{path}: array {key!r}")
-    return arrays
-
-
+NPZ = "the .npz arrays an earlier study 3 job wrote"
 SET_ARRAYS = ("reference", "echo", "antiecho", "nus", "schedules")
 
 
 def load_set(path: str | Path) -> dict[str, np.ndarray]:
     """A simulated or MALT1 set: reference and its echo, anti-echo and NUS
     inputs, all (spectra, F1, F2), and one NUS schedule per spectrum."""
-    arrays = load_npz(path, SET_ARRAYS)
+    arrays = load_npz(path, SET_ARRAYS, NPZ)
     shape = arrays["reference"].shape
     for key in ("reference", "echo", "antiecho", "nus"):
         if len(shape) != 3 or arrays[key].shape != shape:
@@ -93,7 +77,7 @@ def load_set(path: str | Path) -> dict[str, np.ndarray]:
 def load_output(path: str | Path, modes: Sequence[str], of: Mapping[str, np.ndarray],
                 set_path: str | Path) -> dict[str, np.ndarray]:
     """A method's reconstructions (`modes`) of the set `of`: one per spectrum, of its shape."""
-    arrays = load_npz(path, (*modes, "seconds"))
+    arrays = load_npz(path, (*modes, "seconds"), NPZ)
     shape = of["reference"].shape
     for mode in modes:
         if arrays[mode].shape != shape:
@@ -109,22 +93,6 @@ def same_spectra(first: tuple[str | Path, Mapping[str, np.ndarray]],
     if one["reference"].shape[1:] != two["reference"].shape[1:]:
         raise ReproflowError(f"{b}: spectra of shape {two['reference'].shape}, but {a}: {one['reference'].shape}; "
                              "expected sets of one simulation (the same F1 x F2 size)")
-
-
-def save_npz(path: str | Path, inputs: Sequence[str | Path | None] = (), **arrays: Any) -> None:
-    """Checked finite, written to a temporary file beside `path`, renamed when complete."""
-    for key, values in arrays.items():
-        check_finite(values, f"{path}: array {key!r}")
-    with atomic_output(path, inputs) as tmp:
-        np.savez_compressed(tmp, **arrays)
-
-
-def write_csv(rows: Sequence[Mapping[str, Any]], path: str | Path, inputs: Sequence[str | Path | None] = ()) -> None:
-    fields = list(dict.fromkeys(key for row in rows for key in row))
-    with atomic_output(path, inputs) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def save_model(model: Any, path: str | Path, inputs: Sequence[str | Path | None] = ()) -> None:
@@ -406,7 +374,8 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                         for k, v in row.items()})
         if "psq_spearman_rmsd" in result:
             run.log_metric("psq_spearman_rmsd", result["psq_spearman_rmsd"])
-        write_csv(psq_rows or [{"set": name}], out["psq"], sources)
+        # finite=False: pSQ and the signal coverage are NaN where no point qualifies, as in the JSON
+        write_csv(psq_rows or [{"set": name}], out["psq"], sources, finite=False)
         save_npz(out["boxes"], sources, **boxes)
         check_finite([v for row in table.values() for k, v in row.items() if k in ("r", "rmsd")],
                      f"{out['json']}: r and RMSD of {name}")
@@ -430,7 +399,7 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
     check_outputs([out[key] for key in ("table", "metrics", "rmsd_figure", "sigma_figure", "report", "summary_html", "run")], sources)
     # every input read before anything is written
     results = [read_json_object(path, "a set's evaluation (rule nmr_evaluate)", ("set", "table")) for path in evaluations]
-    box_samples = [load_npz(path) for path in boxes]
+    box_samples = [load_npz(path, (), NPZ) for path in boxes]
     for path, result in zip(evaluations, results):
         table = result["table"]
         if not isinstance(table, dict) or not all(isinstance(v, dict) and {"r", "rmsd"} <= v.keys()

@@ -13,13 +13,9 @@ repetition) so the paper's CNN (Table 1, valid convolutions) fits.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits
@@ -29,7 +25,6 @@ from sklearn.preprocessing import StandardScaler
 
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
-from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
 from reproflow.relu.idx import read_idx_pair
 
 IDX_DATASETS = ("mnist", "fashion-mnist")
@@ -153,51 +148,3 @@ def preprocess(
             out["images_test"] = as_cnn_images(raw.x_test / raw.pixel_max)
     return {key: value.astype(np.float32) if key.startswith(("features", "images")) else value
             for key, value in out.items()}
-
-
-def prepare(
-    name: str, protocol: str, options: Mapping[str, Any], idx_folder: str | Path | None,
-    npz_path: str | Path, meta_path: str | Path,
-) -> dict[str, Any]:
-    """Load, preprocess and save one (protocol, data set); returns the metadata.
-
-    Outputs are written through temporary files, never over an input, and
-    only when every array is finite."""
-    inputs = []
-    if name in IDX_DATASETS:
-        if idx_folder is None:
-            raise ReproflowError(f"relu: {name} needs its downloaded IDX files")
-        inputs = [Path(idx_folder) / file for images, labels, _ in IDX_FILES.values() for file in (images, labels)]
-        for output in (npz_path, meta_path):  # refused before minutes of PCA, not after
-            check_output_path(output, [*inputs, idx_folder])
-        raw = load_idx_dataset(name, idx_folder)
-    else:
-        raw = load_sklearn_dataset(name, options["test_fraction"], options["split_seed"])
-    arrays = preprocess(raw, protocol, pca_components=options["pca_components"],
-                        drop_first_train=options["drop_first_train"])
-    for key, array in arrays.items():
-        check_finite(array, f"relu {protocol}/{name}: preprocessed array {key}")
-    with atomic_output(npz_path, inputs, "data set") as tmp:
-        np.savez(tmp, **arrays)
-    meta = {
-        "dataset": name, "protocol": protocol, "sha256": raw.sha256,
-        "class_names": CLASS_NAMES[name], "n_classes": len(CLASS_NAMES[name]),
-        "n_train": len(arrays["y_train"]), "n_test": len(arrays["y_test"]),
-        "features": arrays["features_train"].shape[1],
-        "image_shape": list(arrays["images_train"].shape[1:]) if "images_train" in arrays else None,
-    }
-    write_text(meta_path, json.dumps(meta, indent=2), inputs)
-    return meta
-
-
-def load_arrays(npz_path: str | Path) -> dict[str, np.ndarray]:
-    """A prepared data set, refused (file named) when unreadable or not finite."""
-    try:
-        with np.load(npz_path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ReproflowError(f"{npz_path}: cannot read the prepared data set ({error}); expected the .npz "
-                             "that rule relu_data writes") from error
-    for key, array in arrays.items():
-        check_finite(array, f"{npz_path}: array {key}")
-    return arrays

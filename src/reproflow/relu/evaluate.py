@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reproflow.errors import ReproflowError
 from reproflow.outputs import atomic_output
 from reproflow.runtime import pyplot
 
@@ -70,15 +67,10 @@ def classification_metrics(
     return out
 
 
-def write_confusion_csv(
-    matrix: Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path, inputs: Sequence[str | Path] = (),
-) -> None:
-    """Rows: true class; columns: predicted class."""
-    with atomic_output(path, inputs, "confusion table") as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["true/predicted", *class_names])
-        for name, row in zip(class_names, matrix, strict=True):
-            writer.writerow([name, *row])
+def confusion_rows(matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> list[dict[str, Any]]:
+    """The confusion table's rows: true class; columns: predicted class."""
+    return [{"true/predicted": name, **dict(zip(class_names, row, strict=True))}
+            for name, row in zip(class_names, matrix, strict=True)]
 
 
 def plot_confusion(
@@ -102,17 +94,3 @@ def plot_confusion(
     with atomic_output(path, inputs, "figure") as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     return fig
-
-
-def write_rows(rows: Sequence[dict[str, Any]], path: str | Path, inputs: Sequence[str | Path] = ()) -> None:
-    """A list of dicts as CSV (columns: the union of keys, in first-seen order);
-    every number must be finite (a NaN loss is a diverged model, not a result)."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    for number, row in enumerate(rows, 1):
-        for key, value in row.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ReproflowError(f"{path}: row {number}, column {key!r} is {value}; expected a finite number")
-    with atomic_output(path, inputs, "table") as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
