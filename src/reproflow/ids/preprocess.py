@@ -106,8 +106,8 @@ def partial_stats(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
         # `all` is the union of the two splits' tables: a merge of distinct values
         for group, (unique, counts) in zip((*masks, "all"), (*tables, _merge(tables))):
             out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique, counts.astype(np.int64)
-    for name in CATEGORICAL:    # strings sort slowly: once, then counted per split
-        unique, inverse = np.unique(getattr(columns, name), return_inverse=True)
+    for name in CATEGORICAL:    # counted by code (the parser's): no string is sorted
+        unique, inverse = columns.categories(name)
         for group, mask in [*masks.items(), ("all", None)]:
             counts = np.bincount(inverse if mask is None else inverse[mask], minlength=len(unique))
             out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique[counts > 0], counts[counts > 0]
@@ -232,9 +232,11 @@ def apply_spec(columns: Columns, rows: np.ndarray, spec: Mapping[str, Any]) -> t
         entry = spec["numeric"][name]
         z = (numeric[:, j] - entry["mean"]) / entry["scale"]
         x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(z, entry["edges"])
-    for name in CATEGORICAL:
+    for name in CATEGORICAL:    # each distinct value encoded once, the rows by their codes
         entry = spec["categorical"][name]
-        codes, issues[f"unseen.{name}"] = encode(getattr(columns, name)[rows], entry["classes"])
+        unique, inverse = columns.categories(name)
+        codes = encode(unique, entry["classes"])[0][inverse[rows]]
+        issues[f"unseen.{name}"] = int(np.sum(codes == len(entry["classes"])))
         if name in BINNED_CODES:
             x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(codes.astype(np.float64), entry["edges"])
         else:
