@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns, open_npz
+from reproflow.ids.kyoto import CATEGORICAL, NUMBER_RULES, NUMERIC, RATES, Columns, open_npz
 from reproflow.outputs import check_finite, write_text
 
 N_BINS = 10
@@ -76,11 +76,13 @@ def _distinct(ordered: np.ndarray, counts: np.ndarray | None = None) -> tuple[np
     return ordered[starts], np.add.reduceat(counts, starts).astype(np.int64)
 
 
-def _split_counts(values: np.ndarray, split: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+def _split_counts(values: np.ndarray, split: np.ndarray, scales: tuple[float, ...]
+                  ) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """Value counts of a column in split 0 and in split 1 without a sort, when every
-    value is exactly k or k/100 for a k below 2**20 (ports, counts, rates, most byte
-    counts; the count table stays under 16 MB): a bincount of k. None for other columns."""
-    for scale in (1.0, 100.0):
+    value is exactly k / scale for one of `scales` and a k below 2**20 (ports, counts,
+    rates, most byte counts; the count table stays under 16 MB): a bincount of k. None
+    for other columns."""
+    for scale in scales:
         codes = np.rint(values * scale)
         width = int(codes.max(initial=0)) + 1
         if width <= 1 << 20 and codes.min(initial=0) >= 0 and np.array_equal(codes / scale, values):
@@ -88,6 +90,13 @@ def _split_counts(values: np.ndarray, split: np.ndarray) -> list[tuple[np.ndarra
             distinct = [np.flatnonzero(row) for row in table]
             return [(k / scale, row[k]) for k, row in zip(distinct, table)]
     return None
+
+
+# The scales at which a column's values may all be integers k (the others are sorted):
+# rates have two decimals, the integer fields none; durations and start times (hours)
+# are rarely whole, so are sorted without trying. The counts are the same either way.
+_COUNT_SCALES = {name: (100.0,) if name in RATES else (1.0,)
+                 for name, rule in NUMBER_RULES.items() if name in RATES or not rule.decimal}
 
 
 def partial_stats(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
@@ -101,7 +110,7 @@ def partial_stats(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
     codes = split.astype(np.int64)
     for j, name in enumerate(NUMERIC):
         values = columns.numeric[:, j]
-        tables = (_split_counts(values, codes)
+        tables = (_split_counts(values, codes, _COUNT_SCALES.get(name, ()))
                   or [_distinct(np.sort(values[mask])) for mask in masks.values()])
         # `all` is the union of the two splits' tables: a merge of distinct values
         for group, (unique, counts) in zip((*masks, "all"), (*tables, _merge(tables))):
