@@ -21,7 +21,7 @@ rule's script (scripts/ids_*.py), at most `--jobs` at a time, like
   parse      per day: `jobs.parse_day` (parse + validate, rejects, columns,
              partial statistics, the day's SHA-256)
   fit        per protocol: `jobs.fit_protocol` (one fit from all days' statistics)
-  transform  per day and protocol: `jobs.transform_day` (uint8 bins)
+  transform  per protocol: `jobs.transform_days` (every day's uint8 bins, one process)
   dataset    (only with --dataset) per protocol, feature set `all`:
              `jobs.build_dataset` (concatenate, deduplicate, trim)
 
@@ -90,7 +90,7 @@ def run_job(spec: dict) -> dict:
     elif kind == "fit":
         jobs.fit_protocol(**spec)
     elif kind == "transform":
-        jobs.transform_day(**spec)
+        jobs.transform_days(**spec)
     elif kind == "dataset":
         jobs.build_dataset(**spec)
     elif kind == "bare":
@@ -186,11 +186,11 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
     test_days = max(1, round(len(days) * TEST_DAYS_SHARE))
     fit = [{"kind": "fit", "protocol": p, "stats": {d: str(day_dir / d / "stats.npz") for d in days},
             "days": days, "test_days": test_days, "out": str(work / p / "transform.json")} for p in protocols]
-    transform = [{"kind": "transform", "columns": str(day_dir / d / "columns.npz"),
-                  "fitted": str(work / p / "transform.json"), "day": d, "split_seed": SPLIT_SEED,
-                  "test_share": TEST_SHARE,
-                  "out": {"binned": str(work / p / "days" / f"{d}.npz"), "info": str(work / p / "days" / f"{d}.json")}}
-                 for p in protocols for d in days]
+    transform = [{"kind": "transform", "columns": {d: str(day_dir / d / "columns.npz") for d in days},
+                  "fitted": str(work / p / "transform.json"), "split_seed": SPLIT_SEED, "test_share": TEST_SHARE,
+                  "out": {"binned": {d: str(work / p / "days" / f"{d}.npz") for d in days},
+                          "info": {d: str(work / p / "days" / f"{d}.json") for d in days}}}
+                 for p in protocols]
     for p in protocols:
         (work / p / "days").mkdir(parents=True, exist_ok=True)
     times, jobs_done = {}, {}
@@ -285,7 +285,7 @@ def run_snakemake(days: list[str], raw: Path, work: Path, protocols: list[str], 
         raise SystemExit(f"snakemake failed or regenerated the days:\n{result.stderr[-3000:]}")
     raw_bytes = sum((raw / f"{d}.txt").stat().st_size for d in days)
     return {"snakemake_seconds": seconds, "snakemake_mb_per_s": raw_bytes / 1e6 / seconds,
-            "snakemake_jobs": len(days) * (1 + len(protocols)) + len(protocols),
+            "snakemake_jobs": len(days) + 2 * len(protocols),
             "snakemake_loadavg_before": load_before, "snakemake_loadavg_after": os.getloadavg()}
 
 

@@ -7,7 +7,7 @@ import pytest
 from reproflow.errors import ReproflowError
 from reproflow.ids import kyoto
 from reproflow.ids.kyoto import (
-    FIELDS, NUMERIC, RejectLog, _parse_line, check_reject_share, find_day_file, iter_sources, parse_lines,
+    CATEGORICAL, FIELDS, NUMERIC, Columns, RejectLog, _parse_line, check_reject_share, find_day_file, iter_sources, parse_lines,
     parse_stream, read_rejects,
 )
 from reproflow.ids.synth import day_records, write_days
@@ -168,6 +168,10 @@ def test_block_parser_gives_exactly_the_records_and_rejects_of_the_per_line_pars
         got = getattr(columns, key)
         assert got.dtype.kind == value.dtype.kind and got.shape == value.shape, key
         np.testing.assert_array_equal(got, value, err_msg=key)
+    for name in CATEGORICAL:    # the parser's codes (what statistics and bins count) name the same values
+        unique, inverse = columns.codes[name]
+        np.testing.assert_array_equal(unique, np.unique(expected[name]), err_msg=name)
+        np.testing.assert_array_equal(unique[inverse], expected[name], err_msg=name)
     assert (tmp_path / "block.tsv").read_bytes() == (tmp_path / "lines.tsv").read_bytes()
     assert block_rejects.reasons == line_rejects.reasons
 
@@ -189,3 +193,29 @@ def test_ip_addresses_in_every_form_are_accepted_or_rejected_as_the_per_line_par
     np.testing.assert_array_equal(columns.line, expected["line"])
     assert (tmp_path / "block.tsv").read_bytes() == (tmp_path / "lines.tsv").read_bytes()
     assert 0 < block_rejects.n_rejected < len(records)
+
+
+def test_saved_columns_load_with_the_same_values_and_codes(tmp_path):
+    # a day's columns are stored as each categorical value once and a code per row; loaded,
+    # they are the parsed columns, and a file of codes outside the values is refused by name
+    path = tmp_path / "20130101.txt"
+    path.write_text("".join(record + "\n" for record in day_records(0, 1, 500, 5)))
+    with RejectLog() as rejects, path.open("rb") as handle:
+        columns, _ = parse_stream(str(path), handle, rejects)
+    columns.save(tmp_path / "columns.npz")
+    strings_per_row = tmp_path / "strings.npz"     # as the parse step wrote them before the codes
+    np.savez(strings_per_row, **{key: getattr(columns, key) for key in ("numeric", *CATEGORICAL, "detection",
+                                                                          "label", "line")})
+    for loaded in (Columns.load(tmp_path / "columns.npz"), Columns.load(strings_per_row)):
+        for key in ("numeric", *CATEGORICAL, "detection", "label", "line"):
+            assert getattr(loaded, key).dtype == getattr(columns, key).dtype, key
+            np.testing.assert_array_equal(getattr(loaded, key), getattr(columns, key), err_msg=key)
+        for name in CATEGORICAL:
+            for got, want in zip(loaded.categories(name), np.unique(getattr(columns, name), return_inverse=True)):
+                np.testing.assert_array_equal(got, want, err_msg=name)
+    with np.load(tmp_path / "columns.npz") as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["flag_codes"][0] = len(arrays["flag_values"])
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ReproflowError, match=r"bad.npz: flag_values / flag_codes are not sorted distinct"):
+        Columns.load(tmp_path / "bad.npz")

@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from reproflow.arrays import load_npz, save_npz
+from reproflow.arrays import load_npz, open_npz, save_npz
 from reproflow.errors import ReproflowError
 
 if TYPE_CHECKING:
@@ -125,23 +125,58 @@ class Columns:
     detection: np.ndarray    # uint8 [n, 3]: 1 if the detector fired
     label: np.ndarray        # int8 [n]: 1 normal, -1 known attack, -2 unknown attack
     line: np.ndarray         # int64 [n]: 1-based line numbers in the source
+    # each CATEGORICAL column as np.unique(column, return_inverse=True) gives it, when known
+    # (from the parser or the saved file): statistics and encoding count codes, sort no strings
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.label)
 
+    def categories(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A categorical column's distinct values (sorted) and each row's index into them."""
+        if name not in self.codes:
+            unique, inverse = np.unique(getattr(self, name), return_inverse=True)
+            self.codes[name] = unique, inverse.reshape(-1)
+        return self.codes[name]
+
     def save(self, path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
-        # stored, not deflated: a day's columns are read once, by the fit and the transform,
-        # and compressing them was a quarter of the parse job
-        save_npz(path, compress=False, inputs=inputs, **{key: getattr(self, key) for key in self.keys()})
+        # stored, not deflated: a day's columns are read once, by the transform, and
+        # compressing them was a quarter of the parse job; the categorical columns as
+        # their distinct values and each row's code (the smallest unsigned type)
+        arrays = {key: getattr(self, key) for key in ("numeric", "detection", "label", "line")}
+        for name in CATEGORICAL:
+            unique, inverse = self.categories(name)
+            arrays[f"{name}_values"] = unique
+            arrays[f"{name}_codes"] = inverse.astype(np.min_scalar_type(max(len(unique) - 1, 0)))
+        save_npz(path, compress=False, inputs=inputs, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Columns:
-        arrays = load_npz(path, cls.keys(), "a day's columns (rule ids_parse)")
-        return cls(**{key: arrays[key] for key in cls.keys()})
+        with open_npz(path, (), COLUMNS_INPUT) as data:  # strings per row: a file written before the codes
+            keys = _ROW_STRING_KEYS if all(name in data.files for name in CATEGORICAL) else cls.keys()
+        arrays = load_npz(path, keys, COLUMNS_INPUT)
+        if keys == _ROW_STRING_KEYS:
+            return cls(**arrays)
+        codes = {}
+        for name in CATEGORICAL:
+            unique, inverse = arrays.pop(f"{name}_values"), arrays.pop(f"{name}_codes")
+            if (unique.dtype.kind != "U" or unique.ndim != 1 or inverse.dtype.kind != "u" or inverse.ndim != 1
+                    or inverse.max(initial=0) >= max(len(unique), 1) or np.any(unique[1:] <= unique[:-1])):
+                raise ReproflowError(f"{path}: {name}_values / {name}_codes are not sorted distinct strings and "
+                                     "codes into them; expected the columns a parse step wrote")
+            codes[name] = unique, inverse.astype(np.intp)
+            arrays[name] = unique[inverse] if len(unique) else np.zeros(len(inverse), unique.dtype)
+        return cls(**arrays, codes=codes)
 
     @staticmethod
     def keys() -> tuple[str, ...]:
-        return ("numeric", "service", "flag", "protocol", "detection", "label", "line")
+        """The arrays a saved file holds."""
+        return ("numeric", *(f"{name}_{part}" for name in CATEGORICAL for part in ("values", "codes")),
+                "detection", "label", "line")
+
+
+_ROW_STRING_KEYS = ("numeric", *CATEGORICAL, "detection", "label", "line")
+COLUMNS_INPUT = "a day's columns (rule ids_parse)"
 
 
 @dataclass

@@ -1,10 +1,13 @@
 """The Kyoto parser's fast path (used through kyoto's parse functions).
 
 A block of lines is read by pyarrow's CSV reader: every line of printable
-ASCII with exactly 23 tabs, all 24 columns as strings, then checked column by
-column with pyarrow.compute against the rules in `kyoto` (numbers: each
-NumberRule's pattern and largest value; start_time: _TIME; string fields
-through their distinct values and the same checks as parse_fields). A line
+ASCII with exactly 23 tabs, the numbers and start_time as strings, the other
+fields dictionary-encoded (distinct values and a code per row), then checked
+column by column with pyarrow.compute against the rules in `kyoto` (numbers:
+each NumberRule's pattern and largest value; start_time: _TIME; the other
+fields through their distinct values and the same checks as parse_fields);
+service, flag and protocol stay codes (`Columns.codes`), which the statistics
+and the transform count instead of sorting strings. A line
 any check does not accept is not rejected here: it goes through
 `kyoto._parse_line`, which rejects it with its reason (or accepts it, e.g. a
 valid non-ASCII detection name), so records and rejects are exactly those of
@@ -31,8 +34,10 @@ from reproflow.ids.kyoto import (
 
 _MAX_DIGITS = 20
 # one thread: a day's job is one of `--cores` jobs, and a thread pool's stacks would count
-# against an address-space cap (the predict command shares its process with TensorFlow)
-_READ = pa_csv.ReadOptions(column_names=list(FIELDS), use_threads=False)
+# against an address-space cap (the predict command shares its process with TensorFlow);
+# blocks of up to 16 MB read as one chunk (a block is CHUNK_BYTES and a line), so no
+# column is copied to join chunks
+_READ = pa_csv.ReadOptions(column_names=list(FIELDS), use_threads=False, block_size=16 << 20)
 # pyarrow's default allocator (mimalloc) reserves about 1 GiB of address space at its
 # first use, which an address-space cap (ulimit -v, RLIMIT_AS: the hostile-input
 # checks run under 1.5 GiB) counts in full; the C library's allocator reserves none
@@ -40,8 +45,13 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
     pa.set_memory_pool(pa.system_memory_pool())
 _PARSE = pa_csv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, double_quote=False,
                              newlines_in_values=False, ignore_empty_lines=False)
-_CONVERT = pa_csv.ConvertOptions(column_types={name: pa.string() for name in FIELDS}, check_utf8=False,
-                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
+# The fields checked through their distinct values are read dictionary-encoded: the
+# reader builds each one's distinct values and codes, the rows' strings are never made.
+_BY_VALUE = frozenset({*CATEGORICAL, *DETECTION, "label", "src_ip", "dst_ip"})
+_CONVERT = pa_csv.ConvertOptions(
+    column_types={name: pa.dictionary(pa.int32(), pa.string()) if name in _BY_VALUE else pa.string()
+                  for name in FIELDS},
+    check_utf8=False, strings_can_be_null=False, quoted_strings_can_be_null=False)
 
 
 def _valid_ip(text: str) -> bool:
@@ -145,21 +155,26 @@ class BlockParser:
         self.n_lines = 0
         self.parts: list[dict[str, np.ndarray]] = []
         self.known: dict[str, dict[str, bool]] = {kind: {} for kind in (*_STRING_CHECKS, "ip")}
+        # the CATEGORICAL columns' values met so far, each with its code (order of meeting)
+        self.vocabulary: dict[str, dict[str, int]] = {name: {} for name in CATEGORICAL}
 
-    def _strings(self, column: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct values (str), each row's index into them, accepted."""
-        encoded = pc.dictionary_encode(column)
+    def _strings(self, encoded: pa.DictionaryArray, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Distinct values, each row's index into them, accepted."""
         unique = encoded.dictionary.to_pylist()
         inverse = _numpy(encoded.indices)
         known, check = self.known[kind], _STRING_CHECKS[kind]
         good = np.array([known[v] if v in known else known.setdefault(v, check(v)) for v in unique], bool)
-        return np.array(unique, dtype=str), inverse, good[inverse]
+        return unique, inverse, good[inverse]
 
-    def _ips(self, column: pa.Array) -> np.ndarray:
+    def _codes(self, name: str, values: list[str]) -> np.ndarray:
+        """The codes of a categorical column's values (new values get new codes)."""
+        vocabulary = self.vocabulary[name]
+        return np.array([vocabulary.setdefault(v, len(vocabulary)) for v in values], np.intp)
+
+    def _ips(self, encoded: pa.DictionaryArray) -> np.ndarray:
         """Which rows hold an IP address: the distinct values by _USUAL_IP, and those it
         does not match by ipaddress (6 us an address: a 27 MB day of 100,000 distinct
         addresses parsed in 1.19 CPU s, 0.40 s by the pattern)."""
-        encoded = pc.dictionary_encode(column)
         good = _numpy(pc.match_substring_regex(encoded.dictionary, _USUAL_IP))
         if not good.all():
             known = self.known["ip"]
@@ -174,6 +189,9 @@ class BlockParser:
             table = pa_csv.read_csv(pa.py_buffer(block), _READ, _PARSE, _CONVERT)
         except pa.ArrowException:   # e.g. a row pyarrow splits otherwise: every line takes the slow path
             return None
+        # one chunk unless a block passes the read's block size; chunks' dictionaries
+        # differ, so they are unified before the chunks are joined
+        table = table.unify_dictionaries() if table.column(0).num_chunks > 1 else table
         columns = {name: table.column(name).combine_chunks() for name in FIELDS}
         m = table.num_rows
         numeric = np.empty((m, len(NUMERIC)), np.float64)
@@ -184,12 +202,12 @@ class BlockParser:
         record: dict[str, np.ndarray] = {"numeric": numeric}
         for name in CATEGORICAL:
             unique, inverse, good = self._strings(columns[name], name)
-            record[name] = unique[inverse]
+            record[name] = self._codes(name, unique)[inverse]
             ok &= good
         detection = np.empty((m, 3), np.uint8)
         for k, name in enumerate(DETECTION):
             unique, inverse, good = self._strings(columns[name], "detection")
-            detection[:, k] = (unique != "0")[inverse]
+            detection[:, k] = np.array([v != "0" for v in unique], bool)[inverse]
             ok &= good
         record["detection"] = detection
         unique, inverse, good = self._strings(columns["label"], "label")
@@ -224,7 +242,8 @@ class BlockParser:
         record: dict[str, np.ndarray] | None = None
         if fast is not None and len(fast[1]) == len(rows):
             record, ok = fast
-            record = {key: value[ok] for key, value in record.items()}
+            if not ok.all():
+                record = {key: value[ok] for key, value in record.items()}
             record["line"] = first + rows[ok]
             accepted[rows[ok]] = True
         if accepted.all():
@@ -238,9 +257,7 @@ class BlockParser:
         if slow:
             extra = {
                 "numeric": np.asarray([v[0] for _, v in slow], np.float64).reshape(-1, len(NUMERIC)),
-                "service": np.asarray([v[1] for _, v in slow], dtype=str),
-                "flag": np.asarray([v[2] for _, v in slow], dtype=str),
-                "protocol": np.asarray([v[3] for _, v in slow], dtype=str),
+                **{name: self._codes(name, [v[1 + k] for _, v in slow]) for k, name in enumerate(CATEGORICAL)},
                 "detection": np.asarray([v[4] for _, v in slow], np.uint8).reshape(-1, 3),
                 "label": np.asarray([v[5] for _, v in slow], np.int8),
                 "line": first + np.asarray([i for i, _ in slow], np.int64),
@@ -267,17 +284,24 @@ class BlockParser:
         def joined(key: str, empty: np.ndarray) -> np.ndarray:
             return np.concatenate([part[key] for part in self.parts]) if self.parts else empty
 
-        strings = {}
-        for name in CATEGORICAL:
-            values = joined(name, np.asarray([], dtype=str))
-            width = int(np.char.str_len(values).max()) if len(values) else 1
-            strings[name] = values.astype(f"<U{max(width, 1)}")
+        strings, codes = {}, {}
+        for name in CATEGORICAL:    # the values in use, sorted, and the rows' codes into them
+            row_codes = joined(name, np.zeros(0, np.intp))
+            vocabulary = np.array(list(self.vocabulary[name]), dtype=str)
+            used = np.flatnonzero(np.bincount(row_codes, minlength=len(vocabulary)))
+            used = used[np.argsort(vocabulary[used])]
+            width = int(np.char.str_len(vocabulary[used]).max()) if len(used) else 1
+            unique = vocabulary[used].astype(f"<U{max(width, 1)}")
+            rank = np.zeros(len(vocabulary), np.intp)
+            rank[used] = np.arange(len(used))
+            codes[name] = unique, rank[row_codes]
+            strings[name] = unique[codes[name][1]]
         columns = Columns(
             numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)),
             service=strings["service"], flag=strings["flag"], protocol=strings["protocol"],
             detection=joined("detection", np.zeros((0, 3), np.uint8)),
             label=joined("label", np.zeros(0, np.int8)).astype(np.int8),
-            line=joined("line", np.zeros(0, np.int64)).astype(np.int64),
+            line=joined("line", np.zeros(0, np.int64)).astype(np.int64), codes=codes,
         )
         self.parts = []
         return columns

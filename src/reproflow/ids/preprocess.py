@@ -31,7 +31,7 @@ import numpy as np
 
 from reproflow.arrays import open_npz
 from reproflow.errors import ReproflowError
-from reproflow.ids.kyoto import CATEGORICAL, NUMERIC, Columns
+from reproflow.ids.kyoto import CATEGORICAL, NUMBER_RULES, NUMERIC, RATES, Columns
 from reproflow.outputs import check_finite, write_text
 
 N_BINS = 10
@@ -77,11 +77,13 @@ def _distinct(ordered: np.ndarray, counts: np.ndarray | None = None) -> tuple[np
     return ordered[starts], np.add.reduceat(counts, starts).astype(np.int64)
 
 
-def _split_counts(values: np.ndarray, split: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+def _split_counts(values: np.ndarray, split: np.ndarray, scales: tuple[float, ...]
+                  ) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """Value counts of a column in split 0 and in split 1 without a sort, when every
-    value is exactly k or k/100 for a k below 2**20 (ports, counts, rates, most byte
-    counts; the count table stays under 16 MB): a bincount of k. None for other columns."""
-    for scale in (1.0, 100.0):
+    value is exactly k / scale for one of `scales` and a k below 2**20 (ports, counts,
+    rates, most byte counts; the count table stays under 16 MB): a bincount of k. None
+    for other columns."""
+    for scale in scales:
         codes = np.rint(values * scale)
         width = int(codes.max(initial=0)) + 1
         if width <= 1 << 20 and codes.min(initial=0) >= 0 and np.array_equal(codes / scale, values):
@@ -89,6 +91,13 @@ def _split_counts(values: np.ndarray, split: np.ndarray) -> list[tuple[np.ndarra
             distinct = [np.flatnonzero(row) for row in table]
             return [(k / scale, row[k]) for k, row in zip(distinct, table)]
     return None
+
+
+# The scales at which a column's values may all be integers k (the others are sorted):
+# rates have two decimals, the integer fields none; durations and start times (hours)
+# are rarely whole, so are sorted without trying. The counts are the same either way.
+_COUNT_SCALES = {name: (100.0,) if name in RATES else (1.0,)
+                 for name, rule in NUMBER_RULES.items() if name in RATES or not rule.decimal}
 
 
 def partial_stats(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
@@ -102,13 +111,13 @@ def partial_stats(columns: Columns, split: np.ndarray) -> dict[str, np.ndarray]:
     codes = split.astype(np.int64)
     for j, name in enumerate(NUMERIC):
         values = columns.numeric[:, j]
-        tables = (_split_counts(values, codes)
+        tables = (_split_counts(values, codes, _COUNT_SCALES.get(name, ()))
                   or [_distinct(np.sort(values[mask])) for mask in masks.values()])
         # `all` is the union of the two splits' tables: a merge of distinct values
         for group, (unique, counts) in zip((*masks, "all"), (*tables, _merge(tables))):
             out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique, counts.astype(np.int64)
-    for name in CATEGORICAL:    # strings sort slowly: once, then counted per split
-        unique, inverse = np.unique(getattr(columns, name), return_inverse=True)
+    for name in CATEGORICAL:    # counted by code (the parser's): no string is sorted
+        unique, inverse = columns.categories(name)
         for group, mask in [*masks.items(), ("all", None)]:
             counts = np.bincount(inverse if mask is None else inverse[mask], minlength=len(unique))
             out[f"{group}/{name}/values"], out[f"{group}/{name}/counts"] = unique[counts > 0], counts[counts > 0]
@@ -233,9 +242,11 @@ def apply_spec(columns: Columns, rows: np.ndarray, spec: Mapping[str, Any]) -> t
         entry = spec["numeric"][name]
         z = (numeric[:, j] - entry["mean"]) / entry["scale"]
         x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(z, entry["edges"])
-    for name in CATEGORICAL:
+    for name in CATEGORICAL:    # each distinct value encoded once, the rows by their codes
         entry = spec["categorical"][name]
-        codes, issues[f"unseen.{name}"] = encode(getattr(columns, name)[rows], entry["classes"])
+        unique, inverse = columns.categories(name)
+        codes = encode(unique, entry["classes"])[0][inverse[rows]]
+        issues[f"unseen.{name}"] = int(np.sum(codes == len(entry["classes"])))
         if name in BINNED_CODES:
             x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(codes.astype(np.float64), entry["edges"])
         else:
