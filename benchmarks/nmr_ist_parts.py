@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from collections.abc import Callable
 
+import nmr_speed  # the same timer (this folder is on sys.path when a benchmark runs)
 import numpy as np
 import scipy.fft as sfft
 
@@ -25,14 +25,10 @@ from reproflow.nmr import io, simulate, ve
 
 
 def timed(work: Callable[[], object], repeats: int) -> list[float]:
+    """[CPU ms, wall ms], medians, after one untimed call (FFT plans, allocations)."""
     work()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        work()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return [round(1e3 * float(np.median(cpu)), 3), round(1e3 * float(np.median(wall)), 3)]
+    figures = nmr_speed.timed(work, repeats)
+    return [round(1e3 * figures["cpu_median_s"], 3), round(1e3 * figures["wall_median_s"], 3)]
 
 
 def fftw_operator(mask_half: np.ndarray, shape: tuple[int, int], threads: int) -> Callable[[np.ndarray], np.ndarray]:
