@@ -15,7 +15,9 @@ seconds (CPU: this process's, or the child's for the command), with the
 depends on the other work, CPU seconds much less.
 
 Usage: python benchmarks/nmr_speed.py [--spectrum Malt.ft2] [--repeats 5] [--keras] [--parts ist cascade command sigma]
-       [--out FILE]
+       [--threads N] [--out FILE]
+--threads N: the IST's FFT workers and the NumPy inference's threads in this process (default: one per
+core); the command's process always uses its defaults.
 Without --spectrum a simulated 256 x 2048 spectrum (128 x 1024 points zero-filled) is used.
 """
 
@@ -68,18 +70,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keras", action="store_true", help="also time the Keras/TensorFlow cascade")
     parser.add_argument("--parts", nargs="+", default=["ist", "cascade", "command"])
+    parser.add_argument("--threads", type=int, help="FFT workers and inference threads (default: one per core)")
     parser.add_argument("--out")
     args = parser.parse_args()
+    workers = args.threads or -1
+    if args.threads:
+        numpy_net.THREADS = args.threads
     if args.spectrum:
         reference = io.read_spectrum(args.spectrum).data.astype(np.float64)
     else:
         reference = simulate.simulate_set(0, 1, simulate.SimConfig(n1=128, n2=1024, peaks=1024), 0.5)["reference"][0]
     echo = ve.echo(reference)
     result: dict[str, object] = {"shape": list(echo.shape), "spectrum": args.spectrum or "simulated",
-                                 "cores": os.cpu_count(), "repeats": args.repeats}
+                                 "cores": os.cpu_count(), "threads": args.threads or numpy_net.THREADS,
+                                 "repeats": args.repeats}
     if "ist" in args.parts:
-        ist.reconstruct(echo, "echo", 5)  # FFT plans
-        result["ist_200"] = timed(lambda: ist.reconstruct(echo, "echo", 200), args.repeats)
+        ist.reconstruct(echo, "echo", 5, workers=workers)  # FFT plans
+        result["ist_200"] = timed(lambda: ist.reconstruct(echo, "echo", 200, workers=workers), args.repeats)
     paths = sorted(shipped.WEIGHTS.glob("stage*.keras"))
     if "cascade" in args.parts:
         networks = [numpy_net.load(p) for p in paths]

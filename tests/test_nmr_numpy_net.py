@@ -38,6 +38,20 @@ def test_shipped_cascade_and_sigma_equal_keras(arrays):
     assert np.abs(got - expected).max() <= 1e-5 * expected.max()
 
 
+def test_whole_spectrum_pass_equals_the_network_on_the_wrap_padded_spectrum(arrays):
+    # predict_full runs each layer as a circular convolution (its own reach wrapped
+    # around) instead of one pass over the padded spectrum: the same products, the
+    # same numbers
+    from reproflow.nmr import tiling
+
+    network = numpy_net.load(shipped.WEIGHTS / "stage0.keras")
+    for spectrum in (arrays["echo"][0], np.random.default_rng(1).normal(size=(64, 192))):
+        padded = numpy_net.forward(network, tiling.wrap_pad(spectrum).astype(np.float32))
+        circular = numpy_net.forward_circular(network, spectrum.astype(np.float32))
+        assert circular.shape == spectrum.shape
+        assert np.abs(circular - padded).max() <= 1e-6 * np.abs(padded).max()
+
+
 def test_biased_tiled_network_equals_keras(arrays, tmp_path):
     from reproflow.nmr import models
 

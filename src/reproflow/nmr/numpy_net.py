@@ -186,11 +186,53 @@ def forward(network: Network, x: np.ndarray) -> np.ndarray:
     return 1e-3 + np.maximum(0.01 * y, 0.0) if network.sigma_head else np.ascontiguousarray(y)
 
 
+def forward_circular(network: Network, x: np.ndarray) -> np.ndarray:
+    """(H, W) -> (H, W): the network on the wrap-padded input, as `forward` on
+    `tiling.wrap_pad(x)` computes it, with every layer a circular convolution on
+    the H x W torus: each layer's input gets only its own reach wrapped around
+    (copied rows and columns) instead of the whole network's, about 10% fewer
+    points for the three 50-channel layers."""
+    rows, width = x.shape
+    reaches = [(conv.dilation[0] * (conv.kernel.shape[0] - 1), conv.dilation[1] * (conv.kernel.shape[1] - 1))
+               for conv in network.convs]
+    slack = max(reach for _, reach in reaches)
+    stride = width + slack  # a row and the wrapped copy of its first points (columns past those: unused)
+    size = max(conv.kernel.shape[3] for conv in network.convs) * ((rows + max(r for r, _ in reaches)) * stride + slack)
+    # zeros, not empty: the unused points are computed too, and stale memory could hold NaN or denormals
+    buffers = [np.zeros(size, np.float32), np.zeros(size, np.float32)]
+    flat = _wrapped(buffers[1], x[:, :, None].astype(np.float32), stride, reaches[0])
+    with _blas().limit(limits=1, user_api="blas"):  # our threads, not BLAS's
+        for index, conv in enumerate(network.convs):
+            flat, _ = conv2d(flat, rows + reaches[index][0], stride, slack, conv, buffers[index % 2])
+            if index + 1 < len(network.convs):
+                grid = flat[:rows * stride].reshape(rows, stride, -1)[:, :width]
+                flat = _wrapped(buffers[index % 2], grid, stride, reaches[index + 1])
+    y = flat[:rows * stride, 0].reshape(rows, stride)[:, :width]
+    # output (r, c) read the input from (r, c) on; `forward`'s from MARGIN before it
+    return np.roll(y, (tiling.MARGIN[0][0], tiling.MARGIN[1][0]), axis=(0, 1))
+
+
+def _wrapped(buffer: np.ndarray, grid: np.ndarray, stride: int, reach: tuple[int, int]) -> np.ndarray:
+    """(rows, width, channels) laid flat in `buffer` (where it may already lie):
+    rows of `stride` points, each row's first reach[1] points copied after it,
+    the first reach[0] rows copied after the last, and zeros to the end."""
+    rows, width, channels = grid.shape
+    down, across = reach
+    out = buffer[:((rows + down) * stride + stride - width) * channels].reshape(-1, channels)
+    layout = out[:(rows + down) * stride].reshape(rows + down, stride, channels)
+    if not np.shares_memory(layout, grid):
+        layout[:rows, :width] = grid
+    layout[:rows, width:width + across] = layout[:rows, :across]
+    layout[rows:] = layout[:down]
+    out[(rows + down) * stride:] = 0.0
+    return out
+
+
 def predict_full(network: Network, spectrum: np.ndarray) -> np.ndarray:
     """One pass over the wrap-padded spectrum (exact for bias-free networks)."""
     tiling.check_shape(spectrum.shape)
     scale = float(np.sqrt(np.mean(np.square(spectrum, dtype=np.float64)))) + tiling.EPS
-    return forward(network, tiling.wrap_pad(spectrum) / scale) * scale
+    return forward_circular(network, spectrum / scale) * scale
 
 
 TILES_PER_PASS = 32  # 100 MB of layer buffers
