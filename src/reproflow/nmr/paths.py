@@ -2,8 +2,9 @@
 (dvc.yaml), the tests and `shipped` (a finished run's models).
 
 One set's files serve rules whose wildcard differs (nmr_simulate's {split},
-the others' {nmr_set}) and callers that name the set ("malt1"), so each
-template is a function of its parts; the defaults are the wildcards."""
+the others' {nmr_set}) and callers that name the set ("malt1"), so the
+templates are functions of their parts, which default to the wildcards:
+`data()` is the rules' template, `data("malt1")` one file."""
 
 from __future__ import annotations
 
