@@ -40,10 +40,6 @@ include: "workflow/rules/common.smk"
 check_config(config, CONFIG_SOURCE, REGISTRY)
 
 
-wildcard_constraints:
-    dataset="|".join(map(re.escape, REGISTRY)),
-
-
 include: "workflow/rules/download.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/data.smk"

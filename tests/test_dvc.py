@@ -1,4 +1,5 @@
-"""DVC: reproduce the micro run, push to a local remote, wipe, pull back."""
+"""DVC: its stages track the workflow's folders; reproduce the micro run,
+push to a local remote, wipe, pull back."""
 
 from __future__ import annotations
 
@@ -10,13 +11,40 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workflow_utils import BIN, copy_workflow, env, git_init, serve_fixture_dataset
+from reproflow import paths
+from reproflow.ids import paths as ids_paths
+from reproflow.nmr import paths as nmr_paths
+from reproflow.relu import paths as relu_paths
+from workflow_utils import BIN, REPO, copy_workflow, env, git_init, serve_fixture_dataset
 
-TRACKED = [
-    "resources", "results/data/datasets.csv", "results/ids/work", "results/ids/tables",
-    "results/relu/work", "results/relu/tables", "results/nmr/work", "results/nmr/figures",
-    "results/nmr/tables", "results/report.html",
-]
+STUDY_PATHS = {"ids": ids_paths, "relu": relu_paths, "nmr": nmr_paths}
+# what the stages keep (outs): the data, each study's folders, the report
+TRACKED = [paths.RESOURCES, paths.DATASETS_CARD,
+           *(path for module in STUDY_PATHS.values() for path in module.TRACKED["outs"]), paths.REPORT]
+
+
+def entries(stage: dict, kind: str) -> list[str]:
+    """The paths a stage lists under `kind` (outs, deps, metrics, plots), without their options."""
+    return [next(iter(entry)) if isinstance(entry, dict) else entry for entry in stage.get(kind, [])]
+
+
+def test_stages_track_the_folders_the_rules_write():
+    """dvc.yaml is written by hand; each study's stage keeps what its paths
+    module says (reproflow.<study>.paths.TRACKED), the data stage the
+    downloads and the data card, the report stage the report of them all."""
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    assert set(stages) == {"data", *STUDY_PATHS, "report"}
+    assert entries(stages["data"], "outs") == [paths.RESOURCES, paths.DATASETS_CARD]
+    for study, module in STUDY_PATHS.items():
+        for kind, expected in module.TRACKED.items():
+            assert entries(stages[study], kind) == list(expected), (study, kind)
+        assert paths.RESOURCES in entries(stages[study], "deps")
+    report = stages["report"]
+    assert entries(report, "outs") == [paths.REPORT]
+    # the report shows each study's metrics, tables and figures, not its work folder
+    shown = [path for module in STUDY_PATHS.values()
+             for path in (*module.TRACKED["metrics"], *module.TRACKED["outs"]) if path != module.WORK]
+    assert sorted(entries(report, "deps")) == sorted([paths.DATASETS_CARD, *shown, "workflow/report"])
 
 
 def dvc(workdir: Path, *args: str) -> str:
@@ -57,9 +85,9 @@ def test_repro_push_wipe_pull(tmp_path, http_server):
     dvc(workdir, "repro")
     before = checksums(workdir)
     assert any(name.startswith("resources/fixture/") for name in before)
-    assert "results/report.html" in before
+    assert paths.REPORT in before
     metrics = dvc(workdir, "metrics", "show")
-    assert "results/relu/metrics.json" in metrics
+    assert relu_paths.LAYOUT.metrics in metrics
 
     dvc(workdir, "push")
     shutil.rmtree(workdir / ".dvc/cache")

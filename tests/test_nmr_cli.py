@@ -167,16 +167,16 @@ def test_ship_copies_a_run_with_its_manifest(files, tmp_path):
     weights folder that `--models` (and the default) read, damping included."""
     import json
 
-    from reproflow.nmr import models, shipped
+    from reproflow.nmr import models, paths, shipped
 
     run_dir = tmp_path / "run"
     nmr = {"network": {"stages": 2, "damping": 0.1}, "uncertainty": {"methods": ["network_echo"]}}
-    (run_dir / "results/nmr/work/models/wnn_bf").mkdir(parents=True)
-    (run_dir / "results/nmr/work/sigma").mkdir(parents=True)
+    (run_dir / paths.models("wnn_bf")).mkdir(parents=True)
+    (run_dir / paths.sigma("network_echo")).parent.mkdir(parents=True)
     for k in range(2):
-        models.wnn2d("wnn_bf", width=4).save(run_dir / f"results/nmr/work/models/wnn_bf/stage{k}.keras")
-    models.uncertainty_net(width=4).save(run_dir / "results/nmr/work/sigma/network_echo.keras")
-    (run_dir / "results/nmr/metrics.json").write_text(json.dumps(
+        models.wnn2d("wnn_bf", width=4).save(run_dir / paths.model("wnn_bf", k))
+    models.uncertainty_net(width=4).save(run_dir / paths.sigma("network_echo"))
+    (run_dir / paths.LAYOUT.metrics).write_text(json.dumps(
         {"options": nmr, "config_hash": "abc", "sets": {"malt1": {"table": {"network_echo": {"r": 0.9}}}}}))
     out = tmp_path / "weights"
     info = shipped.ship(run_dir, architecture="wnn_bf", command="snakemake ...", repo=tmp_path, commit="f" * 40,

@@ -20,9 +20,13 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from reproflow import paths
+from reproflow.ids import paths as ids_paths
+from reproflow.relu import paths as relu_paths
 from workflow_utils import BIN, copy_workflow, env, git_init, hold_sqlite_lock, snakemake
 
-IDS_TARGET = "results/ids/work/paper/all/gru_svm/seed0/metrics.json"
+IDS_JOB = {"protocol": "paper", "features": "all", "arm": "gru_svm", "seed": 0}
+IDS_TARGET = ids_paths.TRAIN_METRICS.format(**IDS_JOB)
 # Study 1 at micro scale with epochs long enough (about a second each) to be killed mid-epoch
 IDS_KILL_CONFIG = {
     "run_name": "kill",
@@ -106,7 +110,7 @@ def assert_close(ours, reference, path="metrics"):
 
 
 def checkpoint_epochs(workdir: Path) -> int:
-    states = list((workdir / "results/ids/work/checkpoints").glob("**/checkpoint/state.json"))
+    states = list(workdir.glob(ids_paths.CHECKPOINTS.format(config_hash="*") + "/**/checkpoint/state.json"))
     return max((json.loads(s.read_text())["epochs_done"] for s in states), default=0)
 
 
@@ -130,7 +134,7 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert 2 <= done < IDS_KILL_CONFIG["ids"]["epochs"], "the job ended before it could be killed"
     # nothing of the killed job looks complete, and snakemake plans to run it again
     assert not (workdir / IDS_TARGET).exists()
-    assert not list((workdir / "results/ids/work/paper/all/gru_svm").glob("seed0/*"))
+    assert not list((workdir / ids_paths.TRAIN_DIR.format(**IDS_JOB)).glob("*"))
     plan = snakemake(workdir, "-n", IDS_TARGET, *configs).stdout
     assert "rule ids_train:" in plan
 
@@ -139,7 +143,7 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert locked.returncode != 0 and "--unlock" in locked.stderr
     snakemake(workdir, "--unlock", *configs)
     snakemake(workdir, "--cores", "2", IDS_TARGET, *configs)
-    train_log = (workdir / "logs/ids/train/paper/all/gru_svm/seed0.log").read_text()
+    train_log = (workdir / ids_paths.LAYOUT.log("train/" + ids_paths.TRAIN.format(**IDS_JOB))).read_text()
     assert f"resuming after epoch {done} of {IDS_KILL_CONFIG['ids']['epochs']}" in train_log
     resumed = json.loads((workdir / IDS_TARGET).read_text())
     straight = json.loads((runs["straight"] / IDS_TARGET).read_text())
@@ -183,21 +187,22 @@ def test_a_locked_mlflow_store_loses_no_run(tmp_path):
         holder.wait()
     # every job's results are there; only the publish job failed, naming the store and saying to rerun
     assert result.returncode != 0
-    assert json.loads((workdir / "results/relu/metrics.json").read_text())
-    publish_log = (workdir / "logs/mlflow/relu_publish.log").read_text()
+    assert json.loads((workdir / relu_paths.LAYOUT.metrics).read_text())
+    publish_log = (workdir / paths.log("mlflow", "relu_publish")).read_text()
     assert f"MLflow store sqlite:///{db} did not take the 'relu' runs" in publish_log
     assert "run snakemake again" in publish_log and "Traceback" not in publish_log
-    assert not (workdir / "results/relu/mlflow_published.json").exists()
+    assert not (workdir / relu_paths.LAYOUT.published).exists()
     # the next run reruns the publish job only
     planned = snakemake(workdir, "-n", "--quiet", "rules", *configs).stdout
     assert "mlflow_publish" in planned and "relu_train" not in planned and "relu_summary" not in planned
     snakemake(workdir, "--cores", "2", *configs)
 
     client = MlflowClient(f"sqlite:///{db}")
-    parent_id = json.loads((workdir / "results/relu/mlflow_published.json").read_text())["parent"]
+    parent_id = json.loads((workdir / relu_paths.LAYOUT.published).read_text())["parent"]
     runs = client.search_runs([client.get_experiment_by_name("relu").experiment_id])
     children = [run for run in runs if run.data.tags.get("mlflow.parentRunId") == parent_id]
-    job_metrics = sorted((workdir / "results/relu/work").glob("**/metrics.json"))
+    every_job = dict.fromkeys(("protocol", "dataset", "model", "head", "seed"), "*")
+    job_metrics = sorted(workdir.glob(relu_paths.JOB_METRICS.format(**every_job)))
     assert len(children) == len(job_metrics) + 1 and len(runs) == len(children) + 1  # the summary's, one parent
     assert {run.info.status for run in runs} == {"FINISHED"}
     # each training run in MLflow carries the numbers its job wrote to disk, and its artifacts
@@ -247,10 +252,10 @@ def test_two_studies_at_once_share_one_mlflow_store_and_dvc_cache(tmp_path, core
 
     client = MlflowClient(f"sqlite:///{store}")
     for study, repo in repos.items():
-        assert json.loads((repo / f"results/{study}/metrics.json").read_text())
+        assert json.loads((repo / paths.metrics(study)).read_text())
         # every job's run is in the store, finished, once, under its study's parent
-        published = json.loads((repo / f"results/{study}/mlflow_published.json").read_text())
-        manifests = [p for p in (repo / f"results/{study}").rglob("*run.json")]
+        published = json.loads((repo / paths.published(study)).read_text())
+        manifests = [p for p in (repo / paths.study_results(study)).rglob("*run.json")]
         parent_id = published["parent"]
         experiment = client.get_experiment_by_name(study).experiment_id
         runs = client.search_runs([experiment])

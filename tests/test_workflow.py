@@ -17,6 +17,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 import report_check
+from reproflow import paths
+from reproflow.nmr import paths as nmr_paths
 from http_server import FileServer, serve
 from workflow_utils import REPO, copy_workflow, git_init, serve_fixture_dataset, snakemake
 
@@ -77,7 +79,7 @@ def micro_run(tmp_path_factory) -> Iterator[MicroRun]:
         configs = ["--configfile", "config/micro.yaml", "config/test.yaml"]
         planned = planned_jobs(workdir, *configs)
         snakemake(workdir, "--cores", "2", *configs)
-        snakemake(workdir, *configs, "--report", "results/report.html")
+        snakemake(workdir, *configs, "--report", paths.REPORT)
         yield MicroRun(workdir, server, files, commit, configs, planned)
 
 
@@ -92,7 +94,7 @@ def test_micro_run_end_to_end(micro_run):
     assert (workdir / "resources/fixture/bundle/sub/b.txt").read_text() == "beta\n"
     lock = json.loads((workdir / "config/checksums.lock.json").read_text())
     assert lock["fixture/bundle.tar.gz"]["sha256"] == hashlib.sha256(files["bundle.tar.gz"]).hexdigest()
-    with open(workdir / "results/data/datasets.csv") as handle:
+    with open(workdir / paths.DATASETS_CARD) as handle:
         card = {row["file"]: row for row in csv.DictReader(handle)}
     assert card["sample.csv"]["checksum_source"] == "registry"
     assert card["bundle.tar.gz"]["checksum_source"] == "recorded"
@@ -125,18 +127,18 @@ def test_micro_run_end_to_end(micro_run):
         # per-epoch metrics: the loss of one training run has one point per epoch (and fold)
         loss = next(name for name in trained[0].data.metrics if "loss" in name)
         assert len(client.get_metric_history(trained[0].info.run_id, loss)) >= 1
-        assert json.loads((workdir / f"results/{study}/metrics.json").read_text())
+        assert json.loads((workdir / paths.metrics(study)).read_text())
 
 
     # study 3 scores every cascade stage; the last is the reconstruction the table scores
-    test_set = json.loads((workdir / "results/nmr/metrics.json").read_text())["sets"]["test"]
+    test_set = json.loads((workdir / nmr_paths.LAYOUT.metrics).read_text())["sets"]["test"]
     stages = test_set["network_stages"]["wnn_bf"]
     assert [len(stages[mode]) for mode in ("echo", "antiecho")] == [1, 1]
     for mode in ("echo", "antiecho"):
         assert stages[mode][-1]["r"] == pytest.approx(test_set["table"][f"network_{mode}"]["r"], rel=1e-6)
 
     # the HTML report (rendered by the fixture)
-    report = workdir / "results/report.html"
+    report = workdir / paths.REPORT
     assert report.stat().st_size > 10_000
 
     # a second run has nothing to do; download settings (a mirror too) re-download nothing;
@@ -310,7 +312,7 @@ def table_rows(page: str) -> list[list[list[str]]]:
 
 @pytest.mark.slow
 def test_report_opens_each_study_with_its_summary_table(micro_run):
-    report = micro_run.workdir / "results/report.html"
+    report = micro_run.workdir / paths.REPORT
     pages = report_check.summary_pages(report)
     assert set(pages) == set(MICRO_SUMMARY_ROWS)
     for category, expected in MICRO_SUMMARY_ROWS.items():
@@ -332,7 +334,7 @@ def test_report_opens_each_study_with_its_summary_table(micro_run):
     results = report_check.embedded(report, "results")
     assert all(entry["mime_type"] in ("text/html", "image/png") for entry in results.values()), {
         path: entry["mime_type"] for path, entry in results.items()}
-    assert "results/data/datasets.html" in results
+    assert paths.DATASETS_CARD_HTML in results
 
 
 @pytest.fixture(scope="session")
@@ -352,11 +354,11 @@ def test_report_in_headless_chromium(micro_run, chromium):
     """A reader's view: each study's summary table shown, every figure loaded; screenshots kept."""
     artifacts = Path(os.environ.get("REPROFLOW_ARTIFACTS", micro_run.workdir / "results")) / "report-check"
     print(f"screenshots of the report: {artifacts}")
-    views = report_check.check(micro_run.workdir / "results/report.html", artifacts, chromium)
+    views = report_check.check(micro_run.workdir / paths.REPORT, artifacts, chromium)
     assert [view.name for view in views] == ["landing", "study1-summary", "study2-summary", "study3-summary"]
     for view, category in zip(views[1:], MICRO_SUMMARY_ROWS):
         assert view.summary["title"].startswith(category.split(":")[0]), view.summary
         assert len(view.summary["tables"][0]) == len(MICRO_SUMMARY_ROWS[category]), view.name
         assert view.screenshot.stat().st_size > 20_000
-    figures = report_check.embedded(micro_run.workdir / "results/report.html", "results")
+    figures = report_check.embedded(micro_run.workdir / paths.REPORT, "results")
     assert set(views[0].images) == {path for path, entry in figures.items() if entry["mime_type"] == "image/png"}

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import yaml
 
+from reproflow import paths
+
 GPU_RULES = ("ids_train", "ids_train_search", "relu_train", "nmr_train_stage", "nmr_train_sigma")
 
 
@@ -223,7 +225,7 @@ def check(workdir: str, log_path: str, run_uuid: str) -> int:
 
     studies = yaml.safe_load((work / "config/config.yaml").read_text())["studies"]
     for study in studies:
-        metrics = work / "results" / study / "metrics.json"
+        metrics = work / paths.metrics(study)
         if not metrics.is_file():
             failures.append(f"missing output {metrics}")
         else:

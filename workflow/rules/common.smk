@@ -1,7 +1,9 @@
 # Helpers shared by the other .smk files (functions and constants only).
 import re
 
+from reproflow import paths as shared_paths
 from reproflow.config import ConfigError, config_hash, load_registry
+from reproflow.paths import fill
 
 REGISTRY = load_registry(
     config["registry"], f"{ROOT}/workflow/schemas/datasets.schema.yaml"
@@ -37,7 +39,9 @@ def dataset_files(dataset, names=None):
     for the folder it is extracted to."""
     files = REGISTRY[dataset]["files"]
     return [
-        f"resources/{dataset}/{archive_stem(name) if files[name].get('extract') else name}"
+        shared_paths.resource(
+            dataset, archive_stem(name) if files[name].get("extract") else name
+        )
         for name in names or files
     ]
 
@@ -87,7 +91,7 @@ STUDY_TARGETS = {}
 
 
 def all_targets():
-    targets = ["results/data/datasets.csv"]
+    targets = [shared_paths.DATASETS_CARD]
     for study in config["studies"]:
         targets += STUDY_TARGETS[study]()
     return targets

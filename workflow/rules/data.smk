@@ -9,18 +9,18 @@ rule datasets_card:
             for path in dataset_files(ds, names)
         ],
     output:
-        csv="results/data/datasets.csv",
+        csv=shared_paths.DATASETS_CARD,
         html=report_entry(
-            "results/data/datasets.html",
+            shared_paths.DATASETS_CARD_HTML,
             "data",
             None,
             "datasets.rst",
             {"table": "downloaded files: checksums, licences, citations"},
         ),
     log:
-        "logs/data/datasets_card.log",
+        shared_paths.log("data", "datasets_card"),
     benchmark:
-        "results/benchmarks/data/datasets_card.tsv"
+        shared_paths.benchmark("data", "datasets_card")
     conda:
         ENV
     params:

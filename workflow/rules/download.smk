@@ -1,17 +1,24 @@
 # Download stage: every remote file of the registry, verified, to resources/.
 
+# every wildcard of the download rules, and the values it takes (from the registry)
+DOWNLOAD_WILDCARDS = {
+    "dataset": "|".join(map(re.escape, REGISTRY)),
+    "file": "|".join(
+        re.escape(name) for entry in REGISTRY.values() for name in entry["files"]
+    ),
+    "archive": "|".join(re.escape(stem) for _, stem in archive_names()) or "^$",
+}
+
 
 rule download:
     output:
-        "resources/{dataset}/{file}",
+        shared_paths.resource("{dataset}", "{file}"),
     log:
-        "logs/download/{dataset}/{file}.log",
+        shared_paths.log("download", "{dataset}/{file}"),
     benchmark:
-        "results/benchmarks/download/{dataset}/{file}.tsv"
+        shared_paths.benchmark("download", "{dataset}/{file}")
     wildcard_constraints:
-        file="|".join(
-            re.escape(name) for entry in REGISTRY.values() for name in entry["files"]
-        ),
+        **DOWNLOAD_WILDCARDS,
     conda:
         ENV
     params:
@@ -26,16 +33,17 @@ rule download:
 
 rule extract:
     input:
-        lambda wildcards: "resources/{dataset}/"
-        + archive_names()[(wildcards.dataset, wildcards.archive)],
+        lambda wildcards: shared_paths.resource(
+            wildcards.dataset, archive_names()[(wildcards.dataset, wildcards.archive)]
+        ),
     output:
-        directory("resources/{dataset}/{archive}"),
+        directory(shared_paths.resource("{dataset}", "{archive}")),
     log:
-        "logs/extract/{dataset}/{archive}.log",
+        shared_paths.log("extract", "{dataset}/{archive}"),
     benchmark:
-        "results/benchmarks/extract/{dataset}/{archive}.tsv"
+        shared_paths.benchmark("extract", "{dataset}/{archive}")
     wildcard_constraints:
-        archive="|".join(re.escape(stem) for _, stem in archive_names()) or "^$",
+        **DOWNLOAD_WILDCARDS,
     conda:
         ENV
     script:

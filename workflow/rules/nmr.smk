@@ -2,6 +2,7 @@
 # Logic in reproflow.nmr; scripts/nmr_*.py are adapters. Training rules are
 # named nmr_train_* so the cluster profile can give them a GPU.
 
+from reproflow.nmr import paths as nmr_paths
 from reproflow.nmr import plan as nmr_plan
 
 NMR = config["nmr"]
@@ -14,24 +15,15 @@ NMR_SIGMA = NMR["uncertainty"]["methods"]
 NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
 
 
-wildcard_constraints:
-    nmr_set="train|val|test|sigma_train|sigma_val|malt1",
-    split="train|val|test|sigma_train|sigma_val",
-    arch="|".join(NMR_ARCHS),
-    stage=r"\d+",
-    method="network_echo|ist_echo|ist_nus",
-
-
-NMR_MODEL = "results/nmr/work/models/{arch}/stage{k}.keras"
-
-
 rule nmr_simulate:
     output:
-        "results/nmr/work/data/{split}.npz",
+        nmr_paths.data("{split}"),
     log:
-        "logs/nmr/simulate_{split}.log",
+        nmr_paths.LAYOUT.log("simulate_{split}"),
     benchmark:
-        "results/benchmarks/nmr/simulate_{split}.tsv"
+        nmr_paths.LAYOUT.benchmark("simulate_{split}")
+    wildcard_constraints:
+        **nmr_paths.WILDCARDS,
     conda:
         TF_ENV
     params:
@@ -42,13 +34,13 @@ rule nmr_simulate:
 
 rule nmr_malt1:
     input:
-        spectrum="resources/malt1/Malt.ft2",
+        spectrum=nmr_paths.MALT1_SPECTRUM,
     output:
-        "results/nmr/work/data/malt1.npz",
+        nmr_paths.data("malt1"),
     log:
-        "logs/nmr/malt1.log",
+        nmr_paths.LAYOUT.log("malt1"),
     benchmark:
-        "results/benchmarks/nmr/malt1.tsv"
+        nmr_paths.LAYOUT.benchmark("malt1")
     conda:
         TF_ENV
     params:
@@ -60,14 +52,16 @@ rule nmr_malt1:
 
 rule nmr_ist:
     input:
-        data="results/nmr/work/data/{nmr_set}.npz",
+        data=nmr_paths.data(),
     output:
-        ist="results/nmr/work/ist/{nmr_set}.npz",
-        run="results/nmr/work/ist/{nmr_set}_run.json",
+        ist=nmr_paths.ist(),
+        run=nmr_paths.ist(suffix="_run.json"),
     log:
-        "logs/nmr/ist_{nmr_set}.log",
+        nmr_paths.LAYOUT.log("ist_{nmr_set}"),
     benchmark:
-        "results/benchmarks/nmr/ist_{nmr_set}.tsv"
+        nmr_paths.LAYOUT.benchmark("ist_{nmr_set}")
+    wildcard_constraints:
+        **nmr_paths.WILDCARDS,
     conda:
         ENV
     params:
@@ -78,43 +72,45 @@ rule nmr_ist:
 
 rule nmr_train_stage:
     input:
-        train="results/nmr/work/data/train.npz",
-        val="results/nmr/work/data/val.npz",
-        previous=lambda w: [
-            NMR_MODEL.format(arch=w.arch, k=k) for k in range(int(w.stage))
-        ],
+        train=nmr_paths.data("train"),
+        val=nmr_paths.data("val"),
+        previous=lambda w: [nmr_paths.model(w.arch, k) for k in range(int(w.stage))],
     output:
-        model="results/nmr/work/models/{arch}/stage{stage}.keras",
-        curves="results/nmr/plots/train_{arch}_stage{stage}.csv",
-        run="results/nmr/work/models/{arch}/stage{stage}_run.json",
+        model=nmr_paths.model(),
+        curves=nmr_paths.model_curves(),
+        run=nmr_paths.model(suffix="_run.json"),
     log:
-        "logs/nmr/train_{arch}_stage{stage}.log",
+        nmr_paths.LAYOUT.log("train_{arch}_stage{stage}"),
     benchmark:
-        "results/benchmarks/nmr/train_{arch}_stage{stage}.tsv"
+        nmr_paths.LAYOUT.benchmark("train_{arch}_stage{stage}")
+    wildcard_constraints:
+        **nmr_paths.WILDCARDS,
     conda:
         TF_ENV
     threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["network"]),
         seed=NMR["seed"],
-        backup="results/nmr/work/backup/{arch}/stage{stage}",
+        backup=f"{nmr_paths.WORK}/backup/{{arch}}/stage{{stage}}",
     script:
         "../../scripts/nmr_train_stage.py"
 
 
 rule nmr_network:
     input:
-        data="results/nmr/work/data/{nmr_set}.npz",
+        data=nmr_paths.data(),
         stages=lambda w: [
-            NMR_MODEL.format(arch=w.arch, k=k) for k in range(NMR["network"]["stages"])
+            nmr_paths.model(w.arch, k) for k in range(NMR["network"]["stages"])
         ],
     output:
-        network="results/nmr/work/network/{arch}/{nmr_set}.npz",
-        run="results/nmr/work/network/{arch}/{nmr_set}_run.json",
+        network=nmr_paths.network(),
+        run=nmr_paths.network(suffix="_run.json"),
     log:
-        "logs/nmr/network_{arch}_{nmr_set}.log",
+        nmr_paths.LAYOUT.log("network_{arch}_{nmr_set}"),
     benchmark:
-        "results/benchmarks/nmr/network_{arch}_{nmr_set}.tsv"
+        nmr_paths.LAYOUT.benchmark("network_{arch}_{nmr_set}")
+    wildcard_constraints:
+        **nmr_paths.WILDCARDS,
     conda:
         TF_ENV
     params:
@@ -130,33 +126,35 @@ rule nmr_train_sigma:
         unpack(
             lambda w: (
                 {
-                    f"network_{r}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
+                    f"network_{r}": nmr_paths.network(NMR_PRIMARY, s)
                     for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
                 }
                 if w.method == "network_echo"
                 else {
-                    f"ist_{r}": f"results/nmr/work/ist/{s}.npz"
+                    f"ist_{r}": nmr_paths.ist(s)
                     for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
                 }
             )
         ),
-        train=f"results/nmr/work/data/{NMR_SIGMA_SETS[0]}.npz",
-        val=f"results/nmr/work/data/{NMR_SIGMA_SETS[1]}.npz",
+        train=nmr_paths.data(NMR_SIGMA_SETS[0]),
+        val=nmr_paths.data(NMR_SIGMA_SETS[1]),
     output:
-        model="results/nmr/work/sigma/{method}.keras",
-        curves="results/nmr/plots/train_sigma_{method}.csv",
-        run="results/nmr/work/sigma/{method}_run.json",
+        model=nmr_paths.sigma(),
+        curves=nmr_paths.sigma_curves(),
+        run=nmr_paths.sigma(suffix="_run.json"),
     log:
-        "logs/nmr/train_sigma_{method}.log",
+        nmr_paths.LAYOUT.log("train_sigma_{method}"),
     benchmark:
-        "results/benchmarks/nmr/train_sigma_{method}.tsv"
+        nmr_paths.LAYOUT.benchmark("train_sigma_{method}")
+    wildcard_constraints:
+        **nmr_paths.WILDCARDS,
     conda:
         TF_ENV
     threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["uncertainty"]),
         seed=NMR["seed"],
-        backup="results/nmr/work/backup/sigma/{method}",
+        backup=f"{nmr_paths.WORK}/backup/sigma/{{method}}",
     script:
         "../../scripts/nmr_train_sigma.py"
 
@@ -165,26 +163,21 @@ rule nmr_evaluate:
     input:
         unpack(
             lambda w: {
-                f"network_{a}": f"results/nmr/work/network/{a}/{w.nmr_set}.npz"
-                for a in NMR_ARCHS
+                f"network_{a}": nmr_paths.network(a, w.nmr_set) for a in NMR_ARCHS
             }
-            | {f"sigma_{m}": f"results/nmr/work/sigma/{m}.keras" for m in NMR_SIGMA}
-            | (
-                {"spectrum": "resources/malt1/Malt.ft2"}
-                if w.nmr_set == "malt1"
-                else {}
-            )
+            | {f"sigma_{m}": nmr_paths.sigma(m) for m in NMR_SIGMA}
+            | ({"spectrum": nmr_paths.MALT1_SPECTRUM} if w.nmr_set == "malt1" else {})
         ),
-        data="results/nmr/work/data/{nmr_set}.npz",
-        ist="results/nmr/work/ist/{nmr_set}.npz",
+        data=nmr_paths.data(),
+        ist=nmr_paths.ist(),
     output:
-        json="results/nmr/work/eval/{nmr_set}.json",
-        psq="results/nmr/plots/psq_{nmr_set}.csv",
-        boxes="results/nmr/work/eval/{nmr_set}_sigma_boxes.npz",
-        sigma_dir=directory("results/nmr/work/eval/{nmr_set}_spectra"),
-        run="results/nmr/work/eval/{nmr_set}_run.json",
+        json=nmr_paths.evaluation(),
+        psq=f"{nmr_paths.LAYOUT.plots}/psq_{{nmr_set}}.csv",
+        boxes=nmr_paths.evaluation(suffix="_sigma_boxes.npz"),
+        sigma_dir=directory(nmr_paths.evaluation(suffix="_spectra")),
+        run=nmr_paths.evaluation(suffix="_run.json"),
         figure=report_entry(
-            "results/nmr/figures/figure2a_{nmr_set}.png",
+            f"{nmr_paths.LAYOUT.figures}/figure2a_{{nmr_set}}.png",
             "nmr",
             "2. Figures",
             "nmr_figure2a.rst",
@@ -194,9 +187,11 @@ rule nmr_evaluate:
             },
         ),
     log:
-        "logs/nmr/evaluate_{nmr_set}.log",
+        nmr_paths.LAYOUT.log("evaluate_{nmr_set}"),
     benchmark:
-        "results/benchmarks/nmr/evaluate_{nmr_set}.tsv"
+        nmr_paths.LAYOUT.benchmark("evaluate_{nmr_set}")
+    wildcard_constraints:
+        **nmr_paths.WILDCARDS,
     conda:
         TF_ENV
     params:
@@ -209,44 +204,44 @@ rule nmr_evaluate:
 
 rule nmr_summary:
     input:
-        evaluations=expand("results/nmr/work/eval/{s}.json", s=NMR_EVAL_SETS),
-        boxes=expand("results/nmr/work/eval/{s}_sigma_boxes.npz", s=NMR_EVAL_SETS),
+        evaluations=[nmr_paths.evaluation(s) for s in NMR_EVAL_SETS],
+        boxes=[nmr_paths.evaluation(s, "_sigma_boxes.npz") for s in NMR_EVAL_SETS],
         curves=[
-            f"results/nmr/plots/train_{a}_stage{k}.csv"
+            nmr_paths.model_curves(a, k)
             for a in NMR_ARCHS
             for k in range(NMR["network"]["stages"])
         ]
-        + expand("results/nmr/plots/train_sigma_{m}.csv", m=NMR_SIGMA),
+        + [nmr_paths.sigma_curves(m) for m in NMR_SIGMA],
     output:
-        metrics="results/nmr/metrics.json",
-        table="results/nmr/plots/quality_table.csv",
+        metrics=nmr_paths.LAYOUT.metrics,
+        table=f"{nmr_paths.LAYOUT.plots}/quality_table.csv",
         summary_html=report_entry(
-            "results/nmr/tables/summary.html",
+            f"{nmr_paths.LAYOUT.tables}/summary.html",
             "nmr",
             SUMMARY_SUBCATEGORY,
             "nmr_report.rst",
             {"table": "quality, calibration and pSQ, ours beside the paper"},
         ),
         rmsd_figure=report_entry(
-            "results/nmr/figures/figure2b_rmsd.png",
+            f"{nmr_paths.LAYOUT.figures}/figure2b_rmsd.png",
             "nmr",
             "2. Figures",
             "nmr_figure2b.rst",
             {"figure": "Figure 2b: RMSD of every method", "set": "all sets"},
         ),
         sigma_figure=report_entry(
-            "results/nmr/figures/figure2c_sigma.png",
+            f"{nmr_paths.LAYOUT.figures}/figure2c_sigma.png",
             "nmr",
             "2. Figures",
             "nmr_figure2c.rst",
             {"figure": "Figure 2c: predicted uncertainty", "set": "all sets"},
         ),
-        report="results/nmr/tables/report.md",
-        run="results/nmr/summary_run.json",
+        report=f"{nmr_paths.LAYOUT.tables}/report.md",
+        run=nmr_paths.LAYOUT.summary_run,
     log:
-        "logs/nmr/summary.log",
+        nmr_paths.LAYOUT.log("summary"),
     benchmark:
-        "results/benchmarks/nmr/summary.tsv"
+        nmr_paths.LAYOUT.benchmark("summary")
     conda:
         TF_ENV
     params:
@@ -255,10 +250,7 @@ rule nmr_summary:
         "../../scripts/nmr_summary.py"
 
 
-STUDY_TARGETS["nmr"] = lambda: [
-    "results/nmr/metrics.json",
-    "results/nmr/mlflow_published.json",
-]
+STUDY_TARGETS["nmr"] = lambda: [nmr_paths.LAYOUT.metrics, nmr_paths.LAYOUT.published]
 # every job the study runs: the IST and network sets the evaluations and the sigma networks read
 NMR_IST_SETS = sorted(
     set(NMR_EVAL_SETS)
@@ -270,17 +262,15 @@ NMR_NETWORK_RUNS = [(a, s) for a in NMR_ARCHS for s in NMR_EVAL_SETS] + (
     else []
 )
 STUDY_RUNS["nmr"] = lambda: {
-    "nmr_ist": expand("results/nmr/work/ist/{s}_run.json", s=NMR_IST_SETS),
+    "nmr_ist": [nmr_paths.ist(s, "_run.json") for s in NMR_IST_SETS],
     "nmr_train_stage": [
-        f"results/nmr/work/models/{a}/stage{k}_run.json"
+        nmr_paths.model(a, k, "_run.json")
         for a in NMR_ARCHS
         for k in range(NMR["network"]["stages"])
     ],
-    "nmr_network": [
-        f"results/nmr/work/network/{a}/{s}_run.json" for a, s in NMR_NETWORK_RUNS
-    ],
-    "nmr_train_sigma": expand("results/nmr/work/sigma/{m}_run.json", m=NMR_SIGMA),
-    "nmr_evaluate": expand("results/nmr/work/eval/{s}_run.json", s=NMR_EVAL_SETS),
-    "nmr_summary": ["results/nmr/summary_run.json"],
+    "nmr_network": [nmr_paths.network(a, s, "_run.json") for a, s in NMR_NETWORK_RUNS],
+    "nmr_train_sigma": [nmr_paths.sigma(m, "_run.json") for m in NMR_SIGMA],
+    "nmr_evaluate": [nmr_paths.evaluation(s, "_run.json") for s in NMR_EVAL_SETS],
+    "nmr_summary": [nmr_paths.LAYOUT.summary_run],
 }
 STUDY_DATASETS["nmr"] = lambda: ["malt1"] if NMR["malt1"] else []

@@ -1,10 +1,10 @@
 # Study 2: "Deep Learning using Rectified Linear Units (ReLU)" (Agarap 2018):
 # ReLU vs softmax as the classification layer, in the `paper` and `clean`
 # protocols. One training job per (data set, model, head, protocol, seed).
-from reproflow.relu import plan
+from reproflow.relu import paths as relu_paths
+from reproflow.relu import plan as relu_plan
 
 RELU = config["relu"]
-RELU_JOB = "results/relu/work/{protocol}/{dataset}/{model}-{head}/seed{seed}"
 RELU_DATA_OPTIONS = [
     "test_fraction",
     "split_seed",
@@ -27,24 +27,16 @@ RELU_TRAIN_OPTIONS = [
 
 STUDY_DATASETS["relu"] = lambda: [d for d in RELU["datasets"] if d in REGISTRY]
 STUDY_TARGETS["relu"] = lambda: [
-    "results/relu/metrics.json",
-    "results/relu/tables/comparison.html",
-    "results/relu/tables/folds.csv",
-    "results/relu/mlflow_published.json",
+    relu_paths.LAYOUT.metrics,
+    f"{relu_paths.LAYOUT.tables}/comparison.html",
+    f"{relu_paths.LAYOUT.tables}/folds.csv",
+    relu_paths.LAYOUT.published,
 ]
 STUDY_RUNS["relu"] = lambda: {
     "relu_train": expand(
-        f"{RELU_JOB}/run.json", zip, **plan.job_columns(RELU, config["protocols"])
+        relu_paths.JOB_RUN, zip, **relu_plan.job_columns(RELU, config["protocols"])
     ),
-    "relu_summary": ["results/relu/summary_run.json"],
-}
-
-RELU_WILDCARDS = {
-    "protocol": "paper|clean",
-    "dataset": "mnist|fashion-mnist|wdbc|digits",
-    "model": "ffnn|cnn",
-    "head": "softmax|relu",
-    "seed": r"\d+",
+    "relu_summary": [relu_paths.LAYOUT.summary_run],
 }
 
 
@@ -54,15 +46,14 @@ rule relu_data:
             dataset_files(wildcards.dataset) if wildcards.dataset in REGISTRY else []
         ),
     output:
-        npz="results/relu/work/data/{protocol}/{dataset}.npz",
-        meta="results/relu/work/data/{protocol}/{dataset}.json",
+        npz=relu_paths.DATA_NPZ,
+        meta=relu_paths.DATA_META,
     log:
-        "logs/relu/data/{protocol}/{dataset}.log",
+        relu_paths.LAYOUT.log(f"data/{relu_paths.DATA}"),
     benchmark:
-        "results/benchmarks/relu/data/{protocol}/{dataset}.tsv"
+        relu_paths.LAYOUT.benchmark(f"data/{relu_paths.DATA}")
     wildcard_constraints:
-        protocol=RELU_WILDCARDS["protocol"],
-        dataset=RELU_WILDCARDS["dataset"],
+        **relu_paths.WILDCARDS,
     conda:
         ENV
     params:
@@ -76,11 +67,11 @@ rule relu_train:
         npz=rules.relu_data.output.npz,
         meta=rules.relu_data.output.meta,
     output:
-        metrics=f"{RELU_JOB}/metrics.json",
-        folds=f"{RELU_JOB}/folds.csv",
-        confusion_csv=f"{RELU_JOB}/confusion.csv",
+        metrics=relu_paths.JOB_METRICS,
+        folds=relu_paths.JOB_FOLDS,
+        confusion_csv=relu_paths.JOB_CONFUSION_CSV,
         confusion_png=report_entry(
-            f"{RELU_JOB}/confusion.png",
+            relu_paths.JOB_CONFUSION_PNG,
             "relu",
             "3. Confusion matrices (Figures 2-11)",
             "relu_confusion.rst",
@@ -92,15 +83,15 @@ rule relu_train:
                 "seed": "{seed}",
             },
         ),
-        model=f"{RELU_JOB}/model.keras",
-        curves="results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv",
-        run=f"{RELU_JOB}/run.json",
+        model=relu_paths.JOB_MODEL,
+        curves=relu_paths.JOB_CURVES,
+        run=relu_paths.JOB_RUN,
     log:
-        "logs/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.log",
+        relu_paths.LAYOUT.log(f"train/{relu_paths.JOB}"),
     benchmark:
-        "results/benchmarks/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.tsv"
+        relu_paths.LAYOUT.benchmark(f"train/{relu_paths.JOB}")
     wildcard_constraints:
-        **RELU_WILDCARDS,
+        **relu_paths.WILDCARDS,
     conda:
         TF_ENV
     threads: RELU["threads"]
@@ -113,40 +104,40 @@ rule relu_train:
 rule relu_summary:
     input:
         jobs=expand(
-            f"{RELU_JOB}/metrics.json",
+            relu_paths.JOB_METRICS,
             zip,
-            **plan.job_columns(RELU, config["protocols"]),
+            **relu_plan.job_columns(RELU, config["protocols"]),
         ),
     output:
-        metrics="results/relu/metrics.json",
-        comparison_csv="results/relu/tables/comparison.csv",
+        metrics=relu_paths.LAYOUT.metrics,
+        comparison_csv=f"{relu_paths.LAYOUT.tables}/comparison.csv",
         summary_html=report_entry(
-            "results/relu/tables/summary.html",
+            f"{relu_paths.LAYOUT.tables}/summary.html",
             "relu",
             SUMMARY_SUBCATEGORY,
             "relu_summary.rst",
             {"table": "test accuracy, ours beside the paper"},
         ),
         comparison_html=report_entry(
-            "results/relu/tables/comparison.html",
+            f"{relu_paths.LAYOUT.tables}/comparison.html",
             "relu",
             "2. Tables",
             "relu_comparison.rst",
             {"table": "the paper's Tables 3, 4, 6, 7, 9 beside ours"},
         ),
-        folds="results/relu/tables/folds.csv",
-        run="results/relu/summary_run.json",
+        folds=f"{relu_paths.LAYOUT.tables}/folds.csv",
+        run=relu_paths.LAYOUT.summary_run,
         folds_html=report_entry(
-            "results/relu/tables/folds.html",
+            f"{relu_paths.LAYOUT.tables}/folds.html",
             "relu",
             "2. Tables",
             "relu_folds.rst",
             {"table": "per-fold accuracy and loss (Tables 5, 8)"},
         ),
     log:
-        "logs/relu/summary.log",
+        relu_paths.LAYOUT.log("summary"),
     benchmark:
-        "results/benchmarks/relu/summary.tsv"
+        relu_paths.LAYOUT.benchmark("summary")
     conda:
         ENV
     params:

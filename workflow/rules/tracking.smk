@@ -11,11 +11,11 @@ rule mlflow_publish:
     input:
         unpack(lambda wildcards: STUDY_RUNS[wildcards.study]()),
     output:
-        "results/{study}/mlflow_published.json",
+        shared_paths.published("{study}"),
     log:
-        "logs/mlflow/{study}_publish.log",
+        shared_paths.log("mlflow", "{study}_publish"),
     benchmark:
-        "results/benchmarks/mlflow/{study}_publish.tsv"
+        shared_paths.benchmark("mlflow", "{study}_publish")
     wildcard_constraints:
         study="ids|relu|nmr",
     conda:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from reproflow.ids import paths as ids_paths
+
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict = ids.add_parser(
         "predict", help="score raw Kyoto-format files with a trained model folder",
         description="Score raw Kyoto-format records (YYYYMMDD.txt files, .zip archives of them, or a folder) "
-        "with a model folder the workflow wrote (results/ids/work/<protocol>/<features>/<arm>/seed<k>/model). "
+        "with a model folder the workflow wrote "
+        f"({ids_paths.TRAIN_MODEL.format(protocol='<protocol>', features='<features>', arm='<arm>', seed='<k>')}). "
         "Writes one CSV row per line: file, line, score, class (1 = attack), and an error row for each line "
         "that does not parse. Prints how many records were scored, how many lines were unparseable and how many "
         "feature values fell outside the range seen in training (clipped): many of them mean your traffic "

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reproflow import paths as common_paths
+from reproflow.ids import paths
 from reproflow.ids.synth import day_names
 
-WORK = "results/ids/work"
 ARMS = ("gru_svm", "gru_softmax")
 
 
@@ -25,8 +26,8 @@ def day_source(ids: Mapping[str, Any], day: str) -> str:
     """A day's raw input: the synthetic file, or the extracted monthly archive
     folder (the daily file is found inside it by name)."""
     if ids["source"] == "synthetic":
-        return f"{WORK}/synth/{day}.txt"
-    return f"resources/kyoto2013/{day[:6]}"
+        return paths.SYNTH_DAY.format(day=day)
+    return common_paths.resource("kyoto2013", day[:6])
 
 
 def lr_name(lr: float) -> str:
@@ -45,40 +46,39 @@ def final_runs(config: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
     return runs
 
 
-def final_metrics(config: Mapping[str, Any]) -> list[str]:
-    return [f"{WORK}/{p}/{f}/{a}/seed{s}/metrics.json" for p, f, a, s in final_runs(config)]
+def final_metrics(config: Mapping[str, Any], template: str = paths.TRAIN_METRICS) -> list[str]:
+    """`template` (a paths.TRAIN_* file) of every model that is tested."""
+    return [template.format(protocol=p, features=f, arm=a, seed=s) for p, f, a, s in final_runs(config)]
 
 
-def search_metrics(ids: Mapping[str, Any], protocol: str, features: str, arm: str) -> list[str]:
-    """The clean protocol's learning-rate search results a final model chooses from."""
+def search_metrics(ids: Mapping[str, Any], protocol: str, features: str, arm: str,
+                   template: str = paths.SEARCH_METRICS) -> list[str]:
+    """The clean protocol's learning-rate search results a final model chooses
+    from (or `template`, another paths.SEARCH_* file, of those jobs)."""
     if protocol != "clean":
         return []
-    return [f"{WORK}/clean/{features}/search/{arm}/lr{lr_name(lr)}/metrics.json"
-            for lr in ids["clean"]["learning_rates"]]
+    return [template.format(features=features, arm=arm, lr=lr_name(lr)) for lr in ids["clean"]["learning_rates"]]
 
 
 def datasets(config: Mapping[str, Any]) -> dict[str, str]:
     if not config.get("ids"):
         return {}
-    return {f"{p}/{f}": f"{WORK}/{p}/{f}/data.json"
+    return {f"{p}/{f}": paths.DATASET_INFO.format(protocol=p, features=f)
             for p in config["protocols"] for f in config["ids"]["feature_sets"][p]}
 
 
-def baseline_files(config: Mapping[str, Any]) -> list[str]:
+def baseline_files(config: Mapping[str, Any], template: str = paths.BASELINES) -> list[str]:
+    """`template` (paths.BASELINES or BASELINES_RUN) of every clean feature set."""
     if not config.get("ids") or "clean" not in config["protocols"]:
         return []
-    return [f"{WORK}/clean/{f}/baselines.json" for f in config["ids"]["feature_sets"]["clean"]]
-
+    return [template.format(features=f) for f in config["ids"]["feature_sets"]["clean"]]
 
 
 def run_manifests(config: Mapping[str, Any]) -> dict[str, list[str]]:
     """{rule: run manifests (run.json)} of every job the study runs, for rule mlflow_publish."""
-    def manifest(path: str) -> str:
-        return path.replace("metrics.json", "run.json").replace("baselines.json", "baselines_run.json")
-
-    finals = final_runs(config)
-    searches = sorted({path for p, f, a, _ in finals for path in search_metrics(config["ids"], p, f, a)})
-    return {"ids_train_search": [manifest(p) for p in searches],
-            "ids_train": [manifest(p) for p in final_metrics(config)],
-            "ids_baselines": [manifest(p) for p in baseline_files(config)],
-            "ids_summary": ["results/ids/summary_run.json"]}
+    searches = sorted({path for p, f, a, _ in final_runs(config)
+                       for path in search_metrics(config["ids"], p, f, a, paths.SEARCH_RUN)})
+    return {"ids_train_search": searches,
+            "ids_train": final_metrics(config, paths.TRAIN_RUN),
+            "ids_baselines": baseline_files(config, paths.BASELINES_RUN),
+            "ids_summary": [paths.LAYOUT.summary_run]}

@@ -31,6 +31,7 @@ import numpy as np
 from reproflow.errors import ReproflowError
 from reproflow.nmr import commands as more_commands
 from reproflow.nmr import io, ist, numpy_net, shipped, ve  # numpy_net: inference without TensorFlow
+from reproflow.nmr import paths as nmr_paths
 from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def stage_paths(folder: str | None) -> list[Path]:
     numbers = sorted(int(STAGE_FILE.fullmatch(name).group(1)) for name in entries if STAGE_FILE.fullmatch(name))
     if not numbers:
         raise ReproflowError(f"{root}: no trained cascade (stage0.keras, ...); pass --models with the folder "
-                             "the workflow writes (results/nmr/work/models/<architecture>) or use --method ist")
+                             f"the workflow writes ({nmr_paths.models('<architecture>')}) or use --method ist")
     stray = [name for name in entries if LOOKS_LIKE_MODEL.fullmatch(name) and not MODEL_FILE.fullmatch(name)]
     if stray:
         raise ReproflowError(f"{root}: stray files in the models folder ({', '.join(stray[:5])}): which cascade they "
@@ -204,7 +205,7 @@ def sigma_path(option: str | None, key: str) -> Path:
     path = Path(option) if option else WEIGHTS / f"sigma_{key}.keras"
     if not path.exists() and not path.is_symlink():
         raise ReproflowError(f"{path}: no uncertainty network; pass --sigma-model (the workflow writes "
-                             f"results/nmr/work/sigma/{key}.keras)")
+                             f"{nmr_paths.sigma(key)})")
     check_keras_file(path, "the uncertainty network")
     return path
 

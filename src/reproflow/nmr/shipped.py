@@ -15,6 +15,7 @@ from typing import Any
 
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
+from reproflow.nmr import paths
 
 WEIGHTS = Path(__file__).with_name("weights")
 MANIFEST = "weights.json"
@@ -63,11 +64,10 @@ def ship(run_dir: str | Path, *, architecture: str, command: str, repo: str | Pa
     checkout's HEAD and its uncommitted files) and a digest of the NMR
     sources the run used (`source_root`)."""
     run_dir, out = Path(run_dir), Path(out)
-    summary = json.loads((run_dir / "results/nmr/metrics.json").read_text())
+    summary = json.loads((run_dir / paths.LAYOUT.metrics).read_text())
     nmr = summary["options"]
-    stages = [run_dir / f"results/nmr/work/models/{architecture}/stage{k}.keras"
-              for k in range(nmr["network"]["stages"])]
-    sigmas = [run_dir / f"results/nmr/work/sigma/{m}.keras" for m in nmr["uncertainty"]["methods"]]
+    stages = [run_dir / paths.model(architecture, k) for k in range(nmr["network"]["stages"])]
+    sigmas = [run_dir / paths.sigma(m) for m in nmr["uncertainty"]["methods"]]
     missing = [str(p) for p in stages + sigmas if not p.exists()]
     if missing:
         raise ReproflowError(f"{run_dir}: the run lacks {missing}; expected a finished study 3 run")

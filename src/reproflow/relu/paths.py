@@ -1,0 +1,37 @@
+"""Where Study 2's jobs write: templates with Snakemake wildcards in braces,
+for workflow/rules/relu.smk, the plan, DVC's stage (dvc.yaml) and the tests."""
+
+from __future__ import annotations
+
+from reproflow import paths
+
+LAYOUT = paths.Study("relu")  # its folders, summary files, logs and benchmarks
+WORK = LAYOUT.work
+# what DVC's stage `relu` keeps (tests/test_dvc.py compares dvc.yaml with it)
+TRACKED = {"outs": (WORK, LAYOUT.tables), "metrics": (LAYOUT.metrics,), "plots": (LAYOUT.plots,)}
+
+# every wildcard of the study's rules, and the values it takes
+WILDCARDS = {
+    "protocol": "paper|clean",
+    "dataset": "mnist|fashion-mnist|wdbc|digits",
+    "model": "ffnn|cnn",
+    "head": "softmax|relu",
+    "seed": r"\d+",
+}
+
+# one preprocessed data set per (protocol, data set)
+DATA = "{protocol}/{dataset}"
+DATA_NPZ = f"{WORK}/data/{DATA}.npz"
+DATA_META = f"{WORK}/data/{DATA}.json"
+
+# one training job per (protocol, data set, model, head, seed)
+JOB = "{protocol}/{dataset}/{model}-{head}/seed{seed}"
+JOB_DIR = f"{WORK}/{JOB}"
+JOB_METRICS = f"{JOB_DIR}/metrics.json"
+JOB_FOLDS = f"{JOB_DIR}/folds.csv"
+JOB_CONFUSION_CSV = f"{JOB_DIR}/confusion.csv"
+JOB_CONFUSION_PNG = f"{JOB_DIR}/confusion.png"
+JOB_MODEL = f"{JOB_DIR}/model.keras"
+JOB_RUN = f"{JOB_DIR}/run.json"
+JOB_CURVES = f"{LAYOUT.plots}/{JOB}.csv"
+
