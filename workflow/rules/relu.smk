@@ -1,10 +1,14 @@
 # Study 2: "Deep Learning using Rectified Linear Units (ReLU)" (Agarap 2018):
 # ReLU vs softmax as the classification layer, in the `paper` and `clean`
-# protocols. One training job per (data set, model, head, protocol, seed).
+# protocols. One training job per (protocol, data set) trains its
+# (model, head, seed) configurations.
 from reproflow.relu import plan
 
 RELU = config["relu"]
 RELU_JOB = "results/relu/work/{protocol}/{dataset}/{model}-{head}/seed{seed}"
+RELU_CURVES = "results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv"
+# checkpoints of one study config never resume a job of another
+RELU_HASH = config_hash(RELU)
 RELU_DATA_OPTIONS = [
     "test_fraction",
     "split_seed",
@@ -71,43 +75,77 @@ rule relu_data:
         "../../scripts/relu_data.py"
 
 
-rule relu_train:
-    input:
-        npz=rules.relu_data.output.npz,
-        meta=rules.relu_data.output.meta,
-    output:
-        metrics=f"{RELU_JOB}/metrics.json",
-        folds=f"{RELU_JOB}/folds.csv",
-        confusion_csv=f"{RELU_JOB}/confusion.csv",
-        confusion_png=report_entry(
-            f"{RELU_JOB}/confusion.png",
-            "relu",
-            "3. Confusion matrices (Figures 2-11)",
-            "relu_confusion.rst",
-            {
-                "data": "{dataset}",
-                "model": "{model}",
-                "head": "{head}",
-                "protocol": "{protocol}",
-                "seed": "{seed}",
-            },
-        ),
-        model=f"{RELU_JOB}/model.keras",
-        curves="results/relu/plots/{protocol}/{dataset}/{model}-{head}/seed{seed}.csv",
-        run=f"{RELU_JOB}/run.json",
-    log:
-        "logs/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/relu/train/{protocol}/{dataset}/{model}-{head}/seed{seed}.tsv"
-    wildcard_constraints:
-        **RELU_WILDCARDS,
-    conda:
-        TF_ENV
-    threads: RELU["threads"]
-    params:
-        options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
-    script:
-        "../../scripts/relu_train.py"
+# One job per (protocol, data set) trains all its (model, head, seed)
+# configurations in one process: one Python + TensorFlow start-up (about 8
+# CPU s) for all, the same files and numbers per configuration. A rule per
+# (protocol, kind of data set), as the configurations differ by protocol (its
+# seeds) and kind (the CNN needs images). Checkpoints outside the outputs: an
+# incomplete job's rerun keeps them, resumes its configuration in training
+# and copies back the finished ones.
+for protocol in config["protocols"]:
+    for kind, kind_datasets in plan.DATASET_KINDS.items():
+        configs = plan.configurations(RELU, protocol, kind)
+        if not configs:
+            continue
+
+        rule:
+            name:
+                f"relu_train_{protocol}_{kind}"
+            input:
+                npz=f"results/relu/work/data/{protocol}/{{dataset}}.npz",
+                meta=f"results/relu/work/data/{protocol}/{{dataset}}.json",
+            output:
+                metrics=plan.configuration_paths(
+                    f"{RELU_JOB}/metrics.json", protocol, configs
+                ),
+                folds=plan.configuration_paths(
+                    f"{RELU_JOB}/folds.csv", protocol, configs
+                ),
+                confusion_csv=plan.configuration_paths(
+                    f"{RELU_JOB}/confusion.csv", protocol, configs
+                ),
+                confusion_png=[
+                    report_entry(
+                        path,
+                        "relu",
+                        "3. Confusion matrices (Figures 2-11)",
+                        "relu_confusion.rst",
+                        {
+                            "data": "{dataset}",
+                            "model": c["model"],
+                            "head": c["head"],
+                            "protocol": protocol,
+                            "seed": str(c["seed"]),
+                        },
+                    )
+                    for path, c in zip(
+                        plan.configuration_paths(
+                            f"{RELU_JOB}/confusion.png", protocol, configs
+                        ),
+                        configs,
+                    )
+                ],
+                model=plan.configuration_paths(
+                    f"{RELU_JOB}/model.keras", protocol, configs
+                ),
+                curves=plan.configuration_paths(RELU_CURVES, protocol, configs),
+                run=plan.configuration_paths(f"{RELU_JOB}/run.json", protocol, configs),
+            log:
+                f"logs/relu/train/{protocol}/{{dataset}}.log",
+            benchmark:
+                f"results/benchmarks/relu/train/{protocol}/{{dataset}}.tsv"
+            wildcard_constraints:
+                dataset="|".join(kind_datasets),
+            conda:
+                TF_ENV
+            threads: RELU["threads"]
+            params:
+                protocol=protocol,
+                configurations=configs,
+                options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
+                backup_dir=f"results/relu/work/checkpoints/{RELU_HASH}/{protocol}/{{dataset}}",
+            script:
+                "../../scripts/relu_train.py"
 
 
 rule relu_summary:
