@@ -141,20 +141,21 @@ def prepare_case(id: str, make: Callable[[Path], None], expect: list[str], npz: 
 
 
 # -- relu training job ------------------------------------------------------------------------
-def relu_job_inputs(features_scale: float = 1.0, nan: bool = False) -> Callable[[Path], None]:
+def relu_job_inputs(features_scale: float = 1.0, nan: bool = False, features: int = 4) -> Callable[[Path], None]:
     """A prepared WDBC-like data set (npz + meta);
-    features of +-`features_scale` (3e38, near float32's largest: finite, but the first
-    layer's sums overflow)."""
+    `features` of +-`features_scale` (3e38, near float32's largest: finite, but the first
+    layer's sums overflow when the initial weights add up: with 16 features and seed 0's
+    weights they do; whether they do is the seed's draw)."""
     def make(folder: Path) -> None:
         rng = np.random.default_rng(0)
-        x = (np.sign(rng.normal(size=(40, 4))) * features_scale).astype(np.float32)
+        x = (np.sign(rng.normal(size=(40, features))) * features_scale).astype(np.float32)
         if nan:
             x[3, 2] = np.nan
         y = (x[:, 0] > 0).astype(np.int64)
         np.savez(folder / "data.npz", features_train=x[:30], features_test=x[30:], y_train=y[:30], y_test=y[30:])
         (folder / "data.json").write_text(json.dumps({
             "dataset": "wdbc", "sha256": {"wdbc": "0" * 64}, "class_names": ["malignant", "benign"],
-            "n_classes": 2, "n_train": 30, "n_test": 10, "features": 4, "image_shape": None}))
+            "n_classes": 2, "n_train": 30, "n_test": 10, "features": features, "image_shape": None}))
     return make
 
 
@@ -349,7 +350,7 @@ CASES = [
                ["finished.json", "not a usable record of a finished configuration", "remove"]),
     train_case("relu-train-nan-in-prepared-data", "non-finite or out-of-range number", relu_job_inputs(nan=True),
                ["data.npz: array features_train", "NaN or infinite", "first at index (3, 2)"]),
-    train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38),
+    train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38, features=16),
                ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
                may_create=["job", "job/checkpoints*"]),  # the checkpoint folder stays, as after a kill
 
