@@ -1,17 +1,18 @@
-"""Snakemake adapter: train and test one (data set, model, head, protocol, seed)."""
+"""Snakemake adapter: train and test the (model, head, seed) configurations of one (protocol, data set)."""
 
 from reproflow.runtime import limit_threads, run_logged
 
 
 def main() -> None:
     limit_threads(snakemake.threads)
-    from reproflow.relu.jobs import train_job  # after the thread limit
+    from reproflow.relu.jobs import train_jobs  # after the thread limit
 
-    w = snakemake.wildcards
-    train_job(
+    train_jobs(
         npz=snakemake.input.npz, meta=snakemake.input.meta,
-        out=dict(snakemake.output.items()), dataset=w.dataset, model=w.model, head=w.head,
-        protocol=w.protocol, seed=int(w.seed), options=snakemake.params.options,
+        out={key: list(paths) for key, paths in snakemake.output.items()},
+        configurations=snakemake.params.configurations, dataset=snakemake.wildcards.dataset,
+        protocol=snakemake.params.protocol, options=snakemake.params.options,
+        backup_dir=snakemake.params.backup_dir,
     )
 
 

@@ -1,5 +1,6 @@
 """Faults injected into real processes: a download, a training job and the
-whole workflow killed with SIGKILL, the MLflow store locked by another
+whole workflow killed with SIGKILL (in study 1's training, in a batch of
+study 2's), the MLflow store locked by another
 process, and two studies run side by side on one MLflow store and DVC cache.
 docs/reliability.md lists what each test shows."""
 
@@ -114,19 +115,29 @@ def checkpoint_epochs(workdir: Path) -> int:
     return max((json.loads(s.read_text())["epochs_done"] for s in states), default=0)
 
 
-@pytest.mark.slow
-def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_path):
-    configs = ["--configfile", "config/micro.yaml", "config/kill.yaml"]
+KILL_CONFIGS = ["--configfile", "config/micro.yaml", "config/kill.yaml"]
+
+
+def straight_and_started(tmp_path: Path, kill_config: dict, target: str
+                         ) -> tuple[dict[str, Path], subprocess.Popen, Path]:
+    """Two copies of the workflow on the micro config + `kill_config`: `target` made
+    in "straight"; snakemake started on it in "killed" (the process, its log)."""
     runs = {}
     for name in ("straight", "killed"):
         workdir = copy_workflow(tmp_path / name)
-        (workdir / "config/kill.yaml").write_text(yaml.safe_dump(IDS_KILL_CONFIG))
+        (workdir / "config/kill.yaml").write_text(yaml.safe_dump(kill_config))
         git_init(workdir)
         runs[name] = workdir
-    snakemake(runs["straight"], "--cores", "2", IDS_TARGET, *configs)
+    snakemake(runs["straight"], "--cores", "2", target, *KILL_CONFIGS)
+    log = tmp_path / "killed.log"
+    return runs, start([str(BIN / "snakemake"), "--cores", "2", target, *KILL_CONFIGS], runs["killed"], log), log
 
-    workdir, log = runs["killed"], tmp_path / "killed.log"
-    process = start([str(BIN / "snakemake"), "--cores", "2", IDS_TARGET, *configs], workdir, log)
+
+@pytest.mark.slow
+def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_path):
+    configs = KILL_CONFIGS
+    runs, process, log = straight_and_started(tmp_path, IDS_KILL_CONFIG, IDS_TARGET)
+    workdir = runs["killed"]
     wait_for(lambda: checkpoint_epochs(workdir) >= 2, process, log)
     time.sleep(0.3)  # into the next epoch
     kill_group(process)  # snakemake and its job, mid-epoch
@@ -167,6 +178,67 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
             with np.load(path, allow_pickle=False) as arrays:
                 [arrays[key] for key in arrays.files]
     assert not list((workdir / "results").rglob("*.part"))
+
+
+# Study 2 at micro scale, one (protocol, data set): its two configurations in one job, with
+# enough epochs (90 per configuration, tens of ms each) to be killed inside the second
+RELU_KILL_CONFIG = {
+    "run_name": "kill",
+    "studies": ["relu"],
+    "protocols": ["clean"],
+    "relu": {"heads": ["softmax", "relu"], "folds": 2, "epochs": 30},
+}
+RELU_TARGET = "results/relu/metrics.json"
+RELU_CONFIGS = ("ffnn-softmax/seed0", "ffnn-relu/seed0")  # the job's order
+
+
+def relu_checkpoints(workdir: Path) -> list[Path]:
+    return list((workdir / "results/relu/work/checkpoints").glob("*/clean/wdbc"))
+
+
+def relu_progress(workdir: Path) -> tuple[bool, int]:
+    """Whether the first configuration finished; the second's epochs done."""
+    folders = relu_checkpoints(workdir)
+    if not folders:
+        return False, 0
+    state = folders[0] / RELU_CONFIGS[1] / "checkpoint/state.json"
+    epochs = json.loads(state.read_text())["epochs_done"] if state.exists() else 0
+    return (folders[0] / RELU_CONFIGS[0] / "finished.json").exists(), epochs
+
+
+@pytest.mark.slow
+def test_snakemake_killed_in_a_relu_batch_resumes_it_to_the_same_metrics(tmp_path):
+    configs = KILL_CONFIGS
+    runs, process, log = straight_and_started(tmp_path, RELU_KILL_CONFIG, RELU_TARGET)
+    workdir = runs["killed"]
+    wait_for(lambda: relu_progress(workdir)[0] and relu_progress(workdir)[1] >= 3, process, log)
+    kill_group(process)  # snakemake and its job, inside the second configuration's training
+    first_done, done = relu_progress(workdir)
+    total = 3 * RELU_KILL_CONFIG["relu"]["epochs"]  # 2 folds and the final model
+    assert first_done and 3 <= done < total, "the job ended before it could be killed"
+    assert not (workdir / RELU_TARGET).exists()
+    plan = snakemake(workdir, "-n", "--rerun-incomplete", RELU_TARGET, *configs).stdout
+    assert "rule relu_train_clean_tabular:" in plan
+
+    snakemake(workdir, "--unlock", *configs)
+    # the first configuration's files were written before the kill: Snakemake reruns an
+    # incomplete job only when told (workflow/profiles/default does), deleting them first
+    snakemake(workdir, "--cores", "2", "--rerun-incomplete", RELU_TARGET, *configs)
+    train_log = (workdir / "logs/relu/train/clean/wdbc.log").read_text()
+    assert f"{RELU_CONFIGS[0]}: finished before the job was stopped" in train_log  # not trained again
+    assert f"resuming after epoch {done} of {total}" in train_log
+    for config in RELU_CONFIGS:
+        job = f"results/relu/work/clean/wdbc/{config}"
+        resumed, straight = (json.loads((run / job / "metrics.json").read_text()) for run in (workdir, runs["straight"]))
+        assert resumed == straight, config  # bit for bit
+        assert (workdir / job / "folds.csv").read_text() == (runs["straight"] / job / "folds.csv").read_text()
+        # the manifest holds every epoch, those before the kill too
+        manifest = json.loads((workdir / job / "run.json").read_text())
+        assert sorted({item["step"] for item in manifest["metrics"] if "loss" in item["values"]}) == list(range(total))
+    assert json.loads((workdir / RELU_TARGET).read_text()) == json.loads((runs["straight"] / RELU_TARGET).read_text())
+    # the checkpoints are gone once the job is done: a later rerun trains afresh
+    assert not relu_checkpoints(workdir)
+    assert not list((workdir / "results").rglob("*.part")) and not list((workdir / "results").rglob(".*partial*"))
 
 
 @pytest.mark.slow

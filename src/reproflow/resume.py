@@ -23,6 +23,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from reproflow.errors import ReproflowError
+
 
 def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
     """A 31-bit seed for one random stream of one epoch."""
@@ -78,17 +80,37 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.state = self.folder / "state.json"
         self.extra = extra
         self.extra_state: dict[str, Any] | None = None
+        self.weights: Path | None = None
+
+    def read(self) -> int:
+        """The number of finished epochs saved (0: none), with their `extra()` in `extra_state`;
+        loads no weights (for a job that starts a fresh model after them)."""
+        if not self.state.exists():
+            return 0
+        try:
+            state = json.loads(self.state.read_text())
+            self.extra_state, self.weights = state.get("extra"), self.folder / state["weights"]
+            return int(state["epochs_done"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise self.unusable(self.state, error) from None
 
     def restore(self, model: keras.Model) -> int:
         """Load the last finished epoch into `model` (compiled); returns the number of finished epochs."""
-        if not self.state.exists():
-            return 0
-        state = json.loads(self.state.read_text())
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        model.load_weights(self.folder / state["weights"])
-        self.extra_state = state.get("extra")
-        return int(state["epochs_done"])
+        done = self.read()
+        if done:
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            try:
+                model.load_weights(self.weights)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise self.unusable(self.weights, error) from None
+        return done
+
+    def unusable(self, path: Path, error: Exception) -> ReproflowError:
+        """A checkpoint file that cannot be read: a job never trains on from a guess."""
+        return ReproflowError(
+            f"{path}: not a usable epoch checkpoint ({type(error).__name__}: {error}); expected the files an "
+            f"interrupted training job leaves: remove {self.folder} to train from the first epoch")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -20,11 +20,12 @@ from reproflow.errors import ReproflowError
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Raise ReproflowError naming `job` and the epoch when a logged metric is not finite."""
+    """Raise ReproflowError naming `job` and the epoch when a logged metric is not finite;
+    epochs are named from `first_epoch` on (a fit whose epochs count on from earlier ones)."""
 
-    def __init__(self, job: str) -> None:
+    def __init__(self, job: str, first_epoch: int = 0) -> None:
         super().__init__()
-        self.job = job
+        self.job, self.first_epoch = job, first_epoch
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         values = {key: float(value) for key, value in (logs or {}).items()}  # floats or 0-d tensors
@@ -32,5 +33,5 @@ class StopOnNonFinite(keras.callbacks.Callback):
         if bad:
             shown = ", ".join(f"{key} = {value}" for key, value in bad.items())
             raise ReproflowError(
-                f"{self.job}, epoch {epoch + 1}: {shown}; training diverged (a NaN or infinite number), so no "
+                f"{self.job}, epoch {epoch - self.first_epoch + 1}: {shown}; training diverged (a NaN or infinite number), so no "
                 "result is reported: lower the learning rate or check the input data for huge values")

@@ -8,6 +8,7 @@ training, and corrupt run manifests through `reproflow.tracking.publish`
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -140,38 +141,59 @@ def prepare_case(id: str, make: Callable[[Path], None], expect: list[str], npz: 
 
 
 # -- relu training job ------------------------------------------------------------------------
-def relu_job_inputs(features_scale: float = 1.0, nan: bool = False) -> Callable[[Path], None]:
+def relu_job_inputs(features_scale: float = 1.0, nan: bool = False, features: int = 4) -> Callable[[Path], None]:
     """A prepared WDBC-like data set (npz + meta);
-    features of +-`features_scale` (3e38, near float32's largest: finite, but the first
-    layer's sums overflow)."""
+    `features` of +-`features_scale` (3e38, near float32's largest: finite, but the first
+    layer's sums overflow when the initial weights add up: with 16 features and seed 0's
+    weights they do; whether they do is the seed's draw)."""
     def make(folder: Path) -> None:
         rng = np.random.default_rng(0)
-        x = (np.sign(rng.normal(size=(40, 4))) * features_scale).astype(np.float32)
+        x = (np.sign(rng.normal(size=(40, features))) * features_scale).astype(np.float32)
         if nan:
             x[3, 2] = np.nan
         y = (x[:, 0] > 0).astype(np.int64)
         np.savez(folder / "data.npz", features_train=x[:30], features_test=x[30:], y_train=y[:30], y_test=y[30:])
         (folder / "data.json").write_text(json.dumps({
             "dataset": "wdbc", "sha256": {"wdbc": "0" * 64}, "class_names": ["malignant", "benign"],
-            "n_classes": 2, "n_train": 30, "n_test": 10, "features": 4, "image_shape": None}))
+            "n_classes": 2, "n_train": 30, "n_test": 10, "features": features, "image_shape": None}))
     return make
 
 
 TRAIN_OPTIONS = {"folds": 2, "epochs": 2, "batch_size": 8, "learning_rate": 1.0, "dropout": 0.0,
                  "ffnn_hidden": [8], "wdbc_hidden": [8], "pca_components": 16, "paper_cv_seed": 10,
                  "drop_first_train": 0, "clean_cv": False}
-TRAIN_OUT = {key: f"{{tmp}}/job/{name}" for key, name in [
-    ("metrics", "metrics.json"), ("folds", "folds.csv"), ("confusion_csv", "confusion.csv"),
-    ("confusion_png", "confusion.png"), ("model", "model.keras"), ("curves", "curves.csv"), ("run", "run.json")]}
+TRAIN_FILES = [("metrics", "metrics.json"), ("folds", "folds.csv"), ("confusion_csv", "confusion.csv"),
+               ("confusion_png", "confusion.png"), ("model", "model.keras"), ("curves", "curves.csv"),
+               ("run", "run.json")]
+# the rule's job: its configurations' files, key by key (one configuration unless said)
+TRAIN_OUT = {key: [f"{{tmp}}/job/{name}"] for key, name in TRAIN_FILES}
+TRAIN_CONFIGURATION = {"model": "ffnn", "head": "relu", "seed": 0}
+TRAIN_BACKUP = "{tmp}/job/checkpoints"
 
 
 def train_case(id: str, klass: str, make: Callable[[Path], None], expect: list[str],
-               out: dict[str, str] | None = None, **extra) -> Case:
-    return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.jobs:train_job",
-                kwargs={"npz": "{tmp}/data.npz", "meta": "{tmp}/data.json",
-                        "out": out or TRAIN_OUT, "dataset": "wdbc", "model": "ffnn", "head": "relu",
-                        "protocol": "clean", "seed": 0, "options": TRAIN_OPTIONS},
+               out: dict[str, list[str]] | None = None, configurations: list[dict] | None = None,
+               **extra) -> Case:
+    return Case(id, klass, make, expect, runner="entry", entry="reproflow.relu.jobs:train_jobs",
+                kwargs={"npz": "{tmp}/data.npz", "meta": "{tmp}/data.json", "out": out or TRAIN_OUT,
+                        "configurations": configurations or [TRAIN_CONFIGURATION], "dataset": "wdbc",
+                        "protocol": "clean", "options": TRAIN_OPTIONS, "backup_dir": TRAIN_BACKUP},
                 memory_mb=8000, timeout=240, **extra)
+
+
+def relu_checkpoint(file: str, text: str) -> Callable[[Path], None]:
+    """The inputs, and the checkpoint folder an interrupted job of these inputs
+    left, with `file` (under its configuration's folder) holding `text`."""
+    def make(folder: Path) -> None:
+        relu_job_inputs()(folder)
+        backup = folder / "job" / "checkpoints"
+        (backup / "ffnn-relu" / "seed0" / "checkpoint").mkdir(parents=True)
+        (backup / "inputs.json").write_text(json.dumps({
+            "npz_sha256": hashlib.sha256((folder / "data.npz").read_bytes()).hexdigest(),
+            "meta_sha256": hashlib.sha256((folder / "data.json").read_bytes()).hexdigest(),
+            "protocol": "clean", "dataset": "wdbc", "options": TRAIN_OPTIONS}))
+        (backup / "ffnn-relu" / "seed0" / file).write_text(text)
+    return make
 
 
 # -- the datasets card and downloads -------------------------------------------------------------
@@ -308,12 +330,29 @@ CASES = [
                      f / "gone.gz", f / "mnist" / "train-labels-idx1-ubyte.gz"),
                  ["train-labels-idx1-ubyte.gz: a dangling symbolic link"], npz="{tmp}/data.npz", meta="{tmp}/meta.json"),
     train_case("relu-train-output-is-input", "output is an input", relu_job_inputs(),
-               ["data.npz", "is the input"], out={**TRAIN_OUT, "metrics": "{tmp}/data.npz"}),
+               ["data.npz", "is the input"], out={**TRAIN_OUT, "metrics": ["{tmp}/data.npz"]}),
+    # refused before the first configuration trains: nothing of it written
+    train_case("relu-train-second-configuration-output-is-input", "output is an input", relu_job_inputs(),
+               ["data.npz", "is the input"],
+               configurations=[TRAIN_CONFIGURATION, {**TRAIN_CONFIGURATION, "seed": 1}],
+               out={key: [f"{{tmp}}/job/{name}", "{tmp}/data.npz" if key == "model" else f"{{tmp}}/job1/{name}"]
+                    for key, name in TRAIN_FILES}),
+    train_case("relu-train-truncated-checkpoint-state", "corrupt, partial or foreign file",
+               relu_checkpoint("checkpoint/state.json", '{"epochs_done": 3, "weigh'),
+               ["checkpoint/state.json", "not a usable epoch checkpoint", "remove"]),
+    train_case("relu-train-checkpoint-without-weights", "corrupt, partial or foreign file",
+               relu_checkpoint("checkpoint/state.json",
+                               json.dumps({"epochs_done": 1, "weights": "epoch1.weights.h5",
+                                           "extra": {"history": [{"step": 0, "fold": 0, "epoch": 1, "loss": 1.0}]}})),
+               ["epoch1.weights.h5", "not a usable epoch checkpoint"]),
+    train_case("relu-train-truncated-finished-record", "corrupt, partial or foreign file",
+               relu_checkpoint("finished.json", '{"out": {"metrics": '),
+               ["finished.json", "not a usable record of a finished configuration", "remove"]),
     train_case("relu-train-nan-in-prepared-data", "non-finite or out-of-range number", relu_job_inputs(nan=True),
                ["data.npz: array 'features_train'", "NaN or infinite", "first at index (3, 2)"]),
-    train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38),
+    train_case("relu-train-diverges-to-nan", "non-finite or out-of-range number", relu_job_inputs(features_scale=3e38, features=16),
                ["relu job clean/wdbc/ffnn-relu/seed0, final model, epoch 1", "training diverged"],
-               may_create=["job"]),
+               may_create=["job", "job/checkpoints*"]),  # the checkpoint folder stays, as after a kill
 
     # -- the datasets card and downloads ---------------------------------------------------------
     card_case("data-card-output-is-lockfile", "output is an input", card_inputs(), ["lock.json", "is the input"],

@@ -38,7 +38,9 @@ import yaml
 
 from reproflow import paths
 
-GPU_RULES = ("ids_train", "ids_train_search", "relu_train", "nmr_train_stage", "nmr_train_sigma")
+# the training rules of the micro run (study 2's: one per protocol and kind of data set, WDBC tabular)
+GPU_RULES = ("ids_train", "ids_train_search", "relu_train_paper_tabular", "relu_train_clean_tabular",
+             "nmr_train_stage", "nmr_train_sigma")
 
 
 def node_capacity() -> tuple[int, int]:

@@ -1,10 +1,12 @@
 # Study 2: "Deep Learning using Rectified Linear Units (ReLU)" (Agarap 2018):
 # ReLU vs softmax as the classification layer, in the `paper` and `clean`
-# protocols. One training job per (data set, model, head, protocol, seed).
+# protocols. One training job per (protocol, data set) trains its
+# (model, head, seed) configurations.
 from reproflow.relu import paths as relu_paths
 from reproflow.relu import plan as relu_plan
 
 RELU = config["relu"]
+RELU_HASH = config_hash(RELU)
 RELU_DATA_OPTIONS = [
     "test_fraction",
     "split_seed",
@@ -62,43 +64,81 @@ rule relu_data:
         "../../scripts/relu_data.py"
 
 
-rule relu_train:
-    input:
-        npz=rules.relu_data.output.npz,
-        meta=rules.relu_data.output.meta,
-    output:
-        metrics=relu_paths.JOB_METRICS,
-        folds=relu_paths.JOB_FOLDS,
-        confusion_csv=relu_paths.JOB_CONFUSION_CSV,
-        confusion_png=report_entry(
-            relu_paths.JOB_CONFUSION_PNG,
-            "relu",
-            "3. Confusion matrices (Figures 2-11)",
-            "relu_confusion.rst",
-            {
-                "data": "{dataset}",
-                "model": "{model}",
-                "head": "{head}",
-                "protocol": "{protocol}",
-                "seed": "{seed}",
-            },
-        ),
-        model=relu_paths.JOB_MODEL,
-        curves=relu_paths.JOB_CURVES,
-        run=relu_paths.JOB_RUN,
-    log:
-        relu_paths.LAYOUT.log(f"train/{relu_paths.JOB}"),
-    benchmark:
-        relu_paths.LAYOUT.benchmark(f"train/{relu_paths.JOB}")
-    wildcard_constraints:
-        **relu_paths.WILDCARDS,
-    conda:
-        TF_ENV
-    threads: RELU["threads"]
-    params:
-        options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
-    script:
-        "../../scripts/relu_train.py"
+# One job per (protocol, data set) trains all its (model, head, seed)
+# configurations in one process: one Python + TensorFlow start-up (about 8
+# CPU s) for all, the same files and numbers per configuration. A rule per
+# (protocol, kind of data set), as the configurations differ by protocol (its
+# seeds) and kind (the CNN needs images). Checkpoints outside the outputs: an
+# incomplete job's rerun keeps them, resumes its configuration in training
+# and copies back the finished ones.
+for protocol in config["protocols"]:
+    for kind, kind_datasets in relu_plan.DATASET_KINDS.items():
+        configs = relu_plan.configurations(RELU, protocol, kind)
+        if not configs:
+            continue
+
+        rule:
+            name:
+                f"relu_train_{protocol}_{kind}"
+            input:
+                npz=fill(relu_paths.DATA_NPZ, protocol=protocol),
+                meta=fill(relu_paths.DATA_META, protocol=protocol),
+            output:
+                metrics=relu_plan.configuration_paths(
+                    relu_paths.JOB_METRICS, protocol, configs
+                ),
+                folds=relu_plan.configuration_paths(
+                    relu_paths.JOB_FOLDS, protocol, configs
+                ),
+                confusion_csv=relu_plan.configuration_paths(
+                    relu_paths.JOB_CONFUSION_CSV, protocol, configs
+                ),
+                confusion_png=[
+                    report_entry(
+                        path,
+                        "relu",
+                        "3. Confusion matrices (Figures 2-11)",
+                        "relu_confusion.rst",
+                        {
+                            "data": "{dataset}",
+                            "model": c["model"],
+                            "head": c["head"],
+                            "protocol": protocol,
+                            "seed": str(c["seed"]),
+                        },
+                    )
+                    for path, c in zip(
+                        relu_plan.configuration_paths(
+                            relu_paths.JOB_CONFUSION_PNG, protocol, configs
+                        ),
+                        configs,
+                    )
+                ],
+                model=relu_plan.configuration_paths(
+                    relu_paths.JOB_MODEL, protocol, configs
+                ),
+                curves=relu_plan.configuration_paths(
+                    relu_paths.JOB_CURVES, protocol, configs
+                ),
+                run=relu_plan.configuration_paths(relu_paths.JOB_RUN, protocol, configs),
+            log:
+                relu_paths.LAYOUT.log(f"train/{protocol}/{{dataset}}"),
+            benchmark:
+                relu_paths.LAYOUT.benchmark(f"train/{protocol}/{{dataset}}")
+            wildcard_constraints:
+                dataset="|".join(kind_datasets),
+            conda:
+                TF_ENV
+            threads: RELU["threads"]
+            params:
+                protocol=protocol,
+                configurations=configs,
+                options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
+                backup_dir=fill(
+                    relu_paths.CHECKPOINT, config_hash=RELU_HASH, protocol=protocol
+                ),
+            script:
+                "../../scripts/relu_train.py"
 
 
 rule relu_summary:

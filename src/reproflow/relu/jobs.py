@@ -1,14 +1,17 @@
 """The Snakemake jobs of Study 2 (scripts/relu_*.py are thin adapters): one
-(protocol, data set) prepared, one training job and the study's summary, the
-last two with their run manifests.
+(protocol, data set) prepared; its training configurations (model, head,
+seed), all in one process (`train_jobs`, each configuration `train_job`);
+the study's summary. Training and summary write run manifests.
 
 Keras and scikit-learn are imported by the jobs that use them only: call
-`reproflow.runtime.limit_threads` before `train_job`.
+`reproflow.runtime.limit_threads` before `train_jobs`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from reproflow.arrays import load_npz, save_npz, write_csv
-from reproflow.data import read_json_object
+from reproflow.data import read_json_object, sha256_file
 from reproflow.errors import ReproflowError
 from reproflow.manifest import recording
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json, write_text
@@ -28,7 +31,10 @@ from reproflow.relu.report import DATA_LABELS, HEAD_LABELS, MODEL_LABELS, PROTOC
 from reproflow.runtime import headline
 from reproflow.runtime import headline as say
 
+log = logging.getLogger(__name__)
 STUDY = "relu"
+RELU_DATA = "the .npz that rule relu_data writes"
+META, META_KEYS = "the data set's metadata (rule relu_data)", ("sha256", "n_train", "n_test", "n_classes", "class_names")
 TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves", "run")
 
 
@@ -47,15 +53,15 @@ def applicable_params(dataset: str, protocol: str, options: Mapping[str, Any]) -
 
 def train_job(
     *, npz: str, meta: str, out: Mapping[str, str], dataset: str, model: str,
-    head: str, protocol: str, seed: int, options: Mapping[str, Any],
+    head: str, protocol: str, seed: int, options: Mapping[str, Any], backup_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train, cross-validate and test one job; write its files and, last, its run manifest."""
+    """Train, cross-validate and test one job; write its files and, last, its run manifest.
+    With `backup_dir`, every epoch is checkpointed there and a rerun resumes from it."""
     inputs = [npz, meta]
     for key in TRAIN_OUTPUTS:  # refused before minutes of training, not after
         check_output_path(out[key], inputs, key)
-    info = read_json_object(meta, "the data set's metadata (rule relu_data)",
-                            ("sha256", "n_train", "n_test", "n_classes", "class_names"))
-    arrays = load_npz(npz, ("y_train", "y_test"), "the .npz that rule relu_data writes")
+    info = read_json_object(meta, META, META_KEYS)
+    arrays = load_npz(npz, ("y_train", "y_test"), RELU_DATA)
     # Keras, scikit-learn and matplotlib: imported once the inputs are read, by this job only
     import matplotlib.pyplot as plt
     from reproflow.relu.train import cv_summary, one_hot, run_job
@@ -73,7 +79,7 @@ def train_job(
             run.log_dataset(name, sha256, npz)
         final, folds, history, key = run_job(
             arrays, info["n_classes"], dataset=dataset, model=model, head=head,
-            protocol=protocol, seed=seed, options=options,
+            protocol=protocol, seed=seed, options=options, backup_dir=backup_dir,
         )
         run.log_history(history, "step", skip=("epoch",))  # fold stays a metric: the same names in both protocols
         x_test, y_test = arrays[f"{key}_test"], arrays["y_test"]
@@ -116,10 +122,114 @@ def train_job(
             run.log_artifact(out[key])
         run.log_keras_model(out["model"], x_test[:5], modules=("reproflow.relu.models",))
     cv = "no cv" if not folds else f"cv {summary['cv_accuracy_mean']:.4f} +- {summary['cv_accuracy_sd']:.4f}"
-    headline("%s, test accuracy %.4f, %d all-zero output rows, dead head units: %s",
-             cv, test["accuracy"], zero_rows,
+    headline("%s-%s/seed%d: %s, test accuracy %.4f, %d all-zero output rows, dead head units: %s",
+             model, head, seed, cv, test["accuracy"], zero_rows,
              ", ".join(summary["dead_head_units"]) or "none")
     return summary
+
+
+def configuration_folder(backup_dir: str | Path, configuration: Mapping[str, Any]) -> Path:
+    return Path(backup_dir) / f"{configuration['model']}-{configuration['head']}" / f"seed{configuration['seed']}"
+
+
+def _same_inputs_or_fresh(backup_dir: Path, identity: Mapping[str, Any]) -> None:
+    """Keep `backup_dir` only if it was made from these inputs and settings
+    (`inputs.json`); else remove it: a checkpoint never resumes another job."""
+    record = backup_dir / "inputs.json"
+    try:
+        kept = json.loads(record.read_text()) if record.exists() else None
+    except (OSError, ValueError):
+        kept = None
+    if kept != identity:
+        if backup_dir.exists():
+            log.warning("%s: made from other inputs or settings (or unreadable); training afresh", backup_dir)
+            shutil.rmtree(backup_dir)
+        write_json(record, identity)
+
+
+def _keep_finished(folder: Path, out: Mapping[str, str], summary: Mapping[str, Any]) -> None:
+    """A copy of a finished configuration's files beside its checkpoint, then
+    `finished.json` (last): a killed batch's rerun copies them back instead of
+    training again (Snakemake deletes an incomplete job's outputs first)."""
+    kept = folder / "finished"
+    for key in TRAIN_OUTPUTS:
+        with atomic_output(kept / f"{key}{Path(out[key]).suffix}", [out[key]], key) as tmp:
+            shutil.copyfile(out[key], tmp)
+    write_json(folder / "finished.json", {"out": dict(out), "summary": summary})
+    shutil.rmtree(folder / "checkpoint", ignore_errors=True)
+
+
+def _recover_finished(folder: Path, out: Mapping[str, str]) -> dict[str, Any] | None:
+    """The summary of a configuration finished by an earlier, killed batch,
+    its files copied back to `out`; None if it did not finish (or went elsewhere)."""
+    record = folder / "finished.json"
+    if not record.exists():
+        return None
+    try:
+        finished = json.loads(record.read_text())
+        if finished["out"] != dict(out):
+            return None
+        for key in TRAIN_OUTPUTS:
+            with atomic_output(out[key], [], key) as tmp:
+                shutil.copyfile(folder / "finished" / f"{key}{Path(out[key]).suffix}", tmp)
+        return dict(finished["summary"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ReproflowError(
+            f"{record}: not a usable record of a finished configuration ({type(error).__name__}: {error}); "
+            f"expected what an interrupted training job leaves: remove {folder} to train it again") from None
+
+
+def train_jobs(
+    *, npz: str, meta: str, out: Mapping[str, Sequence[str]], configurations: Sequence[Mapping[str, Any]],
+    dataset: str, protocol: str, options: Mapping[str, Any], backup_dir: str | Path,
+) -> list[dict[str, Any]]:
+    """Train the configurations (model, head, seed) of one (protocol, data
+    set) one after the other in this process, each writing its files
+    (`out[key][k]` for configuration k, TRAIN_OUTPUTS' keys) as
+    `train_job` would in a fresh process, with the same numbers: every random
+    stream comes from its seed (reproflow.relu.train) and the Keras session is
+    cleared between them (layer names start afresh). One Python + TensorFlow
+    start-up for all of them.
+
+    `backup_dir` (no Snakemake output, so an incomplete rerun keeps it) holds
+    each configuration's epoch checkpoint and, once it is finished, a copy of
+    its files: a killed batch rerun copies the finished ones back and resumes
+    the one it was training. It is removed when all are done.
+    """
+    if any(len(out[key]) != len(configurations) for key in TRAIN_OUTPUTS):
+        raise ReproflowError(f"relu training: {len(configurations)} configurations but "
+                             f"{ {key: len(out[key]) for key in TRAIN_OUTPUTS} } output paths")
+    outs = [{key: str(out[key][k]) for key in TRAIN_OUTPUTS} for k in range(len(configurations))]
+    inputs = [npz, meta]
+    for files in outs:  # refused before minutes of training, not after
+        for key in TRAIN_OUTPUTS:
+            check_output_path(files[key], inputs, key)
+    # bad inputs refused before the checkpoint folder is made (each job reads them again)
+    read_json_object(meta, META, META_KEYS)
+    load_npz(npz, ("y_train", "y_test"), RELU_DATA)
+    import keras  # after the inputs are read
+
+    backup_dir = Path(backup_dir)
+    identity = json.loads(json.dumps({"npz_sha256": sha256_file(npz), "meta_sha256": sha256_file(meta),
+                                      "protocol": protocol, "dataset": dataset, "options": options}))
+    _same_inputs_or_fresh(backup_dir, identity)
+    summaries = []
+    for configuration, files in zip(configurations, outs):
+        folder = configuration_folder(backup_dir, configuration)
+        summary = _recover_finished(folder, files)
+        if summary is not None:
+            log.info("%s-%s/seed%s: finished before the job was stopped; its files are back from %s",
+                     configuration["model"], configuration["head"], configuration["seed"], folder)
+        else:
+            keras.backend.clear_session()  # as in a fresh process: layer names and uids start again
+            summary = train_job(npz=npz, meta=meta, out=files, dataset=dataset, protocol=protocol,
+                                model=configuration["model"], head=configuration["head"],
+                                seed=int(configuration["seed"]), options=options,
+                                backup_dir=folder / "checkpoint")
+            _keep_finished(folder, files, summary)
+        summaries.append(summary)
+    shutil.rmtree(backup_dir, ignore_errors=True)  # done: a rerun trains afresh
+    return summaries
 
 
 def summary_metrics(summary: Sequence[Mapping[str, Any]]) -> dict[str, float]:

@@ -24,7 +24,8 @@ DATA = "{protocol}/{dataset}"
 DATA_NPZ = f"{WORK}/data/{DATA}.npz"
 DATA_META = f"{WORK}/data/{DATA}.json"
 
-# one training job per (protocol, data set, model, head, seed)
+# one configuration (protocol, data set, model, head, seed); one training job
+# trains all configurations of one (protocol, data set) in one process
 JOB = "{protocol}/{dataset}/{model}-{head}/seed{seed}"
 JOB_DIR = f"{WORK}/{JOB}"
 JOB_METRICS = f"{JOB_DIR}/metrics.json"
@@ -35,3 +36,7 @@ JOB_MODEL = f"{JOB_DIR}/model.keras"
 JOB_RUN = f"{JOB_DIR}/run.json"
 JOB_CURVES = f"{LAYOUT.plots}/{JOB}.csv"
 
+# a training job's epoch checkpoints and finished configurations (no Snakemake
+# output: an incomplete job's rerun keeps them); per config hash, so that one
+# study config never resumes a job of another
+CHECKPOINT = WORK + "/checkpoints/{config_hash}/" + DATA

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")  # the CNN needs images
+# one training rule per (protocol, kind); one of its jobs trains all configurations of one data set
+DATASET_KINDS = {"images": IMAGE_DATASETS, "tabular": ("wdbc",)}
 JOB_KEYS = ("protocol", "dataset", "model", "head", "seed")
 
 
@@ -26,3 +28,20 @@ def job_columns(relu: Mapping[str, Any], protocols: Sequence[str]) -> dict[str, 
     """The job list as columns, for expand(..., zip, **columns)."""
     planned = jobs(relu, protocols)
     return {key: [job[key] for job in planned] for key in JOB_KEYS}
+
+
+def configurations(relu: Mapping[str, Any], protocol: str, kind: str) -> list[dict[str, Any]]:
+    """The (model, head, seed) one training job of `protocol` trains on one
+    data set of `kind` (DATASET_KINDS), in the order of `jobs`."""
+    return [
+        {"model": model, "head": head, "seed": seed}
+        for model in relu["models"]
+        if model == "ffnn" or kind == "images"
+        for head in relu["heads"]
+        for seed in relu["seeds"][protocol]
+    ]
+
+
+def configuration_paths(template: str, protocol: str, configs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """`template` (fields protocol, dataset, model, head, seed) for each configuration, {dataset} left a wildcard."""
+    return [template.format(protocol=protocol, dataset="{dataset}", **config) for config in configs]
