@@ -139,7 +139,7 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert locked.returncode != 0 and "--unlock" in locked.stderr
     snakemake(workdir, "--unlock", *configs)
     snakemake(workdir, "--cores", "2", IDS_TARGET, *configs)
-    train_log = (workdir / "logs/ids/train/paper/all/gru_svm/seed0.log").read_text()
+    train_log = (workdir / "logs/ids/train/paper/all/seed0.log").read_text()
     assert f"resuming after epoch {done} of {IDS_KILL_CONFIG['ids']['epochs']}" in train_log
     resumed = json.loads((workdir / IDS_TARGET).read_text())
     straight = json.loads((runs["straight"] / IDS_TARGET).read_text())

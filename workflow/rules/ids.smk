@@ -10,6 +10,9 @@ IDS_DIR = ids_plan.WORK
 # checkpoints of one study config never resume a job of another
 IDS_HASH = config_hash(IDS)
 IDS_DAYS = ids_plan.days(IDS)
+IDS_LRS = [
+    ids_plan.lr_name(lr) for lr in IDS.get("clean", {}).get("learning_rates", [])
+]
 
 STUDY_DATASETS["ids"] = lambda: (
     [f"kyoto2013/{month}.zip" for month in sorted({day[:6] for day in IDS_DAYS})]
@@ -133,52 +136,91 @@ rule ids_dataset:
         "../../scripts/ids_dataset.py"
 
 
+# The training rules run several configurations per job (one Python and
+# TensorFlow start-up for all, reproflow.ids.job.train_jobs): the search one
+# job per feature set (every arm and learning rate), the final models one job
+# per (protocol, feature set, seed), both arms; each configuration keeps its
+# own files, run manifest and checkpoint folder.
 rule ids_train_search:
     input:
         data=f"{IDS_DIR}/clean/{{features}}/data.npz",
         info=f"{IDS_DIR}/clean/{{features}}/data.json",
     output:
-        metrics=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/metrics.json",
-        history=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/history.csv",
-        run=f"{IDS_DIR}/clean/{{features}}/search/{{arm}}/lr{{lr}}/run.json",
+        metrics=expand(
+            f"{IDS_DIR}/clean/{{{{features}}}}/search/{{arm}}/lr{{lr}}/metrics.json",
+            arm=ids_plan.ARMS,
+            lr=IDS_LRS,
+        ),
+        history=expand(
+            f"{IDS_DIR}/clean/{{{{features}}}}/search/{{arm}}/lr{{lr}}/history.csv",
+            arm=ids_plan.ARMS,
+            lr=IDS_LRS,
+        ),
+        run=expand(
+            f"{IDS_DIR}/clean/{{{{features}}}}/search/{{arm}}/lr{{lr}}/run.json",
+            arm=ids_plan.ARMS,
+            lr=IDS_LRS,
+        ),
     log:
-        "logs/ids/train_search/{features}/{arm}/lr{lr}.log",
+        "logs/ids/train_search/{features}.log",
     benchmark:
-        "results/benchmarks/ids/train_search/{features}/{arm}/lr{lr}.tsv"
+        "results/benchmarks/ids/train_search/{features}.tsv"
     conda:
         TF_ENV
     threads: IDS["threads"]
     params:
         options=IDS,
         seed=lambda wildcards: IDS["clean"]["seeds"][0],
-        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/clean/{wildcards.features}/search/{wildcards.arm}/lr{wildcards.lr}",
+        # (arm, learning rate) of each configuration, in the order of the outputs
+        runs=[(arm, lr) for arm in ids_plan.ARMS for lr in IDS_LRS],
+        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/clean/{wildcards.features}/search",
     script:
         "../../scripts/ids_train.py"
 
 
 rule ids_train:
     input:
+        # search_<arm>: the learning-rate search results each arm chooses from (clean only)
+        unpack(
+            lambda w: {
+                f"search_{arm}": ids_plan.search_metrics(
+                    IDS, w.protocol, w.features, arm
+                )
+                for arm in ids_plan.ARMS
+            }
+        ),
         data=f"{IDS_DIR}/{{protocol}}/{{features}}/data.npz",
         info=f"{IDS_DIR}/{{protocol}}/{{features}}/data.json",
         transform=f"{IDS_DIR}/{{protocol}}/transform.json",
-        search=lambda w: ids_plan.search_metrics(IDS, w.protocol, w.features, w.arm),
     output:
-        model_dir=directory(
-            f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/model"
+        model_dir=[
+            directory(f"{IDS_DIR}/{{protocol}}/{{features}}/{arm}/seed{{seed}}/model")
+            for arm in ids_plan.ARMS
+        ],
+        metrics=expand(
+            f"{IDS_DIR}/{{{{protocol}}}}/{{{{features}}}}/{{arm}}/seed{{{{seed}}}}/metrics.json",
+            arm=ids_plan.ARMS,
         ),
-        metrics=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/metrics.json",
-        history=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/history.csv",
-        run=f"{IDS_DIR}/{{protocol}}/{{features}}/{{arm}}/seed{{seed}}/run.json",
+        history=expand(
+            f"{IDS_DIR}/{{{{protocol}}}}/{{{{features}}}}/{{arm}}/seed{{{{seed}}}}/history.csv",
+            arm=ids_plan.ARMS,
+        ),
+        run=expand(
+            f"{IDS_DIR}/{{{{protocol}}}}/{{{{features}}}}/{{arm}}/seed{{{{seed}}}}/run.json",
+            arm=ids_plan.ARMS,
+        ),
     log:
-        "logs/ids/train/{protocol}/{features}/{arm}/seed{seed}.log",
+        "logs/ids/train/{protocol}/{features}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/ids/train/{protocol}/{features}/{arm}/seed{seed}.tsv"
+        "results/benchmarks/ids/train/{protocol}/{features}/seed{seed}.tsv"
     conda:
         TF_ENV
     threads: IDS["threads"]
     params:
         options=IDS,
-        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/{wildcards.protocol}/{wildcards.features}/{wildcards.arm}/seed{wildcards.seed}",
+        # the arm of each configuration, in the order of the outputs
+        runs=list(ids_plan.ARMS),
+        backup_dir=lambda wildcards: f"{IDS_DIR}/checkpoints/{IDS_HASH}/{wildcards.protocol}/{wildcards.features}",
     script:
         "../../scripts/ids_train.py"
 

@@ -8,6 +8,7 @@ NMR = config["nmr"]
 NMR_EVAL_SETS = ["test"] + (["malt1"] if NMR["malt1"] else [])
 NMR_ARCHS = NMR["network"]["architectures"]
 NMR_PRIMARY = NMR_ARCHS[0]
+NMR_STAGES = list(range(NMR["network"]["stages"]))
 NMR_SIGMA = NMR["uncertainty"]["methods"]
 # the sigma networks' train and val sets: their own, of varied quality, when
 # uncertainty.vary is set, else the cascade's
@@ -76,28 +77,30 @@ rule nmr_ist:
         "../../scripts/nmr_ist.py"
 
 
+# every stage of one architecture in one job (one TensorFlow start-up,
+# reproflow.nmr.jobs.train_stages_job); each stage keeps its own files,
+# run manifest and backup
 rule nmr_train_stage:
     input:
         train="results/nmr/work/data/train.npz",
         val="results/nmr/work/data/val.npz",
-        previous=lambda w: [
-            NMR_MODEL.format(arch=w.arch, k=k) for k in range(int(w.stage))
-        ],
     output:
-        model="results/nmr/work/models/{arch}/stage{stage}.keras",
-        curves="results/nmr/plots/train_{arch}_stage{stage}.csv",
-        run="results/nmr/work/models/{arch}/stage{stage}_run.json",
+        model=expand("results/nmr/work/models/{{arch}}/stage{k}.keras", k=NMR_STAGES),
+        curves=expand("results/nmr/plots/train_{{arch}}_stage{k}.csv", k=NMR_STAGES),
+        run=expand("results/nmr/work/models/{{arch}}/stage{k}_run.json", k=NMR_STAGES),
     log:
-        "logs/nmr/train_{arch}_stage{stage}.log",
+        "logs/nmr/train_{arch}.log",
     benchmark:
-        "results/benchmarks/nmr/train_{arch}_stage{stage}.tsv"
+        "results/benchmarks/nmr/train_{arch}.tsv"
     conda:
         TF_ENV
     threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["network"]),
         seed=NMR["seed"],
-        backup="results/nmr/work/backup/{arch}/stage{stage}",
+        backup=lambda w: [
+            f"results/nmr/work/backup/{w.arch}/stage{k}" for k in NMR_STAGES
+        ],
     script:
         "../../scripts/nmr_train_stage.py"
 
@@ -123,9 +126,12 @@ rule nmr_network:
         "../../scripts/nmr_network.py"
 
 
+# every method's sigma network in one job (one TensorFlow start-up,
+# reproflow.nmr.jobs.train_sigma_jobs); each keeps its own files, run
+# manifest and backup
 rule nmr_train_sigma:
     input:
-        # mu for the NLL: the assessed method's reconstructions of train and val
+        # mu for the NLL: the assessed methods' reconstructions of train and val
         # (or of sigma_train and sigma_val, NMR_SIGMA_SETS)
         unpack(
             lambda w: (
@@ -133,30 +139,36 @@ rule nmr_train_sigma:
                     f"network_{r}": f"results/nmr/work/network/{NMR_PRIMARY}/{s}.npz"
                     for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
                 }
-                if w.method == "network_echo"
-                else {
+                if "network_echo" in NMR_SIGMA
+                else {}
+            )
+            | (
+                {
                     f"ist_{r}": f"results/nmr/work/ist/{s}.npz"
                     for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
                 }
+                if {"ist_echo", "ist_nus"} & set(NMR_SIGMA)
+                else {}
             )
         ),
         train=f"results/nmr/work/data/{NMR_SIGMA_SETS[0]}.npz",
         val=f"results/nmr/work/data/{NMR_SIGMA_SETS[1]}.npz",
     output:
-        model="results/nmr/work/sigma/{method}.keras",
-        curves="results/nmr/plots/train_sigma_{method}.csv",
-        run="results/nmr/work/sigma/{method}_run.json",
+        model=expand("results/nmr/work/sigma/{m}.keras", m=NMR_SIGMA),
+        curves=expand("results/nmr/plots/train_sigma_{m}.csv", m=NMR_SIGMA),
+        run=expand("results/nmr/work/sigma/{m}_run.json", m=NMR_SIGMA),
     log:
-        "logs/nmr/train_sigma_{method}.log",
+        "logs/nmr/train_sigma.log",
     benchmark:
-        "results/benchmarks/nmr/train_sigma_{method}.tsv"
+        "results/benchmarks/nmr/train_sigma.tsv"
     conda:
         TF_ENV
     threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["uncertainty"]),
         seed=NMR["seed"],
-        backup="results/nmr/work/backup/sigma/{method}",
+        methods=NMR_SIGMA,
+        backup=expand("results/nmr/work/backup/sigma/{m}", m=NMR_SIGMA),
     script:
         "../../scripts/nmr_train_sigma.py"
 
