@@ -151,7 +151,8 @@ def test_micro_run_end_to_end(micro_run):
     assert "relu_train" in changed.stdout
     assert "ids_train" not in changed.stdout
     # study 3: the sigma networks' training setting retrains them, not the cascade, and
-    # simulates nothing again; one more stage or method trains only that one
+    # simulates nothing again; one more stage or method reruns the one job that trains all
+    # stages (or all methods), whose finished ones resume from their backups, not retrained
     (workdir / "config/sigma.yaml").write_text("nmr: {uncertainty: {epochs: 2}}\n")
     changed = planned_jobs(workdir, *configs, "config/sigma.yaml")
     assert changed["nmr_train_sigma"] == 1 and not changed["nmr_train_stage"] and not changed["nmr_simulate"], changed
