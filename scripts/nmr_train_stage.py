@@ -1,18 +1,18 @@
-"""Snakemake adapter: train one cascade stage (resumes from its backup if killed)."""
+"""Snakemake adapter: train every cascade stage of one architecture (each resumes from its backup if killed)."""
 
-from reproflow.runtime import limit_threads, run_logged
+from reproflow.runtime import limit_threads, per_configuration, run_logged
 
 
 def main() -> None:
     limit_threads(snakemake.threads)
-    from reproflow.nmr.jobs import train_stage_job
+    from reproflow.nmr.jobs import train_stages_job
 
-    w = snakemake.wildcards
-    train_stage_job(
-        train=snakemake.input.train, val=snakemake.input.val, previous=list(snakemake.input.previous),
-        out=snakemake.output.model, curves=snakemake.output.curves, run_out=snakemake.output.run,
-        backup=snakemake.params.backup, architecture=w.arch, stage=int(w.stage), options=snakemake.params.options,
-        seed=snakemake.params.seed,
+    params = snakemake.params
+    outs = per_configuration(snakemake.output, len(params.backup))
+    train_stages_job(
+        train=snakemake.input.train, val=snakemake.input.val,
+        outs=[{**out, "backup": backup} for out, backup in zip(outs, params.backup)],
+        architecture=snakemake.wildcards.arch, options=params.options, seed=params.seed,
     )
 
 

@@ -154,7 +154,7 @@ def test_snakemake_killed_mid_epoch_resumes_training_to_the_same_metrics(tmp_pat
     assert locked.returncode != 0 and "--unlock" in locked.stderr
     snakemake(workdir, "--unlock", *configs)
     snakemake(workdir, "--cores", "2", IDS_TARGET, *configs)
-    train_log = (workdir / ids_paths.LAYOUT.log("train/" + ids_paths.TRAIN.format(**IDS_JOB))).read_text()
+    train_log = (workdir / ids_paths.LAYOUT.log(ids_paths.TRAIN_JOB_LOG.format(**IDS_JOB))).read_text()
     assert f"resuming after epoch {done} of {IDS_KILL_CONFIG['ids']['epochs']}" in train_log
     resumed = json.loads((workdir / IDS_TARGET).read_text())
     straight = json.loads((runs["straight"] / IDS_TARGET).read_text())

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from reproflow.errors import ReproflowError
 
@@ -182,3 +183,15 @@ def limit_threads(n: int) -> None:
         os.environ[variable] = str(n)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # the C++ INFO and WARNING lines after start-up
+
+
+def per_configuration(files: Any, count: int) -> list[dict[str, str]]:
+    """A batch job's named inputs or outputs, each a list with one path per
+    configuration (the rule's `expand`, in the order of its configurations),
+    as one {name: path} per configuration."""
+    named = {key: [paths] if isinstance(paths, str) else [str(path) for path in paths]
+             for key, paths in files.items()}
+    wrong = {key: len(paths) for key, paths in named.items() if len(paths) != count}
+    if wrong:
+        raise ValueError(f"expected {count} paths per name (one per configuration), got {wrong}")
+    return [{key: paths[index] for key, paths in named.items()} for index in range(count)]

@@ -1,7 +1,8 @@
 """Hostile inputs of the rules' remaining entry functions: ids build_dataset,
-train_job, baselines_job, summary_job; relu summarize; nmr simulate_job,
-network_job, train_stage_job, train_sigma_job, evaluate_job, summary_job;
-and `reproflow nmr quality`.
+train_job, train_jobs, baselines_job, summary_job; relu summarize; nmr
+simulate_job, network_job, train_stage_job, train_stages_job,
+train_sigma_job, train_sigma_jobs, evaluate_job, summary_job; and
+`reproflow nmr quality`.
 
 Inputs missing, a folder, a dangling link, truncated or corrupt npz and JSON,
 NaN inside arrays, arrays of the wrong shape, an output that is an input: each
@@ -49,6 +50,10 @@ def ids_train_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
     return _entry("reproflow.ids.jobs:train_job", kwargs)
 
 
+def ids_train_batch_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+    return _entry("reproflow.ids.jobs:train_jobs", kwargs)
+
+
 def ids_baselines_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
     return _entry("reproflow.ids.jobs:baselines_job", kwargs)
 
@@ -75,6 +80,14 @@ def nmr_train_stage_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
 
 def nmr_train_sigma_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
     return _entry("reproflow.nmr.jobs:train_sigma_job", kwargs)
+
+
+def nmr_train_stages_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+    return _entry("reproflow.nmr.jobs:train_stages_job", kwargs)
+
+
+def nmr_train_sigma_batch_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+    return _entry("reproflow.nmr.jobs:train_sigma_jobs", kwargs)
 
 
 def nmr_evaluate_call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
@@ -409,6 +422,15 @@ CASES = [
     job_case("jobs-ids-train-metrics-is-input", "output is an input", with_ids(lambda f: dump(f / "search.json", {})),
              ["{tmp}/dataset.json", "is the input"],
              ids_train_call(**ids_train_kwargs(out={**IDS_TRAIN_OUT, "metrics": "{tmp}/dataset.json"})), memory_mb=TF_CAP),
+    # -- ids train_jobs: the second configuration's bad output refuses the batch before the first trains
+    job_case("jobs-ids-train-batch-second-history-is-input", "output is an input",
+             with_ids(lambda f: dump(f / "search.json", {})), ["{tmp}/dataset.npz", "is the input"],
+             ids_train_batch_call(configurations=[
+                 ids_train_kwargs(),
+                 ids_train_kwargs(arm="gru_softmax", backup_dir="{tmp}/backup2",
+                                  out={"model_dir": "{tmp}/model2", "history": "{tmp}/dataset.npz",
+                                       "metrics": "{tmp}/metrics2.json", "run": "{tmp}/run2.json"})]),
+             memory_mb=TF_CAP),
     # -- relu summarize
     relu_summary_case("jobs-relu-summary-job-truncated", "corrupt, partial or foreign file",
                       lambda f: (relu_job_metrics(f), truncate(f / "job.json")), ["{tmp}/job.json", "cannot read"]),
@@ -457,9 +479,9 @@ CASES = [
                               run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test")),
     job_case("jobs-nmr-network-stage-not-a-model", "corrupt, partial or foreign file",
              with_nmr(lambda f: not_a_model(f / "stage0.keras")),
-             ["{tmp}/stage0.keras", "not a loadable .keras model"],
+             ["{tmp}/stage0.keras", "not a readable .keras file"],
              nmr_network_call(data="{tmp}/test.npz", stages=["{tmp}/stage0.keras"], out="{tmp}/net.npz",
-                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test"), memory_mb=TF_CAP),
+                              run_out="{tmp}/run.json", damping_base=0.05, arch="wnn_bf", set_name="test")),
     # -- nmr train_stage_job
     job_case("jobs-nmr-train-stage-train-truncated", "corrupt, partial or foreign file",
              with_nmr(lambda f: truncate(f / "train.npz")), ["{tmp}/train.npz", "not a readable .npz"],
@@ -473,6 +495,21 @@ CASES = [
              with_nmr(lambda f: nmr_set(f / "val.npz", shape=(32, 256))),
              ["{tmp}/val.npz", "(2, 32, 256)", "{tmp}/train.npz", "(2, 64, 128)"],
              nmr_train_stage_call(**train_stage_kwargs())),
+    # -- nmr train_stages_job: stage 1's bad output refuses the job before stage 0 trains
+    job_case("jobs-nmr-train-stages-stage1-curves-is-val", "output is an input", with_nmr(),
+             ["{tmp}/val.npz", "is the input"],
+             nmr_train_stages_call(train="{tmp}/train.npz", val="{tmp}/val.npz", outs=[
+                 {"model": "{tmp}/stage0.keras", "curves": "{tmp}/curves0.csv", "run": "{tmp}/run0.json",
+                  "backup": "{tmp}/backup0"},
+                 {"model": "{tmp}/stage1.keras", "curves": "{tmp}/val.npz", "run": "{tmp}/run1.json",
+                  "backup": "{tmp}/backup1"}], architecture="wnn_bf", options=NMR_OPTIONS, seed=0)),
+    # -- nmr train_sigma_jobs: the second method's bad output refuses the job before the first trains
+    job_case("jobs-nmr-train-sigma-batch-second-out-is-data", "output is an input", with_nmr(),
+             ["{tmp}/train.npz", "is the input"],
+             nmr_train_sigma_batch_call(configurations=[
+                 train_sigma_kwargs(),
+                 train_sigma_kwargs(method="ist_nus", out="{tmp}/train.npz", curves="{tmp}/sigma2.csv",
+                                    run_out="{tmp}/run2.json", backup="{tmp}/backup2")])),
     # -- nmr train_sigma_job
     job_case("jobs-nmr-train-sigma-ist-out-of-another-set", "corrupt, partial or foreign file",
              with_nmr(lambda f: method_out(f / "ist_val.npz", count=3)),
@@ -494,8 +531,7 @@ CASES = [
              evaluate_inputs(lambda f: (f / "malt1.ft2").symlink_to(f / "gone.ft2")),
              ["{tmp}/malt1.ft2", "dangling symbolic link"], nmr_evaluate_call(**evaluate_kwargs(spectrum="{tmp}/malt1.ft2"))),
     job_case("jobs-nmr-evaluate-sigma-model-not-a-model", "corrupt, partial or foreign file", evaluate_inputs(),
-             ["{tmp}/sigma.keras", "not a loadable .keras model"], nmr_evaluate_call(**evaluate_kwargs()),
-             memory_mb=TF_CAP),
+             ["{tmp}/sigma.keras", "not a readable .keras file"], nmr_evaluate_call(**evaluate_kwargs())),
     job_case("jobs-nmr-evaluate-out-is-input", "output is an input", evaluate_inputs(),
              ["{tmp}/ist_test.npz", "is the input"],
              nmr_evaluate_call(**evaluate_kwargs(out={**EVALUATE_OUT, "psq": "{tmp}/ist_test.npz"}))),

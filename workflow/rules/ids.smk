@@ -11,6 +11,9 @@ IDS = config["ids"]
 # checkpoints of one study config never resume a job of another
 IDS_HASH = config_hash(IDS)
 IDS_DAYS = ids_plan.days(IDS)
+IDS_LRS = [
+    ids_plan.lr_name(lr) for lr in IDS.get("clean", {}).get("learning_rates", [])
+]
 
 STUDY_DATASETS["ids"] = lambda: (
     [f"kyoto2013/{month}.zip" for month in sorted({day[:6] for day in IDS_DAYS})]
@@ -129,18 +132,29 @@ rule ids_dataset:
         "../../scripts/ids_dataset.py"
 
 
+# The training rules run several configurations per job (one Python and
+# TensorFlow start-up for all, reproflow.ids.job.train_jobs): the search one
+# job per feature set (every arm and learning rate), the final models one job
+# per (protocol, feature set, seed), both arms; each configuration keeps its
+# own files, run manifest and checkpoint folder.
 rule ids_train_search:
     input:
         data=fill(ids_paths.DATASET, protocol="clean"),
         info=fill(ids_paths.DATASET_INFO, protocol="clean"),
     output:
-        metrics=ids_paths.SEARCH_METRICS,
-        history=ids_paths.SEARCH_HISTORY,
-        run=ids_paths.SEARCH_RUN,
+        metrics=expand(
+            ids_paths.SEARCH_METRICS, arm=ids_plan.ARMS, lr=IDS_LRS, allow_missing=True
+        ),
+        history=expand(
+            ids_paths.SEARCH_HISTORY, arm=ids_plan.ARMS, lr=IDS_LRS, allow_missing=True
+        ),
+        run=expand(
+            ids_paths.SEARCH_RUN, arm=ids_plan.ARMS, lr=IDS_LRS, allow_missing=True
+        ),
     log:
-        ids_paths.LAYOUT.log("train_search/{features}/{arm}/lr{lr}"),
+        ids_paths.LAYOUT.log("train_search/{features}"),
     benchmark:
-        ids_paths.LAYOUT.benchmark("train_search/{features}/{arm}/lr{lr}")
+        ids_paths.LAYOUT.benchmark("train_search/{features}")
     wildcard_constraints:
         **ids_paths.WILDCARDS,
     conda:
@@ -149,28 +163,48 @@ rule ids_train_search:
     params:
         options=IDS,
         seed=lambda wildcards: IDS["clean"]["seeds"][0],
-        backup_dir=lambda wildcards: ids_paths.SEARCH_CHECKPOINT.format(
-            config_hash=IDS_HASH, **wildcards
-        ),
+        # (arm, learning rate) of each configuration, in the order of the outputs
+        runs=[(arm, lr) for arm in ids_plan.ARMS for lr in IDS_LRS],
+        backup_dirs=lambda wildcards: [
+            fill(
+                ids_paths.SEARCH_CHECKPOINT,
+                config_hash=IDS_HASH,
+                features=wildcards.features,
+                arm=arm,
+                lr=lr,
+            )
+            for arm in ids_plan.ARMS
+            for lr in IDS_LRS
+        ],
     script:
         "../../scripts/ids_train.py"
 
 
 rule ids_train:
     input:
+        # search_<arm>: the learning-rate search results each arm chooses from (clean only)
+        unpack(
+            lambda w: {
+                f"search_{arm}": ids_plan.search_metrics(
+                    IDS, w.protocol, w.features, arm
+                )
+                for arm in ids_plan.ARMS
+            }
+        ),
         data=ids_paths.DATASET,
         info=ids_paths.DATASET_INFO,
         transform=ids_paths.FITTED,
-        search=lambda w: ids_plan.search_metrics(IDS, w.protocol, w.features, w.arm),
     output:
-        model_dir=directory(ids_paths.TRAIN_MODEL),
-        metrics=ids_paths.TRAIN_METRICS,
-        history=ids_paths.TRAIN_HISTORY,
-        run=ids_paths.TRAIN_RUN,
+        model_dir=[
+            directory(fill(ids_paths.TRAIN_MODEL, arm=arm)) for arm in ids_plan.ARMS
+        ],
+        metrics=expand(ids_paths.TRAIN_METRICS, arm=ids_plan.ARMS, allow_missing=True),
+        history=expand(ids_paths.TRAIN_HISTORY, arm=ids_plan.ARMS, allow_missing=True),
+        run=expand(ids_paths.TRAIN_RUN, arm=ids_plan.ARMS, allow_missing=True),
     log:
-        ids_paths.LAYOUT.log(f"train/{ids_paths.TRAIN}"),
+        ids_paths.LAYOUT.log(ids_paths.TRAIN_JOB_LOG),
     benchmark:
-        ids_paths.LAYOUT.benchmark(f"train/{ids_paths.TRAIN}")
+        ids_paths.LAYOUT.benchmark(ids_paths.TRAIN_JOB_LOG)
     wildcard_constraints:
         **ids_paths.WILDCARDS,
     conda:
@@ -178,9 +212,14 @@ rule ids_train:
     threads: IDS["threads"]
     params:
         options=IDS,
-        backup_dir=lambda wildcards: ids_paths.TRAIN_CHECKPOINT.format(
-            config_hash=IDS_HASH, **wildcards
-        ),
+        # the arm of each configuration, in the order of the outputs
+        runs=list(ids_plan.ARMS),
+        backup_dirs=lambda wildcards: [
+            fill(
+                ids_paths.TRAIN_CHECKPOINT, config_hash=IDS_HASH, arm=arm, **wildcards
+            )
+            for arm in ids_plan.ARMS
+        ],
     script:
         "../../scripts/ids_train.py"
 

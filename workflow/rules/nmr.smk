@@ -9,6 +9,7 @@ NMR = config["nmr"]
 NMR_EVAL_SETS = ["test"] + (["malt1"] if NMR["malt1"] else [])
 NMR_ARCHS = NMR["network"]["architectures"]
 NMR_PRIMARY = NMR_ARCHS[0]
+NMR_STAGES = list(range(NMR["network"]["stages"]))
 NMR_SIGMA = NMR["uncertainty"]["methods"]
 # the sigma networks' train and val sets: their own, of varied quality, when
 # uncertainty.vary is set, else the cascade's
@@ -70,19 +71,21 @@ rule nmr_ist:
         "../../scripts/nmr_ist.py"
 
 
+# every stage of one architecture in one job (one TensorFlow start-up,
+# reproflow.nmr.jobs.train_stages_job); each stage keeps its own files,
+# run manifest and backup
 rule nmr_train_stage:
     input:
         train=nmr_paths.data("train"),
         val=nmr_paths.data("val"),
-        previous=lambda w: [nmr_paths.model(w.arch, k) for k in range(int(w.stage))],
     output:
-        model=nmr_paths.model(),
-        curves=nmr_paths.model_curves(),
-        run=nmr_paths.model(suffix="_run.json"),
+        model=[nmr_paths.model(stage=k) for k in NMR_STAGES],
+        curves=[nmr_paths.model_curves(stage=k) for k in NMR_STAGES],
+        run=[nmr_paths.model(stage=k, suffix="_run.json") for k in NMR_STAGES],
     log:
-        nmr_paths.LAYOUT.log("train_{arch}_stage{stage}"),
+        nmr_paths.LAYOUT.log("train_{arch}"),
     benchmark:
-        nmr_paths.LAYOUT.benchmark("train_{arch}_stage{stage}")
+        nmr_paths.LAYOUT.benchmark("train_{arch}")
     wildcard_constraints:
         **nmr_paths.WILDCARDS,
     conda:
@@ -91,7 +94,7 @@ rule nmr_train_stage:
     params:
         options=nmr_plan.training_options(NMR["network"]),
         seed=NMR["seed"],
-        backup=f"{nmr_paths.WORK}/backup/{{arch}}/stage{{stage}}",
+        backup=[f"{nmr_paths.WORK}/backup/{{arch}}/stage{k}" for k in NMR_STAGES],
     script:
         "../../scripts/nmr_train_stage.py"
 
@@ -119,9 +122,12 @@ rule nmr_network:
         "../../scripts/nmr_network.py"
 
 
+# every method's sigma network in one job (one TensorFlow start-up,
+# reproflow.nmr.jobs.train_sigma_jobs); each keeps its own files, run
+# manifest and backup
 rule nmr_train_sigma:
     input:
-        # mu for the NLL: the assessed method's reconstructions of train and val
+        # mu for the NLL: the assessed methods' reconstructions of train and val
         # (or of sigma_train and sigma_val, NMR_SIGMA_SETS)
         unpack(
             lambda w: (
@@ -129,32 +135,36 @@ rule nmr_train_sigma:
                     f"network_{r}": nmr_paths.network(NMR_PRIMARY, s)
                     for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
                 }
-                if w.method == "network_echo"
-                else {
+                if "network_echo" in NMR_SIGMA
+                else {}
+            )
+            | (
+                {
                     f"ist_{r}": nmr_paths.ist(s)
                     for r, s in zip(("train", "val"), NMR_SIGMA_SETS)
                 }
+                if {"ist_echo", "ist_nus"} & set(NMR_SIGMA)
+                else {}
             )
         ),
         train=nmr_paths.data(NMR_SIGMA_SETS[0]),
         val=nmr_paths.data(NMR_SIGMA_SETS[1]),
     output:
-        model=nmr_paths.sigma(),
-        curves=nmr_paths.sigma_curves(),
-        run=nmr_paths.sigma(suffix="_run.json"),
+        model=[nmr_paths.sigma(m) for m in NMR_SIGMA],
+        curves=[nmr_paths.sigma_curves(m) for m in NMR_SIGMA],
+        run=[nmr_paths.sigma(m, suffix="_run.json") for m in NMR_SIGMA],
     log:
-        nmr_paths.LAYOUT.log("train_sigma_{method}"),
+        nmr_paths.LAYOUT.log("train_sigma"),
     benchmark:
-        nmr_paths.LAYOUT.benchmark("train_sigma_{method}")
-    wildcard_constraints:
-        **nmr_paths.WILDCARDS,
+        nmr_paths.LAYOUT.benchmark("train_sigma")
     conda:
         TF_ENV
     threads: NMR["threads"]
     params:
         options=nmr_plan.training_options(NMR["uncertainty"]),
         seed=NMR["seed"],
-        backup=f"{nmr_paths.WORK}/backup/sigma/{{method}}",
+        methods=NMR_SIGMA,
+        backup=[f"{nmr_paths.WORK}/backup/sigma/{m}" for m in NMR_SIGMA],
     script:
         "../../scripts/nmr_train_sigma.py"
 

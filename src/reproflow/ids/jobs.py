@@ -103,17 +103,22 @@ def named_losses(metrics: Mapping[str, float], arm: str) -> dict[str, float]:
     return {f"{key}_{LOSS_KINDS[arm]}" if key.endswith("_loss") else key: value for key, value in metrics.items()}
 
 
+def check_train_outputs(out: Mapping[str, str], inputs: Sequence[str | None]) -> None:
+    """Refused before any work: an output that is (or lies in) an input (the model folder by its files)."""
+    for key, path in out.items():
+        check_output_path(Path(path) / "model.keras" if key == "model_dir" else path, inputs)
+
+
 def train_job(
     *, data: str, info: str, out: Mapping[str, str], protocol: str, feature_set: str,
     arm: str, seed: int, purpose: str, options: Mapping[str, Any],
     backup_dir: str, learning_rate: float | None = None, search_files: Sequence[str] = (),
-    transform: str | None = None,
+    transform: str | None = None, keep_checkpoint: bool = False,
 ) -> dict[str, Any]:
-    """Train and score one (protocol, feature set, arm, seed[, learning rate]); write its files."""
+    """Train and score one (protocol, feature set, arm, seed[, learning rate]); write its files.
+    Its checkpoint folder is removed when done, unless `keep_checkpoint` (see `train_jobs`)."""
     inputs = [data, info, transform, *search_files]
-    files = [Path(path) / "model.keras" if key == "model_dir" else path for key, path in out.items()]
-    for path in files:   # refused before any work (the model folder by its files)
-        check_output_path(path, inputs)
+    check_train_outputs(out, inputs)
     meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
     arrays = load_dataset(data)
     hp = hyperparameters(options, protocol, arm)
@@ -171,10 +176,33 @@ def train_job(
                                       if np.isfinite(final[k])}, arm))
         run.log_artifact(out["history"])
         run.log_artifact(out["metrics"])
-    shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh
+    if not keep_checkpoint:
+        shutil.rmtree(backup_dir, ignore_errors=True)   # done: a rerun must train afresh
     headline("%s accuracy %.4f, balanced %.4f (lr %g)", name, final["accuracy"],
              final["balanced_accuracy"], hp["learning_rate"])
     return summary
+
+
+def train_jobs(configurations: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Several `train_job` configurations (its keyword arguments) in one process,
+    so they pay Python's and TensorFlow's start-up once. Each trains in a fresh
+    Keras session (`clear_session`: layer names, graphs) from its own seed, as
+    in a process of its own: the same files and numbers. Every output is
+    checked before the first trains. The checkpoints stay until the last
+    configuration is done: a killed batch, rerun, resumes its finished
+    configurations after their last epoch (scored again, not retrained)."""
+    import keras
+
+    for options in configurations:
+        check_train_outputs(options["out"], [options["data"], options["info"], options.get("transform"),
+                                             *options.get("search_files", ())])
+    summaries = []
+    for options in configurations:
+        keras.backend.clear_session()
+        summaries.append(train_job(**options, keep_checkpoint=True))
+    for options in configurations:
+        shutil.rmtree(options["backup_dir"], ignore_errors=True)   # all done: a rerun must train afresh
+    return summaries
 
 
 def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share: float,

@@ -39,13 +39,16 @@ BINNED_INFO = WORK + "/{protocol}/days/{day}.json"
 DATASET = WORK + "/{protocol}/{features}/data.npz"
 DATASET_INFO = WORK + "/{protocol}/{features}/data.json"
 
-# the clean protocol's learning-rate search: one job per (feature set, arm, learning rate)
+# the clean protocol's learning-rate search: one configuration per (feature set, arm,
+# learning rate); one job per feature set trains them all
 SEARCH = "clean/{features}/search/{arm}/lr{lr}"
 SEARCH_METRICS = f"{WORK}/{SEARCH}/metrics.json"
 SEARCH_HISTORY = f"{WORK}/{SEARCH}/history.csv"
 SEARCH_RUN = f"{WORK}/{SEARCH}/run.json"
 
-# the models tested: one job per (protocol, feature set, arm, seed)
+# the models tested: one configuration per (protocol, feature set, arm, seed);
+# one job trains both arms of a (protocol, feature set, seed), TRAIN_JOB_LOG its log's name
+TRAIN_JOB_LOG = "train/{protocol}/{features}/seed{seed}"
 TRAIN = "{protocol}/{features}/{arm}/seed{seed}"
 TRAIN_DIR = f"{WORK}/{TRAIN}"
 TRAIN_MODEL = f"{TRAIN_DIR}/model"

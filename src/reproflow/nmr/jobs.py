@@ -204,6 +204,27 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     return history
 
 
+def train_stages_job(*, train: str, val: str, outs: Sequence[Mapping[str, str]], architecture: str,
+                     options: Mapping[str, Any], seed: int) -> list[list[dict[str, float]]]:
+    """Every cascade stage of one architecture in one process (one TensorFlow
+    start-up): stage k as `train_stage_job` with `outs[k]` (model, curves,
+    run, backup), the stages before it read back from their files, in a fresh
+    Keras session (`clear_session`), so each is trained as in a job of its own.
+    All outputs are checked first; a killed job, rerun, resumes its finished
+    stages from their backups (after their last epoch: not retrained)."""
+    check_outputs([out[key] for out in outs for key in ("model", "curves", "run")], [train, val])
+    import keras
+
+    histories = []
+    for stage, out in enumerate(outs):
+        keras.backend.clear_session()
+        histories.append(train_stage_job(
+            train=train, val=val, previous=[earlier["model"] for earlier in outs[:stage]], out=out["model"],
+            curves=out["curves"], run_out=out["run"], backup=out["backup"], architecture=architecture,
+            stage=stage, options=options, seed=seed))
+    return histories
+
+
 MODES = ("echo", "antiecho")
 
 
@@ -212,9 +233,16 @@ def reconstruct_set(cascade: Sequence[Any], arrays: Mapping[str, np.ndarray], da
     """The cascade's echo and anti-echo reconstructions of a set's spectra,
     the quality after each stage (`<mode>_stage_r` / `_rmsd`: stages x
     spectra, see `stage_means`) and the seconds of each reconstruction (the
-    scoring is outside the timing)."""
-    from reproflow.nmr import models
+    scoring is outside the timing). `cascade`: `numpy_net.Network`s (no
+    TensorFlow) or Keras models."""
+    from reproflow.nmr import numpy_net
 
+    if all(isinstance(stage, numpy_net.Network) for stage in cascade):
+        run_cascade = numpy_net.cascade
+    else:
+        from reproflow.nmr import models
+
+        run_cascade = models.cascade
     result: dict[str, list[np.ndarray]] = {mode: [] for mode in MODES}
     per_stage: dict[str, list[list[dict[str, float]]]] = {mode: [[] for _ in cascade] for mode in MODES}
     seconds = []
@@ -222,8 +250,8 @@ def reconstruct_set(cascade: Sequence[Any], arrays: Mapping[str, np.ndarray], da
         for mode in MODES:
             estimates: list[np.ndarray] = []
             start = time.perf_counter()
-            result[mode].append(models.cascade(cascade, arrays[mode][index], mode, damping_base,
-                                               on_stage=lambda _, estimate: estimates.append(estimate)))
+            result[mode].append(run_cascade(list(cascade), arrays[mode][index], mode, damping_base,
+                                            on_stage=lambda _, estimate: estimates.append(estimate)))
             seconds.append(time.perf_counter() - start)
             for stage, estimate in enumerate(estimates):
                 per_stage[mode][stage].append(metrics.quality(reference, estimate, cut))
@@ -243,12 +271,14 @@ def stage_means(scores: Mapping[str, np.ndarray]) -> dict[str, list[dict[str, fl
 def network_job(*, data: str, stages: Sequence[str], out: str, run_out: str, damping_base: float,
                 arch: str, set_name: str) -> None:
     """The cascade's echo and anti-echo reconstructions of one set, and the
-    quality after each stage: in the output (`reconstruct_set`), in MLflow per step."""
+    quality after each stage: in the output (`reconstruct_set`), in MLflow per step.
+    The stages run on NumPy (`numpy_net`: Keras' outputs to float32 rounding,
+    without TensorFlow's start-up)."""
     check_outputs([out, run_out], [data, *stages])
-    arrays = load_set(data)   # checked before Keras starts (seconds)
-    from reproflow.nmr import models
+    arrays = load_set(data)
+    from reproflow.nmr import numpy_net
 
-    cascade = models.prepare([models.load(path) for path in stages])
+    cascade = [numpy_net.load(path) for path in stages]
     with child(run_out, [data, *stages], f"network/{arch}/{set_name}", datasets_of(arrays, data)) as run:
         result, scores, seconds = reconstruct_set(cascade, arrays, damping_base, metrics.cut_for(set_name))
         run.log_metrics({"seconds_per_spectrum": float(np.mean(seconds))})
@@ -298,6 +328,22 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
     headline("best validation loss %.3g in %d epochs", min(row["val_loss"] for row in history), len(history))
 
 
+def train_sigma_jobs(configurations: Sequence[Mapping[str, Any]]) -> None:
+    """The NLL networks of several methods in one process (one TensorFlow
+    start-up): each `train_sigma_job` (its keyword arguments) in a fresh Keras
+    session, from its own seed, as in a job of its own. All outputs are
+    checked first; a killed job, rerun, resumes the finished networks from
+    their backups (after their last epoch: not retrained)."""
+    for options in configurations:
+        check_outputs([options[key] for key in ("out", "curves", "run_out")],
+                      [*options["data"].values(), *options["ist_out"].values(), *options["network_out"].values()])
+    import keras
+
+    for options in configurations:
+        keras.backend.clear_session()
+        train_sigma_job(**options)
+
+
 # ---- evaluation -----------------------------------------------------------
 
 def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, str], sigma_models: Mapping[str, str],
@@ -312,14 +358,14 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     check_outputs([out[key] for key in ("json", "psq", "boxes", "figure", "run")]
                   + [sigma_dir / f"{prefix}{method}.ft2" for method in sigma_models for prefix in ("sigma_", "")],
                   sources)
-    # every input checked before Keras starts (seconds)
+    # every input checked before the networks load
     arrays = load_set(data)
     ist_arrays = load_output(ist_out, ("echo", "antiecho", "nus"), arrays, data)
     network_arrays = {arch: load_output(path, MODES, arrays, data) for arch, path in networks.items()}
     header = io.read_spectrum(spectrum) if spectrum else None
-    from reproflow.nmr import models
+    from reproflow.nmr import numpy_net  # the sigma networks on NumPy: no TensorFlow start-up
 
-    sigma_networks = {method: models.load(path) for method, path in sigma_models.items()}
+    sigma_networks = {method: numpy_net.load(path) for method, path in sigma_models.items()}
     cut = metrics.cut_for(name)
     references = arrays["reference"]
     methods = evaluate.reconstructions(arrays, ist_arrays, network_arrays, primary)
@@ -337,7 +383,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
             mus = methods[method]
             covered, scores = [], []
             for index, (reference, mu) in enumerate(zip(references, mus)):
-                sigma = models.uncertainty(model, inputs[index])
+                sigma = numpy_net.uncertainty(model, inputs[index])
                 ref_c, mu_c, sig_c = metrics.crop(cut, reference, mu, sigma)
                 covered.append(evaluate.calibration(ref_c, mu_c, sig_c))
                 scores.append(evaluate.psq(sig_c, mu_c))
