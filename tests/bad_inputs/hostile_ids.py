@@ -454,9 +454,10 @@ CASES = [
     parse_case("ids-parse-zero-width-space", "encoding", zero_width_in_field,
                ["20130101.txt:3: encoding: invisible character U+200B (ZERO WIDTH SPACE) in service"]),
     Case("ids-transform-truncated-columns", "data path", truncated_columns,
-         ["{tmp}/columns.npz", "not a readable .npz file"], runner="entry", entry="reproflow.ids.jobs:transform_day",
-         kwargs={"columns": "{tmp}/columns.npz", "fitted": "{tmp}/fitted.json", "day": DAY, "split_seed": 0,
-                 "test_share": 0.2, "out": {"binned": "{tmp}/binned.npz", "info": "{tmp}/transform.json"}}),
+         ["{tmp}/columns.npz", "not a readable .npz file"], runner="entry", entry="reproflow.ids.jobs:transform_days",
+         kwargs={"columns": {DAY: "{tmp}/columns.npz"}, "fitted": "{tmp}/fitted.json", "split_seed": 0,
+                 "test_share": 0.2,
+                 "out": {"binned": {DAY: "{tmp}/binned.npz"}, "info": {DAY: "{tmp}/transform.json"}}}),
     # 4. bounded resources
     parse_case("ids-parse-200-mb-line", "bounded resources", huge_line,
                ["20130101.txt:11: line too long: 209715200 bytes", "at most 1048576 bytes"], share=0.05),
