@@ -27,7 +27,10 @@ import threadpoolctl
 from reproflow.errors import ReproflowError
 from reproflow.nmr import tiling
 
-THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+# a workflow job's thread budget (runtime.limit_threads sets OMP_NUM_THREADS), else one per core
+_BUDGET = os.environ.get("OMP_NUM_THREADS", "")
+THREADS = min(CORES, int(_BUDGET)) if _BUDGET.isdigit() and int(_BUDGET) > 0 else CORES
 
 
 @dataclass(frozen=True)
