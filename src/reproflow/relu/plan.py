@@ -12,7 +12,8 @@ JOB_KEYS = ("protocol", "dataset", "model", "head", "seed")
 
 
 def jobs(relu: Mapping[str, Any], protocols: Sequence[str]) -> list[dict[str, Any]]:
-    """One job per (protocol, data set, model, head, seed); the CNN only on images."""
+    """One configuration per (protocol, data set, model, head, seed), the CNN only on images (a
+    training job trains those of one (protocol, data set): `configurations`)."""
     return [
         {"protocol": protocol, "dataset": dataset, "model": model, "head": head, "seed": seed}
         for protocol in protocols
