@@ -19,9 +19,8 @@ from mlflow.tracking import MlflowClient
 import report_check
 from reproflow import paths
 from reproflow.nmr import paths as nmr_paths
-from reproflow.relu import plan as relu_plan
 from http_server import FileServer, serve
-from workflow_utils import REPO, copy_workflow, git_init, serve_fixture_dataset, snakemake
+from workflow_utils import REPO, copy_workflow, expected_child_runs, git_init, merged_config, serve_fixture_dataset, snakemake
 
 STUDIES = yaml.safe_load((REPO / "config/config.yaml").read_text())["studies"]
 
@@ -63,35 +62,6 @@ class MicroRun:
     commit: str
     configs: list[str]
     planned: Counter
-
-
-def merged_config(workdir: Path, configs: list[str]) -> dict:
-    """config/config.yaml with the --configfile files over it, as Snakemake merges them."""
-    def merge(base: dict, over: dict) -> dict:
-        return {**base, **{k: merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                           for k, v in over.items()}}
-
-    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
-    for name in (c for c in configs if c != "--configfile"):
-        config = merge(config, yaml.safe_load((workdir / name).read_text()) or {})
-    return config
-
-
-def runs_per_job(config: dict) -> dict[str, int]:
-    """Run manifests (MLflow child runs) per job of the rules that train several configurations."""
-    ids, nmr = config["ids"], config["nmr"]
-    return {"ids_train": 2, "ids_train_search": 2 * len(ids["clean"]["learning_rates"]),
-            "nmr_train_stage": nmr["network"]["stages"], "nmr_train_sigma": len(nmr["uncertainty"]["methods"])}
-
-
-def runs_expected(planned: Counter, config: dict) -> dict[str, int]:
-    """MLflow child runs per rule tag: a run per configuration. Study 2's
-    training rules (one per protocol and kind of data set) all publish as
-    `relu_train`, one run per (protocol, data set, model, head, seed)."""
-    per_job = runs_per_job(config)
-    expected = {rule: count * per_job.get(rule, 1) for rule, count in planned.items()}
-    expected["relu_train"] = len(relu_plan.jobs(config["relu"], config["protocols"]))
-    return expected
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +112,7 @@ def test_micro_run_end_to_end(micro_run):
         # jobs ran in parallel against one store: no run lost, none doubled (one per
         # configuration: a training job of studies 1 and 3 trains several)
         per_rule = Counter(run.data.tags["snakemake_rule"] for run in children)
-        expected = runs_expected(planned, merged_config(workdir, configs))
+        expected = expected_child_runs(planned, merged_config(workdir, configs))
         assert per_rule == {rule: expected[rule] for rule in per_rule}, (per_rule, planned)
         assert all(run.info.status == "FINISHED" for run in children)
         for run in children:

@@ -10,6 +10,8 @@ import socket
 import tarfile
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -130,3 +132,32 @@ def hold_sqlite_lock(db: Path) -> subprocess.Popen:
     )
     assert holder.stdout.readline().strip() == "locked"
     return holder
+
+
+def merged_config(workdir: Path, configs: list[str]) -> dict:
+    """config/config.yaml with the --configfile files over it, as Snakemake merges them."""
+    def merge(base: dict, over: dict) -> dict:
+        return {**base, **{k: merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+                           for k, v in over.items()}}
+
+    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
+    for name in (c for c in configs if c != "--configfile"):
+        config = merge(config, yaml.safe_load((workdir / name).read_text()) or {})
+    return config
+
+
+def expected_child_runs(jobs: Mapping[str, int], config: dict) -> Counter:
+    """MLflow child runs per rule tag, from {rule: jobs}: one per configuration.
+    A training job of studies 1 and 3 trains several; study 2's training rules
+    (`relu_train_<protocol>_<kind>`) all publish as `relu_train`."""
+    from reproflow.relu import plan as relu_plan
+
+    ids, nmr = config["ids"], config["nmr"]
+    per_job = {"ids_train": 2, "ids_train_search": 2 * len(ids["clean"]["learning_rates"]),
+               "nmr_train_stage": nmr["network"]["stages"], "nmr_train_sigma": len(nmr["uncertainty"]["methods"])}
+    expected = Counter({rule: count * per_job.get(rule, 1) for rule, count in jobs.items()})
+    for rule, count in jobs.items():
+        if rule.startswith("relu_train_"):
+            protocol, kind = rule.removeprefix("relu_train_").split("_", 1)
+            expected["relu_train"] += count * len(relu_plan.configurations(config["relu"], protocol, kind))
+    return expected

@@ -21,8 +21,8 @@
   micro_helpers.py check-tracking WORKDIR LOG URI
       Reads the runs back from the MLflow tracking server at URI through the
       MLflow client: per study one parent run (named <study>-<run_name>),
-      FINISHED; as many child runs per rule as the log has executed jobs of
-      that rule, all FINISHED, under that parent; every training run has
+      FINISHED; one child run per configuration of the jobs the log shows
+      executed (workflow_utils.expected_child_runs), all FINISHED, under that parent; every training run has
       artifacts, listed through the server. Exit status 1 on any failure.
 """
 
@@ -37,6 +37,9 @@ from pathlib import Path
 import yaml
 
 from reproflow import paths
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: workflow_utils
+from workflow_utils import expected_child_runs, merged_config  # noqa: E402
 
 # the training rules of the micro run (study 2's: one per protocol and kind of data set, WDBC tabular)
 GPU_RULES = ("ids_train", "ids_train_search", "relu_train_paper_tabular", "relu_train_clean_tabular",
@@ -94,33 +97,6 @@ def executed_jobs(log: str) -> Counter:
     return Counter(re.findall(r"^rule (\w+):$", log, re.M))
 
 
-def merged_config(workdir: Path) -> dict:
-    """config/config.yaml with config/micro.yaml over it, as Snakemake merges them."""
-    def merge(base: dict, over: dict) -> dict:
-        return {**base, **{k: merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                           for k, v in over.items()}}
-
-    return merge(yaml.safe_load((workdir / "config/config.yaml").read_text()),
-                 yaml.safe_load((workdir / "config/micro.yaml").read_text()) or {})
-
-
-def expected_child_runs(jobs: Counter, config: dict) -> Counter:
-    """MLflow child runs per rule tag: one per configuration. A training job of
-    studies 1 and 3 trains several; study 2's training rules (one per protocol
-    and kind of data set, `relu_train_<protocol>_<kind>`) all publish as `relu_train`."""
-    from reproflow.relu import plan as relu_plan
-
-    ids, nmr = config["ids"], config["nmr"]
-    per_job = {"ids_train": 2, "ids_train_search": 2 * len(ids["clean"]["learning_rates"]),
-               "nmr_train_stage": nmr["network"]["stages"], "nmr_train_sigma": len(nmr["uncertainty"]["methods"])}
-    expected = Counter({rule: count * per_job.get(rule, 1) for rule, count in jobs.items()})
-    for rule, count in jobs.items():
-        if rule.startswith("relu_train_"):
-            protocol, kind = rule.removeprefix("relu_train_").split("_", 1)
-            expected["relu_train"] += count * len(relu_plan.configurations(config["relu"], protocol, kind))
-    return expected
-
-
 def report(failures: list[str], passed: str = "all checks passed") -> int:
     if failures:
         print("FAILED checks:", file=sys.stderr)
@@ -137,7 +113,7 @@ def check_tracking(workdir: str, log_path: str, uri: str) -> int:
     config = yaml.safe_load((Path(workdir) / "config/micro.yaml").read_text())
     run_name = config.get("run_name", "micro")
     jobs = executed_jobs(Path(log_path).read_text(errors="replace"))
-    expected = expected_child_runs(jobs, merged_config(Path(workdir)))
+    expected = expected_child_runs(jobs, merged_config(Path(workdir), ["config/micro.yaml"]))
     client = MlflowClient(uri)
     failures: list[str] = []
     studies = yaml.safe_load((Path(workdir) / "config/config.yaml").read_text())["studies"]
