@@ -254,3 +254,13 @@ def test_echo_share_on_malt1():
         half = ve.apply_mask(full, ve.mask_for(mode, full.shape))
         assert ve.half_of(ve.echo_share(half)) == mode
         assert ve.half_of(ve.echo_share(ve.flip_t1(half))) == other
+
+
+def test_mask_operator_gives_the_same_bits_on_any_thread_count():
+    # the operator keeps its one- or multi-threaded FFTW plan by which runs faster at the time
+    spectrum = np.random.default_rng(5).normal(size=(64, 256)).astype(np.float32)
+    operator = ve.MaskOperator(ve.echo_mask(spectrum.shape), workers=1)
+    operator.input[...] = spectrum
+    one = operator._run(operator._plan(1)).copy()
+    assert np.array_equal(one, operator._run(operator._plan(2)))
+    assert np.allclose(one, ve.apply_mask(spectrum, ve.echo_mask(spectrum.shape)), atol=1e-5)

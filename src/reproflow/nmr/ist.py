@@ -12,12 +12,13 @@ from reproflow.nmr import ve
 def ist(measured: np.ndarray, mask: np.ndarray, iterations: int = 200, dtype: type = np.float32,
         workers: int = -1) -> np.ndarray:
     """Reconstruct a full real spectrum from the part of its VE under `mask`
-    (echo, anti-echo or NUS). One real FFT pair per iteration."""
+    (echo, anti-echo or NUS). One real FFT pair per iteration; `workers`: FFT
+    threads (-1: the process's thread budget, `threads.budget`)."""
     if measured.ndim != 2 or measured.shape != mask.shape:
         raise ValueError(f"measured {measured.shape} and mask {mask.shape} must be the same 2D shape")
     forward = ve.MaskOperator(mask, dtype, workers)
     measured = np.ascontiguousarray(measured, dtype=forward.dtype)
-    estimate = np.zeros_like(measured)
+    estimate = forward.input  # the FFT's own input buffer, zeros: no copy per iteration
     residual = measured.copy()
     clipped = np.empty_like(measured)
     for i in range(iterations):
@@ -26,8 +27,8 @@ def ist(measured: np.ndarray, mask: np.ndarray, iterations: int = 200, dtype: ty
         np.clip(residual, -level, level, out=clipped)
         estimate += residual
         estimate -= clipped
-        np.subtract(measured, forward(estimate), out=residual)
-    return estimate
+        np.subtract(measured, forward.run(), out=residual)
+    return estimate.copy()
 
 
 def reconstruct(measured: np.ndarray, mode: ve.Mode, iterations: int = 200,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,9 @@ import numpy as np
 import threadpoolctl
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import tiling
+from reproflow.nmr import threads, tiling
 
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-# a workflow job's thread budget (runtime.limit_threads sets OMP_NUM_THREADS), else one per core
-_BUDGET = os.environ.get("OMP_NUM_THREADS", "")
-THREADS = min(CORES, int(_BUDGET)) if _BUDGET.isdigit() and int(_BUDGET) > 0 else CORES
+THREADS = threads.budget()
 
 
 @dataclass(frozen=True)
