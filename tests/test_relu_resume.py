@@ -34,10 +34,14 @@ class KillAfterEpoch(keras.callbacks.Callback):
         super().__init__()
         self.done, self.last = done, -1
 
+    def on_epoch_begin(self, epoch, logs=None):  # the epoch before is checkpointed by now
+        if epoch == self.done:
+            raise Killed
+
     def on_epoch_end(self, epoch, logs=None):
         self.last = epoch
 
-    def on_train_end(self, logs=None):  # after every callback's epoch end, the checkpoint's too
+    def on_train_end(self, logs=None):  # a fold's or the job's last epoch: after every callback's epoch end
         if self.last + 1 == self.done:
             raise Killed
 

@@ -4,8 +4,8 @@ Keras' `BackupAndRestore` brings back the weights and optimizer state of the
 last finished epoch, but not the random streams: dropout's seed generators
 and the batch order go on from fresh states, and a `PyDataset` is prefetched
 across epoch boundaries, so a resumed run drifts from an uninterrupted one.
-Here training runs one `fit` call per epoch on that epoch's batch order,
-every random stream is a function of (seed, epoch), and `EpochCheckpoint`
+Here every epoch has its own batch order (`ArrayBatches`: fixed before a
+`fit` over several epochs starts), every random stream is a function of (seed, epoch), and `EpochCheckpoint`
 saves weights, optimizer and RNN state after each epoch, atomically: epoch k
 draws the same numbers whether the job ran straight through or was killed
 and resumed.
@@ -39,18 +39,23 @@ def epoch_order(n: int, seed: int | None, epoch: int) -> np.ndarray:
 
 
 class ArrayBatches(keras.utils.PyDataset):
-    """Batches of in-memory arrays in a given row order (one epoch's
-    `epoch_order`): fit on it with shuffle=False draws no numbers of its own."""
+    """Batches of in-memory arrays, one epoch after the other, each epoch in its
+    own row order (`epoch_order`). Fit on it with shuffle=False and
+    steps_per_epoch=`steps`: it draws no numbers of its own, and the whole
+    sequence is fixed before training starts, so the prefetching of a `fit`
+    over several epochs cannot change what an epoch sees."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, *orders: np.ndarray) -> None:
         super().__init__()
-        self.x, self.y, self.batch_size, self.order = x, y, batch_size, order
+        self.x, self.y, self.batch_size, self.orders = x, y, batch_size, orders
+        self.steps = math.ceil(len(orders[0]) / batch_size)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.order) / self.batch_size)
+        return self.steps * len(self.orders)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        epoch, batch = divmod(index, self.steps)
+        rows = np.sort(self.orders[epoch][batch * self.batch_size:(batch + 1) * self.batch_size])
         return self.x[rows], self.y[rows]
 
 

@@ -90,7 +90,7 @@ def fresh_model(build: Callable[[], keras.Model], seed: int, fold: int) -> keras
 
 class Training:
     """One job's epochs, counted across its folds and final model: one `fit`
-    per epoch on that epoch's batch order, dropout re-seeded per epoch, the
+    per fold, each epoch on its own batch order, dropout re-seeded per epoch, the
     history; with `folder`, each epoch checkpointed with the history
     (reproflow.resume), so a killed job rerun goes on after its last finished
     epoch and ends as an uninterrupted run would. `callbacks` run after the
@@ -122,11 +122,15 @@ class Training:
         # the finiteness check first: a diverged epoch is never logged nor kept
         callbacks = [EpochSeeds(self.seed), StopOnNonFinite(where, first), EpochLog(self.history, fold, first),
                      *self.callbacks, *([self.checkpoint] if self.checkpoint is not None else [])]
-        for epoch in range(max(self.done, first), first + epochs):
-            batches = ArrayBatches(x, targets, self.batch_size, epoch_order(len(x), self.seed, epoch))
-            # shuffle=False: fit would otherwise shuffle a PyDataset's batches with Python's `random`
-            model.fit(batches, validation_data=validation, validation_batch_size=self.batch_size,
-                      initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks, shuffle=False, verbose=0)
+        start = max(self.done, first)
+        if start >= first + epochs:
+            return
+        # one fit for all the epochs left (Keras' set-up per fit is much of an epoch of 1-2 batches)
+        batches = ArrayBatches(x, targets, self.batch_size,
+                               *(epoch_order(len(x), self.seed, epoch) for epoch in range(start, first + epochs)))
+        # shuffle=False: fit would otherwise shuffle a PyDataset's batches with Python's `random`
+        model.fit(batches, validation_data=validation, validation_batch_size=self.batch_size, initial_epoch=start,
+                  epochs=first + epochs, steps_per_epoch=batches.steps, callbacks=callbacks, shuffle=False, verbose=0)
 
     def fold_result(self, fold: int, n_train: int, n_val: int) -> FoldResult:
         """The fold's validation loss and accuracy after its last epoch (the
