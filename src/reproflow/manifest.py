@@ -39,7 +39,7 @@ def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 class RunRecord:
     """Collects what a job's MLflow run holds; `write` puts it in run.json.
 
-    The calls mirror MLflow's (log_params, log_metrics with a step, set_tags,
+    The calls mirror MLflow's (log_params, log_metrics with a step,
     log_artifact, ...), so a job reads as it would with a live run."""
 
     def __init__(self, run_name: str, tags: Mapping[str, str] | None = None) -> None:
@@ -73,9 +73,6 @@ class RunRecord:
         skipped = {step, *skip}
         for row in rows:
             self.log_metrics({k: v for k, v in row.items() if k not in skipped and np.isfinite(v)}, int(row[step]))
-
-    def set_tags(self, tags: Mapping[str, str]) -> None:
-        self.tags.update({k: str(v) for k, v in tags.items()})
 
     def log_artifact(self, path: PathLike, artifact_path: str | None = None) -> None:
         """A file of the job's outputs, logged into `artifact_path` (a folder in the run)."""

@@ -15,6 +15,11 @@ NMR_SIGMA = NMR["uncertainty"]["methods"]
 # uncertainty.vary is set, else the cascade's
 NMR_SIGMA_SETS = [nmr_plan.sigma_sets(NMR)[role] for role in ("train", "val")]
 
+# The cascade's chain (simulate, train, reconstruct, train sigma, evaluate) is
+# the run's longest: started first, it overlaps the other studies' jobs
+# instead of ending the run alone
+NMR_PRIORITY = 1
+
 
 rule nmr_simulate:
     output:
@@ -25,6 +30,7 @@ rule nmr_simulate:
         nmr_paths.LAYOUT.benchmark("simulate_{split}")
     wildcard_constraints:
         **nmr_paths.WILDCARDS,
+    priority: NMR_PRIORITY
     conda:
         TF_ENV
     params:
@@ -63,6 +69,7 @@ rule nmr_ist:
         nmr_paths.LAYOUT.benchmark("ist_{nmr_set}")
     wildcard_constraints:
         **nmr_paths.WILDCARDS,
+    priority: NMR_PRIORITY
     conda:
         ENV
     params:
@@ -88,6 +95,7 @@ rule nmr_train_stage:
         nmr_paths.LAYOUT.benchmark("train_{arch}")
     wildcard_constraints:
         **nmr_paths.WILDCARDS,
+    priority: NMR_PRIORITY
     conda:
         TF_ENV
     threads: NMR["threads"]
@@ -114,6 +122,7 @@ rule nmr_network:
         nmr_paths.LAYOUT.benchmark("network_{arch}_{nmr_set}")
     wildcard_constraints:
         **nmr_paths.WILDCARDS,
+    priority: NMR_PRIORITY
     conda:
         TF_ENV
     params:
@@ -157,6 +166,7 @@ rule nmr_train_sigma:
         nmr_paths.LAYOUT.log("train_sigma"),
     benchmark:
         nmr_paths.LAYOUT.benchmark("train_sigma")
+    priority: NMR_PRIORITY
     conda:
         TF_ENV
     threads: NMR["threads"]
@@ -202,6 +212,7 @@ rule nmr_evaluate:
         nmr_paths.LAYOUT.benchmark("evaluate_{nmr_set}")
     wildcard_constraints:
         **nmr_paths.WILDCARDS,
+    priority: NMR_PRIORITY
     conda:
         TF_ENV
     params:
