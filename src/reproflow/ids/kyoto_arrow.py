@@ -3,8 +3,8 @@
 A block of lines is read by pyarrow's CSV reader: every line of printable
 ASCII with exactly 23 tabs, the numbers and start_time as strings, the other
 fields dictionary-encoded (distinct values and a code per row), then checked
-column by column with pyarrow.compute against the rules in `kyoto` (numbers:
-each NumberRule's pattern and largest value; start_time: _TIME; the other
+column by column against the rules in `kyoto` (numbers and start_time: their
+texts' bytes, by numpy, then each NumberRule's largest value; the other
 fields through their distinct values and the same checks as parse_fields);
 service, flag and protocol stay codes (`Columns.codes`), which the statistics
 and the transform count instead of sorting strings. A line
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from reproflow.ids.kyoto import (
-    _DETECTION, _NUMERIC_RULES, _SERVICE, _TIME, CATEGORICAL, DETECTION, FIELDS, FLAGS, LABELS, NUMERIC,
+    _DETECTION, _NUMERIC_RULES, _SERVICE, CATEGORICAL, DETECTION, FIELDS, FLAGS, LABELS, NUMERIC,
     PROTOCOLS, Columns, NumberRule, RejectLog, _parse_line, _reject_overlong,
 )
 
@@ -107,21 +107,47 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _USUAL_IP = rf"^(?:[0-9A-Fa-f]{{1,4}}(?::[0-9A-Fa-f]{{1,4}}){{7}}|(?:{_OCTET}\.){{3}}{_OCTET})$"
 
 
+# Each byte's weight in a number's text: a digit 0, a decimal point 1 (in a decimal
+# field; 2 in an integer field), anything else 2; a text holds at most `decimal` in all.
+_WEIGHT = {decimal: np.where(np.isin(np.arange(256), np.arange(48, 58)), 0, 2).astype(np.uint8)
+           for decimal in (False, True)}
+_WEIGHT[True][ord(".")] = 1
+
+
+def _texts(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's bytes and each value's start in them, its end after the last
+    (numpy views of its buffers: no row's string is made)."""
+    offsets = np.frombuffer(column.buffers()[1], np.int32, len(column) + 1, column.offset * 4)
+    body = np.frombuffer(column.buffers()[2], np.uint8, offsets[-1] - offsets[0], offsets[0])
+    return body, offsets - offsets[0]
+
+
 def _fast_number(column: pa.Array, rule: NumberRule) -> tuple[np.ndarray, np.ndarray]:
-    """A column of integers (digits) or decimals (digits[.digits]): values, accepted."""
-    if rule.decimal:
-        ok = pc.match_substring_regex(column, f"^(?:{rule.pattern})$")
-    else:   # the same as _INT on printable ASCII, and faster than a regex
-        ok = pc.ascii_is_decimal(column)
-    ok = _numpy(ok) & (_numpy(pc.binary_length(column)) <= _MAX_DIGITS)
+    """A column of integers (digits) or decimals (digits[.digits]): values, accepted.
+    The format is checked on the bytes (the same as `_INT` / `_FLOAT` on printable
+    ASCII): per text, the sum of its bytes' weights, its length, its first and last byte."""
+    body, offsets = _texts(column)
+    sums = np.zeros(len(body) + 1, np.int32)
+    np.cumsum(_WEIGHT[rule.decimal][body], out=sums[1:])
+    lengths = np.diff(offsets)
+    ok = (sums[offsets[1:]] - sums[offsets[:-1]] <= rule.decimal) & (lengths >= 1) & (lengths <= _MAX_DIGITS)
+    if rule.decimal and len(body):     # a point between digits only
+        ok &= (body[np.minimum(offsets[:-1], len(body) - 1)] != 46) & (body[offsets[1:] - 1] != 46)
     values = _cast_valid(column, ok, pa.float64())
     return values, ok & (values <= rule.high)
 
 
 def _fast_hours(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    ok = _numpy(pc.match_substring_regex(column, f"^(?:{_TIME.pattern})$"))
-    hours, minutes, seconds = (_cast_valid(pc.utf8_slice_codeunits(column, k, k + 2), ok, pa.int64())
-                               for k in (0, 3, 6))
+    """start_time (hh:mm:ss, as `_TIME`) in hours, accepted; from each text's 8 bytes."""
+    body, offsets = _texts(column)
+    ok = np.diff(offsets) == 8
+    if not len(body):
+        return np.zeros(len(ok)), ok
+    digits = body[np.minimum(offsets[:-1, None] + np.arange(8), len(body) - 1)].astype(np.int64) - 48
+    ok &= (digits[:, 2] == 10) & (digits[:, 5] == 10) & (digits[:, [0, 1, 3, 4, 6, 7]] >= 0).all(1)
+    ok &= (digits[:, [1, 4, 7]] <= 9).all(1) & (digits[:, [3, 6]] <= 5).all(1)
+    hours, minutes, seconds = (np.where(ok, 10 * digits[:, k] + digits[:, k + 1], 0) for k in (0, 3, 6))
+    ok &= hours <= 23
     return hours + minutes / 60 + seconds / 3600, ok
 
 
@@ -222,14 +248,16 @@ class BlockParser:
         if not buffer:
             return
         data = np.frombuffer(buffer, np.uint8)
-        n = buffer.count(b"\n") + (buffer[-1:] != b"\n")
         first = self.n_lines + 1
-        self.n_lines += n
         lines: tuple[np.ndarray, np.ndarray] | None = None
         # the common block: printable ASCII only, read whole (pyarrow refuses a block
-        # holding a line of another field count; an empty line is a row of empty fields)
+        # holding a line of another field count; an empty line is a row of empty fields).
+        # Without CR, every LF ends one row and a last line without LF is one: the rows
+        # are the lines, and need no count
         fast = self._fast(buffer) if not buffer.translate(None, _PRINTABLE) else None
-        if fast is not None and len(fast[1]) == n:
+        n = len(fast[1]) if fast is not None else buffer.count(b"\n") + (buffer[-1:] != b"\n")
+        self.n_lines += n
+        if fast is not None:
             rows = np.arange(n)
         else:   # only the lines of printable ASCII and 24 fields, each with its newline
             lines = _line_bounds(data)
