@@ -75,6 +75,11 @@ class NumberRule:
     format: str
     range: str
 
+    @property
+    def pattern(self) -> str:
+        """The format as a regular expression (read by `re` and by pyarrow's RE2 alike)."""
+        return _FLOAT.pattern if self.decimal else _INT.pattern
+
 
 def _number_rule(name: str) -> NumberRule:
     if name in RATES:
