@@ -113,7 +113,7 @@ class MaskOperator:
                 self._plans = threaded
 
     def _plan(self, count: int) -> tuple[Any, Any]:
-        import pyfftw
+        import pyfftw  # imported once by __init__: here a lookup
 
         return (pyfftw.FFTW(self.input, self._half, axes=(0, 1), flags=("FFTW_ESTIMATE",), threads=count),
                 pyfftw.FFTW(self._half, self.output, axes=(0, 1), direction="FFTW_BACKWARD",
