@@ -43,6 +43,7 @@ def main() -> None:
     cascade = [numpy_net.load(p) for p in sorted(shipped.WEIGHTS.glob("stage*.keras"))]
     sigma_nets = {key: numpy_net.load(shipped.WEIGHTS / f"sigma_{key}.keras")
                   for key in ("network_echo", "ist_echo", "ist_nus")}
+    calibrations = {key: score.load_calibration(shipped.WEIGHTS / f"sigma_{key}.keras") for key in sigma_nets}
     rows = []
     for index, reference in enumerate(arrays["reference"]):
         schedule = simulate.schedule_indices(arrays["schedules"][index])
@@ -53,7 +54,7 @@ def main() -> None:
             else:
                 mu = ist.reconstruct(measured, mode, 200, schedule if mode == "nus" else None)
             key = score.sigma_key(method, mode)
-            value, _ = score.psq(score.sigma_spectrum(sigma_nets[key], measured, mode), mu)
+            value, _ = score.psq(score.sigma_spectrum(sigma_nets[key], measured, mode, mu, calibrations[key]), mu)
             rows.append({"spectrum": index, "method": key, "psq": value, **metrics.quality(reference, mu)})
     psq, rmsd = np.array([r["psq"] for r in rows]), np.array([r["rmsd"] for r in rows])
     edges = np.quantile(psq, [0.0, 0.25, 0.5, 0.75, 1.0])

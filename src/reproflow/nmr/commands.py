@@ -133,8 +133,10 @@ def quality_command(args: argparse.Namespace) -> None:
         raise ReproflowError(f"{args.reconstruction or args.input}: the reconstruction has no positive maximum; "
                              "pSQ is relative to it")
     key = score.sigma_key(args.method, args.mode)
-    network = cli.load_network(cli.sigma_path(args.sigma_model, key), sigma=True)
-    sigma = check_finite(score.sigma_spectrum(network, data, args.mode), f"the sigma spectrum of {args.input}")
+    model = cli.sigma_path(args.sigma_model, key)
+    network = cli.load_network(model, sigma=True)
+    sigma = check_finite(score.sigma_spectrum(network, data, args.mode, reconstruction, score.load_calibration(model)),
+                         f"the sigma spectrum of {args.input}")
     value, points = score.psq(sigma, reconstruction)
     print(f"pSQ {value:.3e} ({args.method} {args.mode}, uncertainty network {key}; median sigma / max over "
           f"{points} points; lower is better)")
