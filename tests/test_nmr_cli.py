@@ -176,12 +176,17 @@ def test_ship_copies_a_run_with_its_manifest(files, tmp_path):
     for k in range(2):
         models.wnn2d("wnn_bf", width=4).save(run_dir / paths.model("wnn_bf", k))
     models.uncertainty_net(width=4).save(run_dir / paths.sigma("network_echo"))
+    (run_dir / paths.sigma("network_echo", ".calibration.json")).write_text('{"a": 1.5, "b": 0.2, "c": 0.0}')
     (run_dir / paths.LAYOUT.metrics).write_text(json.dumps(
         {"options": nmr, "config_hash": "abc", "sets": {"malt1": {"table": {"network_echo": {"r": 0.9}}}}}))
     out = tmp_path / "weights"
     info = shipped.ship(run_dir, architecture="wnn_bf", command="snakemake ...", repo=tmp_path, commit="f" * 40,
                         out=out)
-    assert sorted(info["files_sha256"]) == ["sigma_network_echo.keras", "stage0.keras", "stage1.keras"]
+    assert sorted(info["files_sha256"]) == ["sigma_network_echo.calibration.json", "sigma_network_echo.keras",
+                                            "stage0.keras", "stage1.keras"]
+    from reproflow.nmr import score
+
+    assert score.load_calibration(out / "sigma_network_echo.keras") == score.Calibration(1.5, 0.2, 0.0)
     assert shipped.manifest(out)["git"]["commit"] == "f" * 40 and shipped.damping(out) == 0.1
     assert info["results"]["malt1"]["table"]["network_echo"]["r"] == 0.9
     run("nmr", "reconstruct", "--input", str(files / "echo.ft2"), "--mode", "echo", "--method", "network",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import cli, evaluate, io, numpy_net, shipped, simulate, ve
+from reproflow.nmr import cli, evaluate, io, numpy_net, score, shipped, simulate, ve
 
 
 def run(*argv: str) -> None:
@@ -45,14 +45,19 @@ def test_psq_is_the_pipelines_and_ranks_noise(files, tmp_path, capsys, method, m
         run("nmr", "quality", "--input", str(files / f"{name}_{mode}.ft2"), "--mode", mode, "--method", method,
             "--reconstruction", str(tmp_path / f"{name}.ft2"), "--sigma", str(tmp_path / f"{name}_sigma.ft2"), *extra)
         scores[name] = printed_psq(capsys.readouterr().out)
-        # the pipeline's computation: the method's sigma network on its input (anti-echo conjugated), evaluate.psq
+        # the pipeline's computation: pSQ (evaluate.psq) of the method's sigma network on its input
+        # (anti-echo conjugated); the sigma file: that sigma calibrated against mu (shipped beside it)
         key = {"network": "network_echo", "ist": "ist_nus" if mode == "nus" else "ist_echo"}[method]
         measured = io.read_spectrum(files / f"{name}_{mode}.ft2").data
         flip = ve.flip_t1 if mode == "antiecho" else (lambda x: x)
-        sigma = flip(numpy_net.uncertainty(numpy_net.load(shipped.WEIGHTS / f"sigma_{key}.keras"), flip(measured)))
+        model = shipped.WEIGHTS / f"sigma_{key}.keras"
         mu = io.read_spectrum(tmp_path / f"{name}.ft2").data
+        calibration = score.load_calibration(model)
+        assert score.calibration_path(model).exists()  # shipped beside every network
+        sigma = flip(numpy_net.uncertainty(numpy_net.load(model), flip(measured)))
         assert scores[name] == pytest.approx(evaluate.psq(sigma, mu), rel=2e-3)
-        assert np.allclose(io.read_spectrum(tmp_path / f"{name}_sigma.ft2").data, sigma, rtol=1e-5, atol=1e-8)
+        written = io.read_spectrum(tmp_path / f"{name}_sigma.ft2").data
+        assert np.allclose(written, calibration.apply(sigma, mu), rtol=1e-5, atol=1e-8)
     assert scores["noisy"] > scores["clean"], scores  # a noisier input scores worse
 
 

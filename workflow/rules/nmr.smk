@@ -162,6 +162,8 @@ rule nmr_train_sigma:
         model=[nmr_paths.sigma(m) for m in NMR_SIGMA],
         curves=[nmr_paths.sigma_curves(m) for m in NMR_SIGMA],
         run=[nmr_paths.sigma(m, suffix="_run.json") for m in NMR_SIGMA],
+        # score.calibration_path of each model, fitted on val
+        calibration=[nmr_paths.sigma(m, ".calibration.json") for m in NMR_SIGMA],
     log:
         nmr_paths.LAYOUT.log("train_sigma"),
     benchmark:
@@ -186,6 +188,11 @@ rule nmr_evaluate:
                 f"network_{a}": nmr_paths.network(a, w.nmr_set) for a in NMR_ARCHS
             }
             | {f"sigma_{m}": nmr_paths.sigma(m) for m in NMR_SIGMA}
+            # read beside each model by score.load_calibration
+            | {
+                f"calibration_{m}": nmr_paths.sigma(m, ".calibration.json")
+                for m in NMR_SIGMA
+            }
             | ({"spectrum": nmr_paths.MALT1_SPECTRUM} if w.nmr_set == "malt1" else {})
         ),
         data=nmr_paths.data(),

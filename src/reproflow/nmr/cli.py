@@ -30,7 +30,7 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.nmr import commands as more_commands
-from reproflow.nmr import io, ist, numpy_net, shipped, ve  # numpy_net: inference without TensorFlow
+from reproflow.nmr import io, ist, numpy_net, score, shipped, ve  # numpy_net: inference without TensorFlow
 from reproflow.nmr import paths as nmr_paths
 from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file
 
@@ -298,6 +298,8 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     sigma_model = sigma_path(args.sigma_model, sigma_key) if args.sigma else None
     networks = [load_network(path, sigma=False) for path in stages]
     sigma_network = load_network(sigma_model, sigma=True) if sigma_model is not None else None
+    if sigma_model is not None:
+        score.load_calibration(sigma_model)  # checked before anything is computed
     if networks:
         result = numpy_net.cascade(networks, data, mode, damping)
     else:
@@ -305,9 +307,7 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     check_finite(result, f"{args.out}: the reconstruction of {spectrum.source}")
     sigma = None
     if sigma_network is not None:
-        method_input = ve.flip_t1(data) if mode == "antiecho" else data
-        sigma = numpy_net.uncertainty(sigma_network, method_input)
-        sigma = ve.flip_t1(sigma) if mode == "antiecho" else sigma
+        sigma = score.load_calibration(sigma_model).apply(score.sigma_spectrum(sigma_network, data, mode), result)
         check_finite(sigma, f"{args.sigma}: the uncertainty of {spectrum.source}")
     inputs = [args.input, args.schedule, args.sigma_model, *([stages[0].parent] if stages else [])]
     # both files are written before either is renamed into place: a failure leaves neither

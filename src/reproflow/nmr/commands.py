@@ -133,9 +133,12 @@ def quality_command(args: argparse.Namespace) -> None:
         raise ReproflowError(f"{args.reconstruction or args.input}: the reconstruction has no positive maximum; "
                              "pSQ is relative to it")
     key = score.sigma_key(args.method, args.mode)
-    network = cli.load_network(cli.sigma_path(args.sigma_model, key), sigma=True)
+    model = cli.sigma_path(args.sigma_model, key)
+    network = cli.load_network(model, sigma=True)
+    calibration = score.load_calibration(model)
     sigma = check_finite(score.sigma_spectrum(network, data, args.mode), f"the sigma spectrum of {args.input}")
     value, points = score.psq(sigma, reconstruction)
+    sigma = check_finite(calibration.apply(sigma, reconstruction), f"the calibrated sigma spectrum of {args.input}")
     print(f"pSQ {value:.3e} ({args.method} {args.mode}, uncertainty network {key}; median sigma / max over "
           f"{points} points; lower is better)")
     if args.sigma:

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
 from reproflow.manifest import RunRecord, recording
 from reproflow.runtime import headline
-from reproflow.nmr import STUDY, ist, metrics, simulate, ve
+from reproflow.nmr import STUDY, ist, metrics, score, simulate, ve
 from reproflow.data import read_json_object
 from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file, write_text
 
@@ -301,9 +302,12 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
                     network_out: Mapping[str, str], out: str, curves: str, run_out: str, backup: str,
                     options: Mapping[str, Any], seed: int) -> None:
     """The NLL network of one method, trained on data["train"], stopped on
-    data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`)."""
+    data["val"] (the cascade's sets or the sigma_* sets, see `plan.sigma_sets`),
+    and its calibration (`score.fit_calibration` on data["val"]) written
+    beside it (`score.calibration_path(out)`)."""
     sources = [*data.values(), *ist_out.values(), *network_out.values()]
-    check_outputs([out, curves, run_out], sources)
+    calibration_out = score.calibration_path(out)
+    check_outputs([out, curves, run_out, calibration_out], sources)
     split = {}
     for name in ("train", "val"):   # every input checked before Keras starts (seconds)
         arrays = load_set(data[name])
@@ -321,11 +325,31 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         run.log_history(history, "epoch")  # every epoch, also those before a resume
         write_csv(history, curves, sources)
         save_model(model, out, sources)
+        calibration = calibrate(out, *split["val"], data["val"], sources)
         run.log_metrics({"epochs_run": len(history),
-                        "best_val_loss": min(row["val_loss"] for row in history)})
+                        "best_val_loss": min(row["val_loss"] for row in history),
+                        **{f"calibration_{k}": v for k, v in asdict(calibration).items()}})
         run.log_artifact(out)
         run.log_artifact(curves)
-    headline("best validation loss %.3g in %d epochs", min(row["val_loss"] for row in history), len(history))
+        run.log_artifact(str(calibration_out))
+    headline("best validation loss %.3g in %d epochs; calibration a %.3g, b %.3g, c %.3g",
+             min(row["val_loss"] for row in history), len(history), calibration.a, calibration.b, calibration.c)
+
+
+def calibrate(model: str, inputs: np.ndarray, references: np.ndarray, mus: np.ndarray, val: str,
+              sources: Sequence[str]) -> score.Calibration:
+    """Fit the calibration of the sigma network saved at `model` on the
+    validation spectra (`score.fit_calibration`) and write it beside it."""
+    from reproflow.nmr import numpy_net
+
+    network = numpy_net.load(model)
+    sigmas = [numpy_net.uncertainty(network, x) for x in inputs]
+    calibration = score.fit_calibration(list(references), list(mus), sigmas)
+    record = score.calibration_record(calibration, fitted_on=f"{val} ({len(references)} simulated spectra)",
+                                      objective="score.fit_calibration: balanced Gaussian NLL, a >= 1, "
+                                                f"signal coverage {score.COVERAGE}")
+    write_text(score.calibration_path(model), json.dumps(record, indent=2) + "\n", sources)
+    return calibration
 
 
 def train_sigma_jobs(configurations: Sequence[Mapping[str, Any]]) -> None:
@@ -335,7 +359,7 @@ def train_sigma_jobs(configurations: Sequence[Mapping[str, Any]]) -> None:
     checked first; a killed job, rerun, resumes the finished networks from
     their backups (after their last epoch: not retrained)."""
     for options in configurations:
-        check_outputs([options[key] for key in ("out", "curves", "run_out")],
+        check_outputs([*(options[key] for key in ("out", "curves", "run_out")), score.calibration_path(options["out"])],
                       [*options["data"].values(), *options["ist_out"].values(), *options["network_out"].values()])
     import keras
 
@@ -348,7 +372,9 @@ def train_sigma_jobs(configurations: Sequence[Mapping[str, Any]]) -> None:
 
 def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, str], sigma_models: Mapping[str, str],
                  primary: str, out: Mapping[str, str], spectrum: str | None) -> dict[str, Any]:
-    """Table, uncertainty calibration and pSQ of one set (held-out simulated or MALT1)."""
+    """Table, uncertainty coverage and pSQ of one set (held-out simulated or
+    MALT1): coverage of the calibrated sigma (its calibration beside each
+    network, `score.load_calibration`), pSQ of the network's own (`score`)."""
     import matplotlib.pyplot as plt
 
     from reproflow.nmr import evaluate, io
@@ -366,6 +392,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     from reproflow.nmr import numpy_net  # the sigma networks on NumPy: no TensorFlow start-up
 
     sigma_networks = {method: numpy_net.load(path) for method, path in sigma_models.items()}
+    calibrations = {method: score.load_calibration(path) for method, path in sigma_models.items()}
     cut = metrics.cut_for(name)
     references = arrays["reference"]
     methods = evaluate.reconstructions(arrays, ist_arrays, network_arrays, primary)
@@ -383,15 +410,16 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
             mus = methods[method]
             covered, scores = [], []
             for index, (reference, mu) in enumerate(zip(references, mus)):
-                sigma = numpy_net.uncertainty(model, inputs[index])
-                ref_c, mu_c, sig_c = metrics.crop(cut, reference, mu, sigma)
+                raw = numpy_net.uncertainty(model, inputs[index])
+                sigma = calibrations[method].apply(raw, mu)
+                ref_c, mu_c, sig_c, raw_c = metrics.crop(cut, reference, mu, sigma, raw)
                 covered.append(evaluate.calibration(ref_c, mu_c, sig_c))
-                scores.append(evaluate.psq(sig_c, mu_c))
+                scores.append(evaluate.psq(raw_c, mu_c))
                 psq_rows.append({"set": name, "spectrum": index, "method": method, "psq": scores[-1],
                                  "rmsd": table[method]["rmsd_each"][index], "r": table[method]["r_each"][index],
                                  **covered[-1]})
                 if index == 0:
-                    boxes[method] = evaluate.normalised_sigma(sig_c, mu_c)
+                    boxes[method] = evaluate.normalised_sigma(raw_c, mu_c)
                     like = header or io.Spectrum(sigma, io.pipe_header(sigma.shape), name)
                     save_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma, sources)
                     save_spectrum(sigma_dir / f"{method}.ft2", like, mu, sources)

@@ -15,7 +15,7 @@ from typing import Any
 
 from reproflow.data import sha256_file
 from reproflow.errors import ReproflowError
-from reproflow.nmr import paths
+from reproflow.nmr import paths, score
 
 WEIGHTS = Path(__file__).with_name("weights")
 MANIFEST = "weights.json"
@@ -72,10 +72,12 @@ def ship(run_dir: str | Path, *, architecture: str, command: str, repo: str | Pa
     if missing:
         raise ReproflowError(f"{run_dir}: the run lacks {missing}; expected a finished study 3 run")
     out.mkdir(parents=True, exist_ok=True)
-    for old in [*out.glob("stage*.keras"), *out.glob("sigma_*.keras")]:
+    for old in [*out.glob("stage*.keras"), *out.glob("sigma_*.keras"), *out.glob("sigma_*.calibration.json")]:
         old.unlink()
     files = {}
-    for path, name in [(p, p.name) for p in stages] + [(p, f"sigma_{p.stem}.keras") for p in sigmas]:
+    calibrations = [score.calibration_path(p) for p in sigmas if score.calibration_path(p).exists()]
+    for path, name in ([(p, p.name) for p in stages] + [(p, f"sigma_{p.stem}.keras") for p in sigmas]
+                       + [(p, f"sigma_{p.name}") for p in calibrations]):
         shutil.copyfile(path, out / name)
         files[name] = sha256_file(path)
     info = {
