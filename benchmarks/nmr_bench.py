@@ -1,11 +1,10 @@
 """What the Study 3 benchmarks that run the pipeline's jobs share: the
-common options, the data (by the jobs of rules nmr_simulate and nmr_malt1),
-the curves a training job wrote, and the end of a run (JSON, table)."""
+common options, the data (by the jobs of rules nmr_simulate and nmr_malt1)
+and the end of a run (JSON, table)."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import platform
 import shutil
@@ -44,13 +43,6 @@ def simulate(work: Path, names: Iterable[str], options: Mapping[str, Any], malt1
         if run:
             jobs.malt1_job(malt1, str(paths["malt1"]), options["nus_fraction"], options["seed"])
     return paths
-
-
-def history(curves: str | Path) -> list[dict[str, Any]]:
-    """The per-epoch history a training job wrote to its curves CSV (as the job returned it)."""
-    with open(curves, newline="") as handle:
-        return [{key: int(value) if key == "epoch" else float(value) for key, value in row.items()}
-                for row in csv.DictReader(handle)]
 
 
 def finish(benchmark: str, summary: dict[str, Any], args: argparse.Namespace, work: Path,

@@ -38,6 +38,7 @@ initial weights).
 from __future__ import annotations
 
 import copy
+import csv
 import shutil
 import tempfile
 import time
@@ -154,7 +155,9 @@ def main() -> None:
                              run_out=str(out.with_name(f"sigma_{method}_run.json")), backup=str(backup),
                              options=options["uncertainty"], seed=options["seed"])
         train_s = time.perf_counter() - t0
-        history = nmr_bench.history(out.with_suffix(".csv"))
+        with open(out.with_suffix(".csv"), newline="") as handle:  # the history, as the job returned it
+            history = [{k: int(v) if k == "epoch" else float(v) for k, v in row.items()}
+                       for row in csv.DictReader(handle)]
         after, before = (models.load(str(path)) for path in (out, shipped.WEIGHTS / f"sigma_{method}.keras"))
         results[method] = {"train_seconds": train_s, "epochs_run": len(history), "history": history,
                            **{name: {"before": score(before, method, name), "after": score(after, method, name)}
