@@ -17,7 +17,8 @@ differs. Everything goes through the pipeline's own jobs:
   sigma_val) from `jobs.simulate_job`, as rule nmr_simulate; MALT1 from
   `jobs.malt1_job`, as rule nmr_malt1;
 - mu: `jobs.network_job` with the shipped stages (as rule nmr_network) and
-  `jobs.ist_job` (as rule nmr_ist), picked per method by `jobs.method_arrays`;
+  `jobs.ist_job` (as rule nmr_ist: the anti-echo inputs too), picked per
+  method by `jobs.method_arrays`;
 - training: `jobs.train_sigma_job` with the config's seed, as rule nmr_train_sigma;
 - scoring: `models.uncertainty` and `evaluate.calibration` per spectrum,
   averaged over spectra, MALT1 on `metrics.MALT1_CUT`, as `jobs.evaluate_job`.
