@@ -27,27 +27,19 @@ spectra, 4 peaks per tile; 32 train, 4 val, 8 test spectra), 1 stage,
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
-import platform
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import nmr_bench  # this folder is on sys.path when a benchmark runs
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-MALT1 = ROOT.parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
 
-
-def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", nargs="+", default=[str(ROOT / "config/config.yaml"),
-                                                         str(ROOT / "config/nmr_cpu.yaml")])
+def main() -> None:
+    parser = nmr_bench.parser(__doc__)
     parser.add_argument("--architectures", nargs="+", default=["wnn", "wnn_bf"])
     parser.add_argument("--stages", type=int, default=1)
     parser.add_argument("--tiles", type=int, default=4096, help="training tiles per stage")
@@ -59,16 +51,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--val-spectra", type=int, default=None)
     parser.add_argument("--test-spectra", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None, help="default: the config's nmr.seed")
-    parser.add_argument("--malt1", default=str(MALT1), help="Malt.ft2; 'none' to skip MALT1")
+    parser.add_argument("--malt1", default=str(nmr_bench.MALT1), help="Malt.ft2; 'none' to skip MALT1")
     parser.add_argument("--repeats", type=int, default=3, help="timed MALT1 reconstructions per architecture")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--workdir", default=None, help="default: a temporary directory, removed at the end")
-    parser.add_argument("--out", default=None, help="JSON results")
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse()
+    args = parser.parse_args()
     from reproflow.runtime import limit_threads
 
     limit_threads(args.threads)  # before Keras is first imported
@@ -77,8 +62,7 @@ def main() -> None:
 
     from reproflow.config import merge_config_files
     from reproflow.data import sha256_file
-    from reproflow.nmr import evaluate, jobs, metrics, models, plan
-    from reproflow.nmr.shipped import git_state
+    from reproflow.nmr import evaluate, jobs, metrics, models
 
     started = time.perf_counter()
     options = merge_config_files(args.config).get("nmr", {})
@@ -91,19 +75,13 @@ def main() -> None:
                    epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
     seed = options["seed"]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="nmr_arch_"))
-    (work / "data").mkdir(parents=True, exist_ok=True)
 
     # ---- data, as rules nmr_simulate and nmr_malt1 -------------------------
     t0 = time.perf_counter()
-    paths = {split: work / "data" / f"{split}.npz" for split in ("train", "val", "test")}
-    for split, path in paths.items():
-        jobs.simulate_job(str(path), split, **plan.split_recipe(split, options))
     use_malt1 = args.malt1.lower() != "none"
-    if use_malt1:
-        paths["malt1"] = work / "data" / "malt1.npz"
-        jobs.malt1_job(args.malt1, str(paths["malt1"]), options["nus_fraction"], seed)
+    paths = nmr_bench.simulate(work, ("train", "val", "test"), options, args.malt1 if use_malt1 else None)
     simulate_s = time.perf_counter() - t0
-    data = {name: jobs.load_npz(path) for name, path in paths.items()}
+    data = {name: jobs.load_set(path) for name, path in paths.items()}
     print(f"data in {simulate_s:.1f} s: " + ", ".join(f"{k} {v['reference'].shape}" for k, v in data.items()),
           flush=True)
 
@@ -119,7 +97,6 @@ def main() -> None:
             backup = work / "backup" / arch / f"stage{stage}"
             shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
             out = work / "models" / arch / f"stage{stage}.keras"
-            out.parent.mkdir(parents=True, exist_ok=True)
             curves, run_out = out.with_suffix(".csv"), out.with_name(f"stage{stage}_run.json")
             wall, cpu = time.perf_counter(), time.process_time()
             jobs.train_stage_job(train=str(paths["train"]), val=str(paths["val"]), previous=stage_paths[arch],
@@ -156,7 +133,6 @@ def main() -> None:
                 continue
             cut = metrics.cut_for(name)
             out = work / "network" / arch / f"{name}.npz"
-            out.parent.mkdir(parents=True, exist_ok=True)
             jobs.network_job(data=str(paths[name]), stages=stage_paths[arch], out=str(out),
                              run_out=str(out.with_name(f"{name}_run.json")), damping_base=damping,
                              arch=arch, set_name=name)
@@ -192,10 +168,6 @@ def main() -> None:
         equivalence = float(np.abs(tiled - full).max() / np.abs(tiled).max())
 
     summary = {
-        "benchmark": "nmr_architectures",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "threads": args.threads, "keras": keras.__version__, "backend": keras.backend.backend(),
-        "python": platform.python_version(), "machine": platform.machine(), "git": git_state(ROOT),
         "config_files": args.config, "seed": seed,
         "simulation": options["simulation"], "sets": options["sets"], "vary_test": options.get("vary", {}),
         "network_options": network,
@@ -208,12 +180,7 @@ def main() -> None:
         "architectures": results,
         "total_wall_s": time.perf_counter() - started,
     }
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(summary, indent=2))
-    if not args.workdir:
-        shutil.rmtree(work, ignore_errors=True)
-    print(markdown(summary))
+    nmr_bench.finish("nmr_architectures", summary, args, work, markdown)
 
 
 def markdown(summary: dict[str, Any]) -> str:

@@ -12,19 +12,20 @@ Config: the shipped run's `nmr` config (`shipped.manifest()["nmr_config"]`)
 with its `uncertainty` section replaced by the current one from --config
 (default config/config.yaml + config/nmr_cpu.yaml: `vary`, 16,384 tiles x 6
 epochs), so the data are the shipped run's and only the sigma training
-differs. Everything goes through the pipeline's own code:
+differs. Everything goes through the pipeline's own jobs:
 - the held-out test set and the sigma sets (`plan.sigma_sets`: sigma_train,
   sigma_val) from `jobs.simulate_job`, as rule nmr_simulate; MALT1 from
   `jobs.malt1_job`, as rule nmr_malt1;
-- mu: `models.cascade` with the shipped stages (echo, as `jobs.network_job`)
-  and `ist.reconstruct` (echo, NUS, as `jobs.ist_job`), picked per method by
-  `jobs.method_arrays`;
-- training: `train.train_uncertainty` with the config's seed, as
-  `jobs.train_sigma_job`;
+- mu: `jobs.network_job` with the shipped stages (as rule nmr_network) and
+  `jobs.ist_job` (as rule nmr_ist: the anti-echo inputs too), picked per
+  method by `jobs.method_arrays`;
+- training: `jobs.train_sigma_job` with the config's seed, as rule nmr_train_sigma;
 - scoring: `models.uncertainty` and `evaluate.calibration` per spectrum,
   averaged over spectra, MALT1 on `metrics.MALT1_CUT`, as `jobs.evaluate_job`.
 Also per method and set: mean sigma and RMS error of mu, each over the
 reference's max (mean over spectra; the error is the same before and after).
+--workdir keeps data/<set>.npz and reconstructions.npz (<set>/network,
+<set>/echo, <set>/nus) for benchmarks/nmr_sigma_signal.py.
 
     python benchmarks/nmr_calibration.py --threads 1 --out /tmp/nmr_calibration.json
 
@@ -37,48 +38,34 @@ initial weights).
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
-import platform
+import csv
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import nmr_bench  # this folder is on sys.path when a benchmark runs
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-MALT1 = ROOT.parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
 METHODS = ("network_echo", "ist_echo", "ist_nus")
 SCORES = ("coverage_all", "coverage_signal", "mean_sigma_over_max", "rms_error_over_max")
 
 
-def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", nargs="+", default=[str(ROOT / "config/config.yaml"),
-                                                         str(ROOT / "config/nmr_cpu.yaml")],
-                        help="files whose nmr.uncertainty section is used")
+def main() -> None:
+    parser = nmr_bench.parser(__doc__, "files whose nmr.uncertainty section is used")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--tiles", type=int, default=None, help="training tiles (default: the config's)")
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
     parser.add_argument("--seed", type=int, default=None,
                         help="data and training seed (default: the shipped run's); a replicate")
-    parser.add_argument("--malt1", default=str(MALT1), help="Malt.ft2")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--workdir", default=None, help="default: a temporary directory, removed at the end")
-    parser.add_argument("--out", default=None, help="JSON results")
+    parser.add_argument("--malt1", default=str(nmr_bench.MALT1), help="Malt.ft2")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the data and reconstructions an earlier run left in --workdir (same options)")
     parser.add_argument("--resume", action="store_true",
                         help="go on with the σ trainings an earlier, killed run left in --workdir (same options)")
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse()
+    args = parser.parse_args()
     from reproflow.runtime import limit_threads
 
     limit_threads(args.threads)  # before Keras is first imported
@@ -87,8 +74,7 @@ def main() -> None:
 
     from reproflow.config import merge_config_files
     from reproflow.data import sha256_file
-    from reproflow.nmr import evaluate, ist, jobs, metrics, models, plan, shipped, simulate
-    from reproflow.nmr import train as training
+    from reproflow.nmr import evaluate, jobs, metrics, models, plan, shipped, simulate
 
     started = time.perf_counter()
     manifest = shipped.manifest()
@@ -99,25 +85,15 @@ def main() -> None:
             options["uncertainty"][key] = value
     if args.seed is not None:
         options["seed"] = args.seed
-    seed, iterations, damping = options["seed"], options["ist"]["iterations"], manifest["damping"]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="nmr_calibration_"))
-    (work / "data").mkdir(parents=True, exist_ok=True)
+    sets = plan.sigma_sets(options)  # {"train": "sigma_train", "val": "sigma_val"} when vary is set
+    cached = work / "reconstructions.npz"
+    reuse = args.reuse and cached.exists()
 
     # ---- data, as rules nmr_simulate and nmr_malt1 -------------------------
     t0 = time.perf_counter()
-    cached = work / "reconstructions.npz"
-    sets = plan.sigma_sets(options)  # {"train": "sigma_train", "val": "sigma_val"} when vary is set
-    paths = {name: work / "data" / f"{name}.npz" for name in ("test", *sets.values())}
-    paths["malt1"] = work / "data" / "malt1.npz"
-    reuse = args.reuse and cached.exists()
-    for name, path in paths.items():
-        if reuse:
-            continue
-        if name == "malt1":
-            jobs.malt1_job(args.malt1, str(path), options["nus_fraction"], seed)
-        else:
-            jobs.simulate_job(str(path), name, **plan.split_recipe(name, options))
-    data = {name: jobs.load_npz(path) for name, path in paths.items()}
+    paths = nmr_bench.simulate(work, ("test", *sets.values()), options, args.malt1, run=not reuse)
+    data = {name: jobs.load_set(path) for name, path in paths.items()}
     quality = {}
     for name, arrays in data.items():
         noise, empty = simulate.quality(arrays["reference"])
@@ -129,31 +105,24 @@ def main() -> None:
               f"{empty.mean():.1%} noise-only tiles", flush=True)
     data_s = time.perf_counter() - t0
 
-    # ---- mu, as jobs.network_job and jobs.ist_job (shipped cascade) --------
+    # ---- mu, by jobs.network_job (shipped cascade) and jobs.ist_job --------
+    # every method's mu, whatever --methods: a --reuse run may train another
     t0 = time.perf_counter()
-    stages = models.prepare([models.load(str(shipped.WEIGHTS / f"stage{k}.keras"))
-                             for k in range(manifest["stages"])])
-    network, ist_out = {}, {}
-    for name, arrays in data.items():
-        if reuse:
-            with np.load(cached, allow_pickle=False) as saved:
-                kept = {key: saved[key] for key in saved.files if key.startswith(f"{name}/")}
-            network[name] = {"echo": kept[f"{name}/network"]} if f"{name}/network" in kept else None
-            ist_out[name] = {mode: kept[f"{name}/{mode}"] for mode in ("echo", "nus") if f"{name}/{mode}" in kept}
-            continue
-        rec: dict[str, list[np.ndarray]] = {"network": [], "echo": [], "nus": []}
-        for index in range(len(arrays["reference"])):
-            schedule = simulate.schedule_indices(arrays["schedules"][index])
-            # every method's mu, whatever --methods: a --reuse run may train another
-            rec["network"].append(models.cascade(stages, arrays["echo"][index], "echo", damping))
-            for mode in ("echo", "nus"):
-                rec[mode].append(ist.reconstruct(arrays[mode][index], mode, iterations, schedule,
-                                                 workers=args.threads))
-        network[name] = {"echo": np.stack(rec["network"])} if rec["network"] else None
-        ist_out[name] = {mode: np.stack(rec[mode]) for mode in ("echo", "nus") if rec[mode]}
-    if not reuse:
-        np.savez(cached, **{f"{name}/network": out["echo"] for name, out in network.items() if out},
-                 **{f"{name}/{mode}": v for name, out in ist_out.items() for mode, v in out.items()})
+    stages = [str(shipped.WEIGHTS / f"stage{k}.keras") for k in range(manifest["stages"])]
+    outputs = {kind: {name: work / kind / f"{name}.npz" for name in paths} for kind in ("network", "ist")}
+    for name, path in ({} if reuse else paths).items():
+        ist_npz, network_npz = outputs["ist"][name], outputs["network"][name]
+        jobs.ist_job(str(path), str(ist_npz), str(ist_npz.with_suffix(".json")), options["ist"]["iterations"], name)
+        jobs.network_job(data=str(path), stages=stages, out=str(network_npz),
+                         run_out=str(network_npz.with_suffix(".json")), damping_base=manifest["damping"],
+                         arch=manifest["architecture"], set_name=name)
+    network = {name: jobs.load_output(outputs["network"][name], jobs.MODES, data[name], path)
+               for name, path in paths.items()}
+    ist_out = {name: jobs.load_output(outputs["ist"][name], ("echo", "antiecho", "nus"), data[name], path)
+               for name, path in paths.items()}
+    if not reuse:  # what benchmarks/nmr_sigma_signal.py reads
+        np.savez(cached, **{f"{name}/network": out["echo"] for name, out in network.items()},
+                 **{f"{name}/{mode}": out[mode] for name, out in ist_out.items() for mode in ("echo", "nus")})
     reconstruct_s = time.perf_counter() - t0
     print(f"data {data_s:.0f} s, reconstructions {reconstruct_s:.0f} s", flush=True)
 
@@ -171,24 +140,28 @@ def main() -> None:
                          "rms_error_over_max": float(np.sqrt(np.mean(np.square(reference - mu)))) / scale})
         return {key: float(np.mean([row[key] for row in rows])) for key in SCORES}
 
-    # ---- train and score, as jobs.train_sigma_job and jobs.evaluate_job -----
+    # ---- train by jobs.train_sigma_job, score as jobs.evaluate_job ----------
     results: dict[str, dict[str, Any]] = {}
     for method in args.methods:
-        split = {}
-        for role, name in sets.items():
-            inputs, mu = jobs.method_arrays(method, data[name], ist_out[name], network[name])
-            split[role] = (inputs, data[name]["reference"], mu)
+        kind = "network" if method == "network_echo" else "ist"
+        mu = {role: str(outputs[kind][name]) for role, name in sets.items()}
         backup = work / "backup" / method
         if not args.resume:
             shutil.rmtree(backup, ignore_errors=True)  # never resume a stale run
+        out = work / f"sigma_{method}.keras"
         t0 = time.perf_counter()
-        model, history = training.train_uncertainty(*split["train"], split["val"], options["uncertainty"],
-                                                    backup, seed)
+        jobs.train_sigma_job(method=method, data={role: str(paths[name]) for role, name in sets.items()},
+                             ist_out=mu if kind == "ist" else {}, network_out=mu if kind == "network" else {},
+                             out=str(out), curves=str(out.with_suffix(".csv")),
+                             run_out=str(out.with_name(f"sigma_{method}_run.json")), backup=str(backup),
+                             options=options["uncertainty"], seed=options["seed"])
         train_s = time.perf_counter() - t0
-        model.save(work / f"sigma_{method}.keras")
-        before = models.load(str(shipped.WEIGHTS / f"sigma_{method}.keras"))
+        with open(out.with_suffix(".csv"), newline="") as handle:  # the history, as the job returned it
+            history = [{k: int(v) if k == "epoch" else float(v) for k, v in row.items()}
+                       for row in csv.DictReader(handle)]
+        after, before = (models.load(str(path)) for path in (out, shipped.WEIGHTS / f"sigma_{method}.keras"))
         results[method] = {"train_seconds": train_s, "epochs_run": len(history), "history": history,
-                           **{name: {"before": score(before, method, name), "after": score(model, method, name)}
+                           **{name: {"before": score(before, method, name), "after": score(after, method, name)}
                               for name in ("test", "malt1")}}
         print(f"{method}: trained in {train_s:.0f} s; coverage test "
               f"{results[method]['test']['before']['coverage_all']:.3f} -> "
@@ -197,22 +170,13 @@ def main() -> None:
               f"{results[method]['malt1']['after']['coverage_all']:.3f}", flush=True)
 
     summary = {
-        "benchmark": "nmr_calibration",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "threads": args.threads, "keras": keras.__version__, "backend": keras.backend.backend(),
-        "python": platform.python_version(), "machine": platform.machine(), "git": shipped.git_state(ROOT),
         "shipped": {"git": manifest["git"], "config_hash": manifest["config_hash"],
                     "files_sha256": manifest["files_sha256"]},
-        "config_files": args.config, "seed": seed, "sigma_sets": sets, "uncertainty_options": options["uncertainty"],
-        "sets": quality, "data_seconds": data_s, "reconstruct_seconds": reconstruct_s,
-        "methods": results, "total_wall_s": time.perf_counter() - started,
+        "config_files": args.config, "seed": options["seed"], "sigma_sets": sets,
+        "uncertainty_options": options["uncertainty"], "sets": quality, "data_seconds": data_s,
+        "reconstruct_seconds": reconstruct_s, "methods": results, "total_wall_s": time.perf_counter() - started,
     }
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(summary, indent=2))
-    if not args.workdir:
-        shutil.rmtree(work, ignore_errors=True)
-    print(markdown(summary))
+    nmr_bench.finish("nmr_calibration", summary, args, work, markdown)
 
 
 def markdown(summary: dict[str, Any]) -> str:

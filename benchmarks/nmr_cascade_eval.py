@@ -26,8 +26,7 @@ import json
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-MALT1 = ROOT.parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
+import nmr_bench  # this folder is on sys.path when a benchmark runs
 
 
 def npz_stage(models, path):
@@ -45,14 +44,14 @@ def main() -> None:
     parser.add_argument("--stages-dir", default=None, help="folder of stage{k}.keras (default: the shipped ones)")
     parser.add_argument("--stage-files", nargs="+", default=None, help=".keras or best*.npz files, in order")
     parser.add_argument("--damping", type=float, default=None, help="default: the shipped manifest's")
-    parser.add_argument("--malt1", default=str(MALT1))
+    parser.add_argument("--malt1", default=str(nmr_bench.MALT1))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     from reproflow.runtime import limit_threads
 
     limit_threads(args.threads)
-    from reproflow.nmr import jobs, metrics, models, plan, shipped
+    from reproflow.nmr import jobs, metrics, models, shipped
 
     manifest = shipped.manifest()
     folder = Path(args.stages_dir) if args.stages_dir else shipped.WEIGHTS
@@ -61,13 +60,10 @@ def main() -> None:
     cascade = models.prepare([npz_stage(models, p) if str(p).endswith(".npz") else models.load(str(p))
                               for p in paths])
     damping = args.damping if args.damping is not None else manifest["damping"]
-    work = Path(tempfile.mkdtemp(prefix="nmr_eval_"))
-    jobs.malt1_job(args.malt1, str(work / "malt1.npz"), manifest["nmr_config"]["nus_fraction"],
-                   manifest["nmr_config"]["seed"])
-    jobs.simulate_job(str(work / "test.npz"), "test", **plan.split_recipe("test", manifest["nmr_config"]))
+    sets = nmr_bench.simulate(Path(tempfile.mkdtemp(prefix="nmr_eval_")), ["test"], manifest["nmr_config"], args.malt1)
     result = {"stages": [str(p) for p in paths], "damping": damping}
     for name in ("malt1", "test"):
-        arrays = jobs.load_npz(work / f"{name}.npz")
+        arrays = jobs.load_set(sets[name])
         _, scores, seconds = jobs.reconstruct_set(cascade, arrays, damping, metrics.cut_for(name))
         result[name] = jobs.stage_means(scores)
         for mode, rows in result[name].items():

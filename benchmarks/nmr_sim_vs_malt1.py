@@ -11,14 +11,12 @@ that without). Prints one markdown row per spectrum.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
+from nmr_bench import MALT1  # this folder is on sys.path when a benchmark runs
 from scipy import ndimage
 
 from reproflow.nmr import io, simulate
-
-MALT1 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
 
 
 def half_width(line: np.ndarray, centre: int) -> int:

@@ -39,6 +39,13 @@ import numpy as np
 from reproflow.nmr import io, ist, numpy_net, shipped, simulate, ve
 
 
+def reference(spectrum: str | None) -> np.ndarray:
+    """The spectrum's data; without one a simulated 128 x 1024-point spectrum (256 x 2048 after zero fill)."""
+    if spectrum:
+        return io.read_spectrum(spectrum).data.astype(np.float64)
+    return simulate.simulate_set(0, 1, simulate.SimConfig(n1=128, n2=1024, peaks=1024), 0.5)["reference"][0]
+
+
 def timed(work: Callable[[], object], repeats: int) -> dict[str, object]:
     wall, cpu = [], []
     for _ in range(repeats):
@@ -76,11 +83,7 @@ def main() -> None:
     workers = args.threads or -1
     if args.threads:
         numpy_net.THREADS = args.threads
-    if args.spectrum:
-        reference = io.read_spectrum(args.spectrum).data.astype(np.float64)
-    else:
-        reference = simulate.simulate_set(0, 1, simulate.SimConfig(n1=128, n2=1024, peaks=1024), 0.5)["reference"][0]
-    echo = ve.echo(reference)
+    echo = ve.echo(reference(args.spectrum))
     result: dict[str, object] = {"shape": list(echo.shape), "spectrum": args.spectrum or "simulated",
                                  "cores": os.cpu_count(), "threads": args.threads or numpy_net.THREADS,
                                  "repeats": args.repeats}
