@@ -344,7 +344,10 @@ def calibrate(model: str, inputs: np.ndarray, references: np.ndarray, mus: np.nd
 
     network = numpy_net.load(model)
     sigmas = [numpy_net.uncertainty(network, x) for x in inputs]
-    calibration = score.fit_calibration(list(references), list(mus), sigmas)
+    try:
+        calibration = score.fit_calibration(list(references), list(mus), sigmas)
+    except ValueError as error:   # e.g. reconstructions equal to their references: no error to fit
+        raise ReproflowError(f"{val}: cannot calibrate the uncertainty network on it ({error})") from error
     record = score.calibration_record(calibration, fitted_on=f"{val} ({len(references)} simulated spectra)",
                                       objective="score.fit_calibration: balanced Gaussian NLL, a >= 1, "
                                                 f"signal coverage {score.COVERAGE}")
