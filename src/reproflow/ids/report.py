@@ -150,10 +150,6 @@ def write_summary(rows: Sequence[Mapping[str, Any]], path: str | Path, source: s
                                     banner=SYNTHETIC_BANNER if source == "synthetic" else None))
 
 
-def _diff(ours: float | None, theirs: float | None) -> float | None:
-    return None if ours is None or theirs is None else ours - theirs
-
-
 def paper_rows(final: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any], source: str) -> dict[str, list]:
     """Tables 2-5 of the paper protocol (feature set `all`), ours beside the paper's."""
     counts = data["counts"]
@@ -161,9 +157,9 @@ def paper_rows(final: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any], 
                "test": counts[f"test_{cls}"], "paper_test": paper.TABLE2["test"][cls]} for cls in ("normal", "attack")]
     tables: dict[str, list] = {"table2": table2, "table3": [], "table4": [], "table5": [], "comparison": []}
 
-    def add(table: str, key: str, arm: str, ours: Any, theirs: Any) -> None:
-        tables[table].append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": ours,
-                              "paper": theirs, "difference": _diff(ours, theirs)})
+    def add(table: str, key: str, model: str, ours: Any, theirs: Any) -> None:
+        tables[table].append({"parameter": key, "model": model, "data": source, "ours": ours, "paper": theirs,
+                              "difference": None if ours is None or theirs is None else ours - theirs})
 
     for arm, result in final.items():
         train, test, summed = result["train"], result["test"], result["test_summed_over_epochs"]
@@ -177,16 +173,14 @@ def paper_rows(final: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any], 
         for table, values, theirs in (("table3", ours, paper.TABLE3), ("table4", train, paper.TABLE4),
                                       ("table5", test, paper.TABLE5)):
             for key, value in theirs[arm].items():
-                add(table, key, arm, values[key], value)
+                add(table, key, ARM_NAMES[arm], values[key], value)
         extra = {"test_f1": test["f1"], "test_balanced_accuracy": test["balanced_accuracy"],
                  "test_roc_auc": test["roc_auc"], "test_fp_single_pass": test["fp"],
                  "test_fn_single_pass": test["fn"]}
         for key, value in extra.items():
-            add("comparison", key, arm, value, paper.DERIVED[arm].get(key))
-    always = counts["test_attack"] / max(counts["test_final"], 1)
-    tables["comparison"].append({"parameter": "always_attack_test_accuracy", "model": "always attack",
-                                 "data": source, "ours": always, "paper": paper.ALWAYS_ATTACK_TEST_ACCURACY,
-                                 "difference": always - paper.ALWAYS_ATTACK_TEST_ACCURACY})
+            add("comparison", key, ARM_NAMES[arm], value, paper.DERIVED[arm].get(key))
+    add("comparison", "always_attack_test_accuracy", "always attack",
+        counts["test_attack"] / max(counts["test_final"], 1), paper.ALWAYS_ATTACK_TEST_ACCURACY)
     return tables
 
 
