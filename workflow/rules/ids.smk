@@ -261,37 +261,41 @@ IDS_FIGURES = {
 }
 
 
-def ids_summary_outputs():
-    """The summary's tables, curves and figures by output name, flagged for the report."""
-    tables, plots = ids_paths.LAYOUT.tables, ids_paths.LAYOUT.plots
-    outputs = {
-        "summary_html": report_entry(
-            f"{tables}/summary.html",
-            "ids",
-            SUMMARY_SUBCATEGORY,
-            "ids_summary.rst",
-            {"table": "test accuracy, ours beside the paper"},
-        )
-    }
-    for name, caption, label in IDS_TABLES:
-        outputs[f"{name}_csv"] = f"{tables}/{name}.csv"
-        outputs[f"{name}_html"] = report_entry(
-            f"{tables}/{name}.html",
+# the summary's outputs by name (all but its run manifest and metrics), flagged for the report
+IDS_SUMMARY_OUTPUTS = {
+    "summary_html": report_entry(
+        f"{ids_paths.LAYOUT.tables}/summary.html",
+        "ids",
+        SUMMARY_SUBCATEGORY,
+        "ids_summary.rst",
+        {"table": "test accuracy, ours beside the paper"},
+    ),
+    **{
+        f"{name}_csv": f"{ids_paths.LAYOUT.tables}/{name}.csv"
+        for name, _, _ in IDS_TABLES
+    },
+    **{
+        f"{name}_html": report_entry(
+            f"{ids_paths.LAYOUT.tables}/{name}.html",
             "ids",
             "2. Tables",
             f"ids_{caption}.rst",
             {"table": label},
         )
-    outputs["curves"] = f"{plots}/curves.csv"
-    for key, (name, label) in IDS_FIGURES.items():
-        outputs[key] = report_entry(
-            f"{plots}/{name}.png",
+        for name, caption, label in IDS_TABLES
+    },
+    "curves": f"{ids_paths.LAYOUT.plots}/curves.csv",
+    **{
+        key: report_entry(
+            f"{ids_paths.LAYOUT.plots}/{name}.png",
             "ids",
             "3. Figures",
             "ids_curves.rst",
             {"figure": label},
         )
-    return outputs
+        for key, (name, label) in IDS_FIGURES.items()
+    },
+}
 
 
 rule ids_summary:
@@ -300,7 +304,7 @@ rule ids_summary:
         datasets=list(ids_plan.datasets(config).values()),
         baselines=ids_plan.baseline_files(config),
     output:
-        **ids_summary_outputs(),
+        **IDS_SUMMARY_OUTPUTS,
         run=ids_paths.LAYOUT.summary_run,
         metrics=ids_paths.LAYOUT.metrics,
     log:
