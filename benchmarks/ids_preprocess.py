@@ -66,6 +66,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from reproflow.ids import paths as ids_paths
+from reproflow.ids.synth import NOTE, day_names, day_records
+
 FIRST_DAY = "20130101"
 SEED = 2013
 REPO = Path(__file__).resolve().parents[1]
@@ -85,30 +88,21 @@ def run_job(spec: dict) -> dict:
 
     started, cpu = time.perf_counter(), time.process_time()
     kind = spec.pop("kind")
-    if kind == "parse":
-        jobs.parse_day(**spec)
-    elif kind == "fit":
-        jobs.fit_protocol(**spec)
-    elif kind == "transform":
-        jobs.transform_days(**spec)
-    elif kind == "dataset":
-        jobs.build_dataset(**spec)
-    elif kind == "bare":
-        bare_read(spec["source"])
-    else:
-        raise ValueError(kind)
+    run = {"parse": jobs.parse_day, "fit": jobs.fit_protocol, "transform": jobs.transform_days,
+           "dataset": jobs.build_dataset, "bare": bare_read}[kind]
+    run(**spec)
     return {"kind": kind, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def bare_read(path: str) -> int:
+def bare_read(source: str) -> int:
     """The yardstick: one day read by a bare `pyarrow.csv.read_csv` (tab-separated, no
     header, no quoting, every column a string), nothing checked or written."""
     from pyarrow import csv
 
     from reproflow.ids.kyoto import FIELDS
 
-    table = csv.read_csv(path, csv.ReadOptions(column_names=list(FIELDS)),
+    table = csv.read_csv(source, csv.ReadOptions(column_names=list(FIELDS)),
                          csv.ParseOptions(delimiter="\t", quote_char=False),
                          csv.ConvertOptions(column_types={name: "string" for name in FIELDS}))
     return table.num_rows
@@ -118,8 +112,6 @@ def bare_read(path: str) -> int:
 
 
 def _write_day(args: tuple[str, int, int, int]) -> int:
-    from reproflow.ids.synth import day_records
-
     path, index, n_days, rows = args
     data = ("\n".join(day_records(index, n_days, rows, SEED)) + "\n").encode("ascii")
     Path(path).write_bytes(data)
@@ -131,8 +123,6 @@ def generate(folder: Path, days: list[str], rows: int, jobs: int) -> None:
     from multiprocessing import Pool
 
     folder.mkdir(parents=True, exist_ok=True)
-    from reproflow.ids.synth import NOTE
-
     (folder / "SYNTHETIC.md").write_text(NOTE)
     todo = [(str(folder / f"{day}.txt"), i, len(days), rows) for i, day in enumerate(days)
             if not (folder / f"{day}.txt").exists()]
@@ -170,29 +160,32 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def at(work: Path, template: str, **wildcards: str) -> str:
+    """A path template of the workflow (reproflow.ids.paths), filled in, under `work`
+    instead of the workflow's folder."""
+    return str(work / template.format(**wildcards).removeprefix(f"{ids_paths.WORK}/"))
+
+
 def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int,
              dataset: bool) -> dict:
     if work.exists():
         shutil.rmtree(work)
-    day_dir = work / "days"
+    # (the jobs make their outputs' folders)
+    parsed = {"columns": ids_paths.PARSED_COLUMNS, "stats": ids_paths.PARSED_STATS,
+              "rejects": ids_paths.PARSED_REJECTS, "info": ids_paths.PARSED_INFO}
     parse = [{"kind": "parse", "source": str(raw / f"{d}.txt"), "day": d,
-              "out": {k: str(day_dir / d / f) for k, f in
-                      (("columns", "columns.npz"), ("stats", "stats.npz"), ("rejects", "rejects.tsv"),
-                       ("info", "parse.json"))},
+              "out": {key: at(work, template, day=d) for key, template in parsed.items()},
               "max_reject_share": MAX_REJECT_SHARE, "split_seed": SPLIT_SEED, "test_share": TEST_SHARE}
              for d in days]
-    for spec in parse:
-        Path(spec["out"]["columns"]).parent.mkdir(parents=True, exist_ok=True)
     test_days = max(1, round(len(days) * TEST_DAYS_SHARE))
-    fit = [{"kind": "fit", "protocol": p, "stats": {d: str(day_dir / d / "stats.npz") for d in days},
-            "days": days, "test_days": test_days, "out": str(work / p / "transform.json")} for p in protocols]
-    transform = [{"kind": "transform", "columns": {d: str(day_dir / d / "columns.npz") for d in days},
-                  "fitted": str(work / p / "transform.json"), "split_seed": SPLIT_SEED, "test_share": TEST_SHARE,
-                  "out": {"binned": {d: str(work / p / "days" / f"{d}.npz") for d in days},
-                          "info": {d: str(work / p / "days" / f"{d}.json") for d in days}}}
-                 for p in protocols]
-    for p in protocols:
-        (work / p / "days").mkdir(parents=True, exist_ok=True)
+    fit = [{"kind": "fit", "protocol": p, "stats": {d: at(work, ids_paths.PARSED_STATS, day=d) for d in days},
+            "days": days, "test_days": test_days, "out": at(work, ids_paths.FITTED, protocol=p)} for p in protocols]
+    binned = {p: {"binned": {d: at(work, ids_paths.BINNED, protocol=p, day=d) for d in days},
+                  "info": {d: at(work, ids_paths.BINNED_INFO, protocol=p, day=d) for d in days}}
+              for p in protocols}
+    transform = [{"kind": "transform", "columns": {d: at(work, ids_paths.PARSED_COLUMNS, day=d) for d in days},
+                  "fitted": at(work, ids_paths.FITTED, protocol=p), "split_seed": SPLIT_SEED,
+                  "test_share": TEST_SHARE, "out": binned[p]} for p in protocols]
     times, jobs_done = {}, {}
     load_before = os.getloadavg()
     usage = _children_cpu()
@@ -203,14 +196,13 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
         end_to_end = time.perf_counter() - started
         process_cpu = _children_cpu() - usage
         if dataset:
-            data = [{"kind": "dataset", "binned": {d: str(work / p / "days" / f"{d}.npz") for d in days},
-                     "transform_info": [str(work / p / "days" / f"{d}.json") for d in days],
-                     "parse_info": [str(day_dir / d / "parse.json") for d in days], "protocol": p,
+            data = [{"kind": "dataset", "binned": binned[p]["binned"],
+                     "transform_info": list(binned[p]["info"].values()),
+                     "parse_info": [at(work, ids_paths.PARSED_INFO, day=d) for d in days], "protocol": p,
                      "feature_set": "all", "trim_multiple": 256 if p == "paper" else 1, "source": "synthetic",
-                     "out": {"data": str(work / p / "all" / "data.npz"), "info": str(work / p / "all" / "data.json")}}
+                     "out": {"data": at(work, ids_paths.DATASET, protocol=p, features="all"),
+                             "info": at(work, ids_paths.DATASET_INFO, protocol=p, features="all")}}
                     for p in protocols]
-            for spec in data:
-                Path(spec["out"]["data"]).parent.mkdir(parents=True, exist_ok=True)
             times["dataset"], jobs_done["dataset"] = phase(pool, data)
         # the same files, the same jobs at a time, each a bare pyarrow read (the yardstick)
         usage = _children_cpu()
@@ -219,7 +211,7 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
         bare_process_cpu = _children_cpu() - usage
     load_after = os.getloadavg()
     raw_bytes = sum((raw / f"{d}.txt").stat().st_size for d in days)
-    infos = [json.loads((day_dir / d / "parse.json").read_text()) for d in days]
+    infos = [json.loads(Path(at(work, ids_paths.PARSED_INFO, day=d)).read_text()) for d in days]
     lines, records, rejected = (sum(i[k] for i in infos) for k in ("lines", "records", "rejected"))
     if rejected or records != lines:
         raise SystemExit(f"unexpected rejects: {rejected} of {lines} lines")
@@ -250,8 +242,9 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
         total = end_to_end + times["dataset"]
         result["with_dataset_seconds"] = total
         result["with_dataset_mb_per_s"] = raw_bytes / 1e6 / total
-        result["dataset_counts"] = {p: json.loads((work / p / "all" / "data.json").read_text())["counts"]
-                                    for p in protocols}
+        result["dataset_counts"] = {
+            p: json.loads(Path(at(work, ids_paths.DATASET_INFO, protocol=p, features="all")).read_text())["counts"]
+            for p in protocols}
     return result
 
 
@@ -259,7 +252,7 @@ def run_snakemake(days: list[str], raw: Path, work: Path, protocols: list[str], 
     """The same days through `snakemake --cores jobs` (see the module docstring)."""
     if work.exists():
         shutil.rmtree(work)
-    synth = work / "results/ids/work/synth"
+    synth = work / ids_paths.SYNTH
     synth.mkdir(parents=True)
     for name in ("Snakefile", "workflow", "scripts", "config", "envs"):
         (work / name).symlink_to(REPO / name)
@@ -274,7 +267,7 @@ def run_snakemake(days: list[str], raw: Path, work: Path, protocols: list[str], 
                 "paper": {"split_seed": SPLIT_SEED, "test_share": TEST_SHARE},
                 "clean": {"test_days": max(1, round(len(days) * TEST_DAYS_SHARE))}},
     }))
-    targets = [f"results/ids/work/{p}/days/{d}.npz" for p in protocols for d in days]
+    targets = [ids_paths.BINNED.format(protocol=p, day=d) for p in protocols for d in days]
     command = [str(Path(sys.executable).parent / "snakemake"), "--cores", str(jobs), *targets,
                "--configfile", str(overlay)]
     load_before = os.getloadavg()
@@ -310,7 +303,7 @@ def main() -> None:
 
     rows = max(1, round(args.day_mb * 1e6 / BYTES_PER_ROW))
     n_days = {size: max(1, round(size * 1000 / args.day_mb)) for size in args.sizes_gb}
-    all_days = __import__("reproflow.ids.synth", fromlist=["day_names"]).day_names(FIRST_DAY, max(n_days.values()))
+    all_days = day_names(FIRST_DAY, max(n_days.values()))
     raw = args.data_dir / "raw"
     generate(raw, all_days, rows, args.jobs)
     results = []

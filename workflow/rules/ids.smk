@@ -245,84 +245,68 @@ rule ids_baselines:
         "../../scripts/ids_baselines.py"
 
 
+# The summary's tables (name, caption file ids_<caption>.rst, label): each a CSV
+# and the HTML the report shows.
+IDS_TABLES = (
+    ("table2", "table2", "Table 2: class distribution"),
+    ("table3", "table3", "Table 3: summary of results"),
+    ("table4", "table45", "Table 4: training measures"),
+    ("table5", "table45", "Table 5: test measures"),
+    ("comparison", "comparison", "further measures beside the paper's"),
+    ("clean", "clean", "clean protocol, mean and sd over seeds"),
+)
+IDS_FIGURES = {
+    "fig2": ("fig2_train_accuracy", "Figure 2: training accuracy per epoch"),
+    "fig3": ("fig3_test_accuracy", "Figure 3: test accuracy per epoch"),
+}
+
+
+# the summary's outputs by name (all but its run manifest and metrics), flagged for the report
+IDS_SUMMARY_OUTPUTS = {
+    "summary_html": report_entry(
+        f"{ids_paths.LAYOUT.tables}/summary.html",
+        "ids",
+        SUMMARY_SUBCATEGORY,
+        "ids_summary.rst",
+        {"table": "test accuracy, ours beside the paper"},
+    ),
+    **{
+        f"{name}_csv": f"{ids_paths.LAYOUT.tables}/{name}.csv"
+        for name, _, _ in IDS_TABLES
+    },
+    **{
+        f"{name}_html": report_entry(
+            f"{ids_paths.LAYOUT.tables}/{name}.html",
+            "ids",
+            "2. Tables",
+            f"ids_{caption}.rst",
+            {"table": label},
+        )
+        for name, caption, label in IDS_TABLES
+    },
+    "curves": f"{ids_paths.LAYOUT.plots}/curves.csv",
+    **{
+        key: report_entry(
+            f"{ids_paths.LAYOUT.plots}/{name}.png",
+            "ids",
+            "3. Figures",
+            "ids_curves.rst",
+            {"figure": label},
+        )
+        for key, (name, label) in IDS_FIGURES.items()
+    },
+}
+
+
 rule ids_summary:
     input:
         finals=ids_plan.final_metrics(config),
         datasets=list(ids_plan.datasets(config).values()),
         baselines=ids_plan.baseline_files(config),
     output:
+        **IDS_SUMMARY_OUTPUTS,
         run=ids_paths.LAYOUT.summary_run,
         metrics=ids_paths.LAYOUT.metrics,
-        summary_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/summary.html",
-            "ids",
-            SUMMARY_SUBCATEGORY,
-            "ids_summary.rst",
-            {"table": "test accuracy, ours beside the paper"},
-        ),
-        table2_csv=f"{ids_paths.LAYOUT.tables}/table2.csv",
-        table2_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/table2.html",
-            "ids",
-            "2. Tables",
-            "ids_table2.rst",
-            {"table": "Table 2: class distribution"},
-        ),
-        table3_csv=f"{ids_paths.LAYOUT.tables}/table3.csv",
-        table3_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/table3.html",
-            "ids",
-            "2. Tables",
-            "ids_table3.rst",
-            {"table": "Table 3: summary of results"},
-        ),
-        table4_csv=f"{ids_paths.LAYOUT.tables}/table4.csv",
-        table4_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/table4.html",
-            "ids",
-            "2. Tables",
-            "ids_table45.rst",
-            {"table": "Table 4: training measures"},
-        ),
-        table5_csv=f"{ids_paths.LAYOUT.tables}/table5.csv",
-        table5_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/table5.html",
-            "ids",
-            "2. Tables",
-            "ids_table45.rst",
-            {"table": "Table 5: test measures"},
-        ),
-        comparison_csv=f"{ids_paths.LAYOUT.tables}/comparison.csv",
-        comparison_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/comparison.html",
-            "ids",
-            "2. Tables",
-            "ids_comparison.rst",
-            {"table": "further measures beside the paper's"},
-        ),
-        clean_csv=f"{ids_paths.LAYOUT.tables}/clean.csv",
-        clean_html=report_entry(
-            f"{ids_paths.LAYOUT.tables}/clean.html",
-            "ids",
-            "2. Tables",
-            "ids_clean.rst",
-            {"table": "clean protocol, mean and sd over seeds"},
-        ),
-        curves=f"{ids_paths.LAYOUT.plots}/curves.csv",
-        fig2=report_entry(
-            f"{ids_paths.LAYOUT.plots}/fig2_train_accuracy.png",
-            "ids",
-            "3. Figures",
-            "ids_curves.rst",
-            {"figure": "Figure 2: training accuracy per epoch"},
-        ),
-        fig3=report_entry(
-            f"{ids_paths.LAYOUT.plots}/fig3_test_accuracy.png",
-            "ids",
-            "3. Figures",
-            "ids_curves.rst",
-            {"figure": "Figure 3: test accuracy per epoch"},
-        ),
     log:
         ids_paths.LAYOUT.log("summary"),
     benchmark:

@@ -20,6 +20,7 @@ import json
 import logging
 import shutil
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,11 @@ def best_learning_rate(search_files: Sequence[str | Path]) -> tuple[float, list[
 
 
 def hyperparameters(options: Mapping[str, Any], protocol: str, arm: str) -> dict[str, Any]:
-    """Shared and per-protocol settings of one arm."""
+    """Shared and per-protocol settings of one arm (clean: the learning rate is searched)."""
+    shared = {key: options[key] for key in ("units", "epochs", "batch_size", "svm_c")}
     if protocol == "paper":
-        keep_prob = options["paper"]["keep_prob"][arm]
-        learning_rate = options["paper"]["learning_rate"][arm]
-    else:
-        keep_prob, learning_rate = options["clean"]["keep_prob"], None
-    return {"units": options["units"], "epochs": options["epochs"], "batch_size": options["batch_size"],
-            "svm_c": options["svm_c"], "keep_prob": keep_prob, "learning_rate": learning_rate}
+        return {**shared, **{key: options["paper"][key][arm] for key in ("keep_prob", "learning_rate")}}
+    return {**shared, "keep_prob": options["clean"]["keep_prob"], "learning_rate": None}
 
 
 def _summary_of_training(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -83,7 +81,7 @@ def _summary_of_training(history: list[dict[str, Any]]) -> dict[str, Any]:
     counts = {k: int(round(sum(row[f"train_{k}"] for row in history))) for k in ("tp", "fp", "tn", "fn")}
     return {"accuracy_running": float(np.mean([row["train_accuracy"] for row in history])),
             "loss": float(np.mean([row["train_loss"] for row in history])),
-            **counts, **{f"{k}": v for k, v in rates(counts).items() if k != "accuracy"},
+            **counts, **{k: v for k, v in rates(counts).items() if k != "accuracy"},
             "seconds": float(sum(row["train_seconds"] for row in history))}
 
 
@@ -103,8 +101,11 @@ def named_losses(metrics: Mapping[str, float], arm: str) -> dict[str, float]:
     return {f"{key}_{LOSS_KINDS[arm]}" if key.endswith("_loss") else key: value for key, value in metrics.items()}
 
 
-def check_train_outputs(out: Mapping[str, str], inputs: Sequence[str | None]) -> None:
-    """Refused before any work: an output that is (or lies in) an input (the model folder by its files)."""
+def check_train_outputs(out: Mapping[str, str], data: str, info: str, transform: str | None = None,
+                        search_files: Sequence[str] = (), **_: Any) -> None:
+    """Refused before any work: an output that is (or lies in) an input (the model folder
+    by its files). Takes `train_job`'s keyword arguments."""
+    inputs = [data, info, transform, *search_files]
     for key, path in out.items():
         check_output_path(Path(path) / "model.keras" if key == "model_dir" else path, inputs)
 
@@ -117,8 +118,7 @@ def train_job(
 ) -> dict[str, Any]:
     """Train and score one (protocol, feature set, arm, seed[, learning rate]); write its files.
     Its checkpoint folder is removed when done, unless `keep_checkpoint` (see `train_jobs`)."""
-    inputs = [data, info, transform, *search_files]
-    check_train_outputs(out, inputs)
+    check_train_outputs(out, data, info, transform, search_files)
     meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
     arrays = load_dataset(data)
     hp = hyperparameters(options, protocol, arm)
@@ -194,8 +194,7 @@ def train_jobs(configurations: Sequence[Mapping[str, Any]]) -> list[dict[str, An
     import keras
 
     for options in configurations:
-        check_train_outputs(options["out"], [options["data"], options["info"], options.get("transform"),
-                                             *options.get("search_files", ())])
+        check_train_outputs(**options)
     summaries = []
     for options in configurations:
         keras.backend.clear_session()
@@ -300,11 +299,9 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
     transformed = [pp.load_json(path) for path in transform_info]
     arrays, counts = pp.assemble([binned[d] for d in days], protocol, feature_set,
                                  trim_multiple=trim_multiple if protocol == "paper" else 1)
-    issues: dict[str, int] = {}
+    issues: Counter[str] = Counter()
     for content in transformed:
-        for key, value in content.items():
-            if key.startswith(("train.", "test.")):
-                issues[key] = issues.get(key, 0) + int(value)
+        issues.update({key: int(value) for key, value in content.items() if key.startswith(("train.", "test."))})
     combined = hashlib.sha256("".join(f"{p['day']}:{p['sha256']};" for p in sorted(parsed, key=lambda p: p["day"]))
                               .encode()).hexdigest()
     info = {
@@ -384,9 +381,8 @@ def summary_job(*, finals: Sequence[str], datasets: Mapping[str, str], baselines
         metrics = summarise(finals=finals, datasets=datasets, baselines=baselines, out=out, source_label=label)
         values = summary_metrics(metrics["tables"])
         run.log_metrics(values)
-        folders = {path: "figures" if key.startswith("fig") else "tables" for key, path in out.items()}
-        for path, folder in folders.items():
-            run.log_artifact(path, folder)
+        for key, path in out.items():
+            run.log_artifact(path, "figures" if key.startswith("fig") else "tables")
     headline("test accuracy (%s data): %s; table in %s", label,
              ", ".join(f"{row['model']} {row['protocol']} {row['ours']}%" for row in metrics["headline"]
                        if row["features"] != "without the 3 detection columns")[:300], out["summary_html"])

@@ -8,7 +8,8 @@ file (file, line, reason), is counted, and `check_reject_share` stops the run
 when the share of rejects passes the configured threshold.
 
 What a field may hold is written once, in `NUMBER_RULES` (the numeric
-fields: format, largest value) and `parse_fields` (the others); the
+fields: format, largest value), `STRING_RULES` (those checked by value) and
+`parse_fields` (start_time); the
 fast path (`kyoto_arrow`: pyarrow's CSV reader and compute functions) and
 the per-line parser here both read them, and the per-line parser alone gives
 a reject's reason. A line is never
@@ -98,7 +99,6 @@ def _number_rule(name: str) -> NumberRule:
 # The numeric fields' rules, in one table (start_time has its own, hh:mm:ss).
 NUMBER_RULES = {name: _number_rule(name) for name in NUMERIC if name != "start_time"}
 MAX_LINE_BYTES = 1 << 20    # a Kyoto record is about 250 bytes; a longer line is refused unread
-DAY_FILE = re.compile(r"^(\d{8})\.txt$")
 
 _INT = re.compile(r"[0-9]+")
 _FLOAT = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -233,19 +233,29 @@ def _hours(text: str) -> float:
     return hours + minutes / 60 + seconds / 3600
 
 
-def _detection(text: str, name: str) -> int:
-    if not _DETECTION.fullmatch(text):
-        raise FieldError(f"{name}: expected 0 or alert codes like 4060-1-8(1),1448-1-19(1), got {_got(text)}")
-    return 0 if text == "0" else 1
-
-
-def _ip(text: str, name: str) -> None:
+def valid_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
-        raise FieldError(f"{name}: expected an (anonymised) IP address, got {_got(text)}") from None
+        return False
+    return True
 
 
+# The fields checked by value: (what a value may be, what a reject says was expected),
+# by kind; both parsers check them (kyoto_arrow each distinct value once).
+STRING_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+    "service": (lambda text: _SERVICE.fullmatch(text) is not None, "a service name"),
+    "flag": (FLAGS.__contains__, f"one of {' '.join(FLAGS)}"),
+    "protocol": (PROTOCOLS.__contains__, f"one of {'/'.join(PROTOCOLS)}"),
+    "detection": (lambda text: _DETECTION.fullmatch(text) is not None,
+                  "0 or alert codes like 4060-1-8(1),1448-1-19(1)"),
+    "label": (LABELS.__contains__, "1, -1 or -2"),
+    "ip": (valid_ip, "an (anonymised) IP address"),
+}
+# (field, kind) in the order parse_fields checks them (the first bad one is the reason)
+_STRING_FIELDS = (("service", "service"), ("flag", "flag"), ("protocol", "protocol"),
+                  *((name, "detection") for name in DETECTION), ("label", "label"),
+                  ("src_ip", "ip"), ("dst_ip", "ip"))
 _NUMERIC_RULES = tuple((_INDEX[name], name, rule) for name, rule in NUMBER_RULES.items())
 
 
@@ -255,20 +265,12 @@ def parse_fields(fields: list[str]) -> tuple[list[float], str, str, str, tuple[i
         raise FieldError(f"field count: expected {len(FIELDS)} tab-separated fields, got {len(fields)}")
     numeric = [_number(fields[i], name, rule) for i, name, rule in _NUMERIC_RULES]
     numeric.append(_hours(fields[22]))
-    service, flag, protocol = fields[1], fields[13], fields[23]
-    if not _SERVICE.fullmatch(service):
-        raise FieldError(f"service: expected a service name, got {_got(service)}")
-    if flag not in FLAGS:
-        raise FieldError(f"flag: expected one of {' '.join(FLAGS)}, got {_got(flag)}")
-    if protocol not in PROTOCOLS:
-        raise FieldError(f"protocol: expected one of {'/'.join(PROTOCOLS)}, got {_got(protocol)}")
-    detection = tuple(_detection(fields[14 + k], DETECTION[k]) for k in range(3))
-    label = LABELS.get(fields[17])
-    if label is None:
-        raise FieldError(f"label: expected 1, -1 or -2, got {_got(fields[17])}")
-    _ip(fields[18], "src_ip")
-    _ip(fields[20], "dst_ip")
-    return numeric, service, flag, protocol, detection, label
+    for name, kind in _STRING_FIELDS:
+        check, expected = STRING_RULES[kind]
+        if not check(fields[_INDEX[name]]):
+            raise FieldError(f"{name}: expected {expected}, got {_got(fields[_INDEX[name]])}")
+    detection = tuple(int(fields[14 + k] != "0") for k in range(3))
+    return numeric, fields[1], fields[13], fields[23], detection, LABELS[fields[17]]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")

@@ -5,7 +5,7 @@ ASCII with exactly 23 tabs, the numbers and start_time as strings, the other
 fields dictionary-encoded (distinct values and a code per row), then checked
 column by column against the rules in `kyoto` (numbers: each NumberRule's
 pattern and largest value, by pyarrow.compute; start_time: its bytes; the other
-fields through their distinct values and the same checks as parse_fields);
+fields through their distinct values and kyoto's STRING_RULES);
 service, flag and protocol stay codes (`Columns.codes`), which the statistics
 and the transform count instead of sorting strings. A line
 any check does not accept is not rejected here: it goes through
@@ -18,9 +18,7 @@ characters takes the slow path (so the cast never overflows).
 
 from __future__ import annotations
 
-import ipaddress
 import os
-from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -28,8 +26,8 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from reproflow.ids.kyoto import (
-    _DETECTION, _NUMERIC_RULES, _SERVICE, CATEGORICAL, DETECTION, FIELDS, FLAGS, LABELS, NUMERIC,
-    PROTOCOLS, Columns, NumberRule, RejectLog, _parse_line, _reject_overlong,
+    _NUMERIC_RULES, CATEGORICAL, DETECTION, FIELDS, LABELS, NUMERIC, STRING_RULES, Columns, NumberRule,
+    RejectLog, _parse_line, _reject_overlong, valid_ip,
 )
 
 _MAX_DIGITS = 20
@@ -52,22 +50,6 @@ _CONVERT = pa_csv.ConvertOptions(
     column_types={name: pa.dictionary(pa.int32(), pa.string()) if name in _BY_VALUE else pa.string()
                   for name in FIELDS},
     check_utf8=False, strings_can_be_null=False, quoted_strings_can_be_null=False)
-
-
-def _valid_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-_STRING_CHECKS: dict[str, Callable[[str], bool]] = {
-    "service": lambda text: _SERVICE.fullmatch(text) is not None,
-    "flag": FLAGS.__contains__, "protocol": PROTOCOLS.__contains__,
-    "detection": lambda text: _DETECTION.fullmatch(text) is not None,
-    "label": LABELS.__contains__,
-}
 
 
 def _numpy(array: pa.Array) -> np.ndarray:
@@ -166,7 +148,7 @@ class BlockParser:
         self.source, self.rejects = source, rejects
         self.n_lines = 0
         self.parts: list[dict[str, np.ndarray]] = []
-        self.known: dict[str, dict[str, bool]] = {kind: {} for kind in (*_STRING_CHECKS, "ip")}
+        self.known: dict[str, dict[str, bool]] = {kind: {} for kind in STRING_RULES}
         # the CATEGORICAL columns' values met so far, each with its code (order of meeting)
         self.vocabulary: dict[str, dict[str, int]] = {name: {} for name in CATEGORICAL}
 
@@ -174,7 +156,7 @@ class BlockParser:
         """Distinct values, each row's index into them, accepted."""
         unique = encoded.dictionary.to_pylist()
         inverse = _numpy(encoded.indices)
-        known, check = self.known[kind], _STRING_CHECKS[kind]
+        known, check = self.known[kind], STRING_RULES[kind][0]
         good = np.array([known[v] if v in known else known.setdefault(v, check(v)) for v in unique], bool)
         return unique, inverse, good[inverse]
 
@@ -191,7 +173,7 @@ class BlockParser:
         if not good.all():
             known = self.known["ip"]
             others = encoded.dictionary.filter(_mask(~good)).to_pylist()
-            good[~good] = [known[v] if v in known else known.setdefault(v, _valid_ip(v)) for v in others]
+            good[~good] = [known[v] if v in known else known.setdefault(v, valid_ip(v)) for v in others]
         return good[_numpy(encoded.indices)]
 
     def _fast(self, block: bytes) -> tuple[dict[str, np.ndarray], np.ndarray] | None:

@@ -128,14 +128,6 @@ def _check_spec(spec: Any, path: Path) -> None:
             _edges(entry, "edges", path, where)
 
 
-def check_model_dir(model_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The fitted transform spec and the model description of a trained model folder,
-    checked without loading the network; a ReproflowError names what is wrong."""
-    model_dir = Path(model_dir)
-    _check_files(model_dir)
-    return _check_json(model_dir)
-
-
 def _check_files(model_dir: Path) -> None:
     if not model_dir.is_dir():
         what = "a file" if model_dir.exists() else "no such folder"
@@ -155,6 +147,7 @@ def _check_files(model_dir: Path) -> None:
 
 
 def _check_json(model_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fitted transform spec and the model description, checked; a ReproflowError names what is wrong."""
     transform_path, info_path = model_dir / "transform.json", model_dir / "model.json"
     transform = _read_json(transform_path)
     spec = _at(transform, "spec", dict, transform_path, "")
@@ -223,23 +216,21 @@ def save_model_dir(model: Any, model_dir: str | Path, transform: str | Path | No
 # ------------------------------------------------------------ scoring
 
 
-def check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ReproflowError(f"ids predict: batch size = {batch_size!r}; expected an integer in 1..{MAX_BATCH_SIZE}")
-
-
 def predict_files(model_dir: str | Path, source: str | Path, out: str | Path, batch_size: int = 1024,
                   max_member_bytes: int = MAX_MEMBER_BYTES) -> dict[str, Any]:
     """Score every record of a file, archive or folder; write the CSV; return counts:
     records, rejected (unparseable lines), attack, files, out_of_range and unseen
     (feature values outside the training range, clipped; categories unseen in training),
     each also per feature (`out_of_range_by_feature`, `unseen_by_feature`)."""
-    check_batch_size(batch_size)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ReproflowError(f"ids predict: batch size = {batch_size!r}; expected an integer in 1..{MAX_BATCH_SIZE}")
+    # the model folder, inputs and output checked before TensorFlow loads: refusals come fast
     model_dir = Path(model_dir)
-    spec, info = check_model_dir(model_dir)
+    _check_files(model_dir)
+    _check_json(model_dir)
     sources = source_files(source)
     inputs = [source, model_dir, *(model_dir / name for name in MODEL_FILES), *sources]
-    check_output_path(out, inputs, "predictions")       # before TensorFlow loads: refusals come fast
+    check_output_path(out, inputs, "predictions")
     for path in sources:
         if path.suffix == ".zip":
             check_archive(path, max_member_bytes)

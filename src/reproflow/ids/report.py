@@ -12,9 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -152,16 +150,17 @@ def write_summary(rows: Sequence[Mapping[str, Any]], path: str | Path, source: s
                                     banner=SYNTHETIC_BANNER if source == "synthetic" else None))
 
 
-def _diff(ours: float | None, theirs: float | None) -> float | None:
-    return None if ours is None or theirs is None else ours - theirs
-
-
 def paper_rows(final: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any], source: str) -> dict[str, list]:
     """Tables 2-5 of the paper protocol (feature set `all`), ours beside the paper's."""
     counts = data["counts"]
     table2 = [{"class": cls, "data": source, "train": counts[f"train_{cls}"], "paper_train": paper.TABLE2["train"][cls],
                "test": counts[f"test_{cls}"], "paper_test": paper.TABLE2["test"][cls]} for cls in ("normal", "attack")]
-    table3, table4, table5, comparison = [], [], [], []
+    tables: dict[str, list] = {"table2": table2, "table3": [], "table4": [], "table5": [], "comparison": []}
+
+    def add(table: str, key: str, model: str, ours: Any, theirs: Any) -> None:
+        tables[table].append({"parameter": key, "model": model, "data": source, "ours": ours, "paper": theirs,
+                              "difference": None if ours is None or theirs is None else ours - theirs})
+
     for arm, result in final.items():
         train, test, summed = result["train"], result["test"], result["test_summed_over_epochs"]
         ours = {
@@ -171,27 +170,21 @@ def paper_rows(final: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any], 
             "test_minutes": result["test_seconds"] / 60, "train_fp": train["fp"], "test_fp": summed["fp"],
             "train_fn": train["fn"], "test_fn": summed["fn"],
         }
-        for key, theirs in paper.TABLE3[arm].items():
-            table3.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": ours[key],
-                           "paper": theirs, "difference": _diff(ours[key], theirs)})
-        for key, theirs in paper.TABLE4[arm].items():
-            table4.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": train[key],
-                           "paper": theirs, "difference": _diff(train[key], theirs)})
-        for key, theirs in paper.TABLE5[arm].items():
-            table5.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": test[key],
-                           "paper": theirs, "difference": _diff(test[key], theirs)})
+        for table, values, theirs in (("table3", ours, paper.TABLE3), ("table4", train, paper.TABLE4),
+                                      ("table5", test, paper.TABLE5)):
+            for key, value in theirs[arm].items():
+                add(table, key, ARM_NAMES[arm], values[key], value)
         extra = {"test_f1": test["f1"], "test_balanced_accuracy": test["balanced_accuracy"],
                  "test_roc_auc": test["roc_auc"], "test_fp_single_pass": test["fp"],
                  "test_fn_single_pass": test["fn"]}
         for key, value in extra.items():
-            theirs = paper.DERIVED[arm].get(key)
-            comparison.append({"parameter": key, "model": ARM_NAMES[arm], "data": source, "ours": value,
-                               "paper": theirs, "difference": _diff(value, theirs)})
-    always = counts["test_attack"] / max(counts["test_final"], 1)
-    comparison.append({"parameter": "always_attack_test_accuracy", "model": "always attack", "data": source,
-                       "ours": always, "paper": paper.ALWAYS_ATTACK_TEST_ACCURACY,
-                       "difference": always - paper.ALWAYS_ATTACK_TEST_ACCURACY})
-    return {"table2": table2, "table3": table3, "table4": table4, "table5": table5, "comparison": comparison}
+            add("comparison", key, ARM_NAMES[arm], value, paper.DERIVED[arm].get(key))
+    add("comparison", "always_attack_test_accuracy", "always attack",
+        counts["test_attack"] / max(counts["test_final"], 1), paper.ALWAYS_ATTACK_TEST_ACCURACY)
+    return tables
+
+
+CLEAN_MEASURES = ("accuracy", "balanced_accuracy", "f1", "roc_auc", "tpr", "fpr")
 
 
 def clean_rows(finals: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[str, Any]], source: str) -> list[dict]:
@@ -203,7 +196,7 @@ def clean_rows(finals: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[
     for (feature_set, arm), results in sorted(groups.items()):
         row: dict[str, Any] = {"feature_set": feature_set, "model": ARM_NAMES[arm], "data": source,
                                "seeds": len(results), "learning_rate": results[0]["learning_rate"]}
-        for key in ("accuracy", "balanced_accuracy", "f1", "roc_auc", "tpr", "fpr"):
+        for key in CLEAN_MEASURES:
             values = np.array([r["test"][key] for r in results], float)
             row[f"{key}_mean"] = float(np.mean(values))
             row[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
@@ -212,7 +205,7 @@ def clean_rows(finals: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[
         for name, result in entry["baselines"].items():
             row = {"feature_set": entry["feature_set"], "model": name, "data": source, "seeds": 1,
                    "learning_rate": None}
-            for key in ("accuracy", "balanced_accuracy", "f1", "roc_auc", "tpr", "fpr"):
+            for key in CLEAN_MEASURES:
                 row[f"{key}_mean"], row[f"{key}_sd"] = result[key], None
             rows.append(row)
     return rows
@@ -257,9 +250,7 @@ def plot_curves(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: s
 def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: Sequence[str],
               out: Mapping[str, str], source_label: str) -> dict[str, Any]:
     """Write metrics.json, the tables (CSV + HTML), curves CSV and figures."""
-    results, data, base = load_inputs(finals, datasets, baselines)
-    for path in out.values():
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    results, data, base = load_inputs(finals, datasets, baselines)   # (each output makes its folder)
     metrics: dict[str, Any] = {"data_source": source_label, "synthetic": source_label == "synthetic",
                                "note": "synthetic Kyoto-format data: not Kyoto 2013 results"
                                if source_label == "synthetic" else "Kyoto 2013 honeypot data",
