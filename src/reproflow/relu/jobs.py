@@ -24,6 +24,7 @@ from reproflow.errors import ReproflowError
 from reproflow.manifest import recording
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json, write_text
 from reproflow.relu import report
+from reproflow.relu.paths import JOB_FILES
 from reproflow.relu.evaluate import (
     classification_metrics, confusion_rows, plot_confusion, predict_classes, silent_classes,
 )
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 STUDY = "relu"
 RELU_DATA = "the .npz that rule relu_data writes"
 META, META_KEYS = "the data set's metadata (rule relu_data)", ("sha256", "n_train", "n_test", "n_classes", "class_names")
-TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves", "run")
+TRAIN_OUTPUTS = tuple(JOB_FILES)  # metrics, folds, confusion_csv, confusion_png, model, curves, run
 
 
 def applicable_params(dataset: str, protocol: str, options: Mapping[str, Any]) -> dict[str, Any]:
