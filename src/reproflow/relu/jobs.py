@@ -302,14 +302,14 @@ def prepare(
     Outputs are written through temporary files, never over an input, and
     only when every array is finite."""
     from reproflow.relu.data import (  # scikit-learn: only this job needs it
-        CLASS_NAMES, IDX_DATASETS, IDX_FILES, load_idx_dataset, load_sklearn_dataset, preprocess,
+        CLASS_NAMES, IDX_DATASETS, IDX_NAMES, load_idx_dataset, load_sklearn_dataset, preprocess,
     )
 
     inputs = []
     if name in IDX_DATASETS:
         if idx_folder is None:
             raise ReproflowError(f"relu: {name} needs its downloaded IDX files")
-        inputs = [Path(idx_folder) / file for images, labels, _ in IDX_FILES.values() for file in (images, labels)]
+        inputs = [Path(idx_folder) / file for file in IDX_NAMES]
         for output in (npz_path, meta_path):  # refused before minutes of PCA, not after
             check_output_path(output, [*inputs, idx_folder])
         raw = load_idx_dataset(name, idx_folder)
