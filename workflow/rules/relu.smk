@@ -7,6 +7,7 @@ from reproflow.relu import plan as relu_plan
 
 RELU = config["relu"]
 RELU_HASH = config_hash(RELU)
+RELU_JOBS = relu_plan.job_columns(RELU, config["protocols"])  # for expand(..., zip)
 
 STUDY_DATASETS["relu"] = lambda: [d for d in RELU["datasets"] if d in REGISTRY]
 STUDY_TARGETS["relu"] = lambda: [
@@ -16,9 +17,7 @@ STUDY_TARGETS["relu"] = lambda: [
     relu_paths.LAYOUT.published,
 ]
 STUDY_RUNS["relu"] = lambda: {
-    "relu_train": expand(
-        relu_paths.JOB_RUN, zip, **relu_plan.job_columns(RELU, config["protocols"])
-    ),
+    "relu_train": expand(relu_paths.JOB_RUN, zip, **RELU_JOBS),
     "relu_summary": [relu_paths.LAYOUT.summary_run],
 }
 
@@ -105,11 +104,7 @@ for protocol in config["protocols"]:
 
 rule relu_summary:
     input:
-        jobs=expand(
-            relu_paths.JOB_METRICS,
-            zip,
-            **relu_plan.job_columns(RELU, config["protocols"]),
-        ),
+        jobs=expand(relu_paths.JOB_METRICS, zip, **RELU_JOBS),
     output:
         metrics=relu_paths.LAYOUT.metrics,
         comparison_csv=f"{relu_paths.LAYOUT.tables}/comparison.csv",

@@ -76,10 +76,8 @@ def load_idx_dataset(name: str, folder: str | Path) -> RawData:
 
 
 def load_sklearn_dataset(name: str, test_fraction: float, split_seed: int) -> RawData:
-    """WDBC or digits with a stratified train/test split.
-
-    The authors split WDBC without a seed; `split_seed` makes ours repeatable.
-    """
+    """WDBC or digits with a stratified train/test split (the authors split
+    WDBC without a seed; `split_seed` makes ours repeatable)."""
     if name == "wdbc":
         x, y = load_breast_cancer(return_X_y=True)
         pixel_max = None
@@ -88,15 +86,12 @@ def load_sklearn_dataset(name: str, test_fraction: float, split_seed: int) -> Ra
         x, pixel_max = x.reshape(-1, 8, 8), 16.0
     else:
         raise ReproflowError(f"relu: unknown scikit-learn data set {name!r} (known: {SKLEARN_DATASETS})")
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, stratify=y, random_state=split_seed
-    )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_fraction, stratify=y,
+                                                        random_state=split_seed)
     return RawData(name, x_train, y_train, x_test, y_test, pixel_max, {name: array_sha256(x, y)})
 
 
-def pca_features(
-    x_train: np.ndarray, x_test: np.ndarray, components: int
-) -> tuple[np.ndarray, np.ndarray]:
+def pca_features(x_train: np.ndarray, x_test: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
     """StandardScaler then PCA, both fit on the training split only."""
     scaler = StandardScaler().fit(x_train)
     components = min(components, *x_train.shape)
@@ -117,9 +112,7 @@ def as_cnn_images(x: np.ndarray) -> np.ndarray:
     return x[..., None]
 
 
-def preprocess(
-    raw: RawData, protocol: str, *, pca_components: int, drop_first_train: int
-) -> dict[str, np.ndarray]:
+def preprocess(raw: RawData, protocol: str, *, pca_components: int, drop_first_train: int) -> dict[str, np.ndarray]:
     """Arrays of one (protocol, data set): features_*, labels, images_* for the CNN."""
     if protocol not in PROTOCOLS:
         raise ReproflowError(f"relu: unknown protocol {protocol!r} (known: {PROTOCOLS})")
