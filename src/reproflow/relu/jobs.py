@@ -258,9 +258,7 @@ def checked_job(path: str) -> dict[str, Any]:
     return job
 
 
-def summarize(
-    *, jobs: Sequence[str], out: Mapping[str, str], protocols: Sequence[str],
-) -> dict[str, Any]:
+def summarize(*, jobs: Sequence[str], out: Mapping[str, str], protocols: Sequence[str]) -> dict[str, Any]:
     """Aggregate the jobs, compare with the paper, write the study's files and its run manifest."""
     inputs = list(jobs)
     for path in out.values():
@@ -269,11 +267,8 @@ def summarize(
     summary = report.aggregate(runs)
     compared = report.comparison(summary, protocols)
     folds = report.fold_table(runs)
-    result = {
-        "study": STUDY, "protocols": list(protocols),
-        "protocol_notes": PROTOCOL_NOTE, "summary": summary,
-        "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs,
-    }
+    result = {"study": STUDY, "protocols": list(protocols), "protocol_notes": PROTOCOL_NOTE, "summary": summary,
+              "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs}
     write_json(out["metrics"], result, inputs)
     write_text(out["comparison_csv"], compared.to_csv(index=False), inputs)
     write_text(out["comparison_html"], report.comparison_html(compared, protocols), inputs)
