@@ -104,10 +104,8 @@ def _read_stream(path: Path, stream: BinaryIO, size: int, zipped: bool, ndim: in
     return data.reshape(shape)
 
 
-def read_idx_pair(
-    images_path: str | Path, labels_path: str | Path, *, count: int | None = None,
-    side: int | None = 28, n_classes: int = 10,
-) -> tuple[np.ndarray, np.ndarray]:
+def read_idx_pair(images_path: str | Path, labels_path: str | Path, *, count: int | None = None,
+                  side: int | None = 28, n_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Images (n, side, side) and labels (n,), checked against each other;
     `count`: the expected number of items (60,000 train / 10,000 test)."""
     images = read_idx(images_path, ndim=3)
