@@ -1,41 +1,25 @@
 """Benchmark, study 2: training throughput of the `relu_train` rule's path
-against a bare `model.fit` of the same FFNN on the same arrays.
+against a bare `model.fit` of the same FFNN on the same arrays (method and
+results: docs/benchmarks.md).
 
 Usage: .venv/bin/python benchmarks/relu_throughput.py [--samples 55000] [--epochs 2]
        [--threads 2] [--folds 10] [--repeats 3] [--cnn-epochs 2] [--out FILE.json]
 
-Random, seeded MNIST-shaped data (samples x 256 float32 "PCA" features with
-decreasing variances, 10 classes): the cost does not depend on the values.
-For each head (softmax, relu) of `build_ffnn` + `compile_model`, one repeat of
+Random, seeded MNIST-shaped data (samples x 256 "PCA" features, 10 classes);
+per head, each repeat times three variants, each `folds` fit calls of E epochs:
 
-  bare      `folds` x model.fit(x, y, batch_size=256, epochs=E, verbose=0) on
-            all samples
-  floor     `folds` x model.fit on fold 1's training part (9/10) with
-            validation_data = fold 1's held-out part, E epochs: what the paper
-            protocol itself asks for (a validation pass after every epoch),
-            without any of the project's code
-  project   `reproflow.relu.train.paper_cv` as the rule calls it (`run_job` ->
-            `paper_cv`): `folds` folds x E epochs, one model, validation
-            every epoch, a score per fold, the `EpochLog` callback, the
-            epochs recorded in the job's run manifest (`RunRecord.log_history`,
-            as train_job does; MLflow is fed later, by the publish rule) and
-            INFO logging to a file, as `run_logged` sets it up
+  bare      model.fit on all samples
+  floor     model.fit on fold 1's training part, validating on its held-out
+            part after every epoch: what the paper protocol itself asks for
+  project   `reproflow.relu.train.paper_cv` as `run_job` calls it, with the
+            `EpochLog` history recorded in a run manifest and INFO logging to
+            a file, as the rule does
 
-Every variant makes the same number of `fit` calls of E epochs, so the
-per-call cost of `fit` weighs the same in all three (the paper: E = 32).
-Each model is built, compiled and trained for one warm-up epoch (tracing its
-train and test functions) before any timing: build/compile and the first
-epoch are excluded from all three. The variants alternate within each repeat
-(the order rotates), so drift in the machine's speed hits all of them.
-samples/s counts training samples only (the validation pass is extra work of
-the protocol); each figure is the median of `--repeats` repeats.
-`limit_threads(--threads)` runs before Keras is imported, as in
-scripts/relu_train.py (config/paper.yaml: 2 threads per training job).
-
-With `--cnn-epochs N > 0`, `build_cnn` on samples x 16 x 16 x 1 (the paper
-protocol's CNN input: the 256 PCA components as an image) is timed the same
-way (fold-1 fit with validation, N epochs after a warm-up epoch), for the
-estimate of the paper run's CNN rows in docs/benchmarks.md.
+Build, compile and a warm-up epoch come before any timing; the variants
+alternate (rotating order); samples/s counts training samples only, median of
+`--repeats`. `limit_threads(--threads)` runs before Keras is imported, as in
+scripts/relu_train.py. `--cnn-epochs N > 0` also times `build_cnn` on
+samples x 16 x 16 x 1 (the paper protocol's CNN input) the same way.
 """
 
 from __future__ import annotations

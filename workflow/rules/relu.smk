@@ -7,25 +7,7 @@ from reproflow.relu import plan as relu_plan
 
 RELU = config["relu"]
 RELU_HASH = config_hash(RELU)
-RELU_DATA_OPTIONS = [
-    "test_fraction",
-    "split_seed",
-    "pca_components",
-    "drop_first_train",
-]
-RELU_TRAIN_OPTIONS = [
-    "folds",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "dropout",
-    "ffnn_hidden",
-    "wdbc_hidden",
-    "pca_components",
-    "paper_cv_seed",
-    "drop_first_train",
-    "clean_cv",
-]
+RELU_JOBS = relu_plan.job_columns(RELU, config["protocols"])  # for expand(..., zip)
 
 STUDY_DATASETS["relu"] = lambda: [d for d in RELU["datasets"] if d in REGISTRY]
 STUDY_TARGETS["relu"] = lambda: [
@@ -35,9 +17,7 @@ STUDY_TARGETS["relu"] = lambda: [
     relu_paths.LAYOUT.published,
 ]
 STUDY_RUNS["relu"] = lambda: {
-    "relu_train": expand(
-        relu_paths.JOB_RUN, zip, **relu_plan.job_columns(RELU, config["protocols"])
-    ),
+    "relu_train": expand(relu_paths.JOB_RUN, zip, **RELU_JOBS),
     "relu_summary": [relu_paths.LAYOUT.summary_run],
 }
 
@@ -59,7 +39,7 @@ rule relu_data:
     conda:
         ENV
     params:
-        options={key: RELU[key] for key in RELU_DATA_OPTIONS},
+        options={key: RELU[key] for key in relu_plan.DATA_OPTIONS},
     script:
         "../../scripts/relu_data.py"
 
@@ -76,6 +56,23 @@ for protocol in config["protocols"]:
         configs = relu_plan.configurations(RELU, protocol, kind)
         if not configs:
             continue
+        relu_outputs = relu_plan.configuration_outputs(protocol, configs)
+        relu_outputs["confusion_png"] = [
+            report_entry(
+                path,
+                "relu",
+                "3. Confusion matrices (Figures 2-11)",
+                "relu_confusion.rst",
+                {
+                    "data": "{dataset}",
+                    "model": c["model"],
+                    "head": c["head"],
+                    "protocol": protocol,
+                    "seed": str(c["seed"]),
+                },
+            )
+            for path, c in zip(relu_outputs["confusion_png"], configs)
+        ]
 
         rule:
             name:
@@ -84,43 +81,7 @@ for protocol in config["protocols"]:
                 npz=fill(relu_paths.DATA_NPZ, protocol=protocol),
                 meta=fill(relu_paths.DATA_META, protocol=protocol),
             output:
-                metrics=relu_plan.configuration_paths(
-                    relu_paths.JOB_METRICS, protocol, configs
-                ),
-                folds=relu_plan.configuration_paths(
-                    relu_paths.JOB_FOLDS, protocol, configs
-                ),
-                confusion_csv=relu_plan.configuration_paths(
-                    relu_paths.JOB_CONFUSION_CSV, protocol, configs
-                ),
-                confusion_png=[
-                    report_entry(
-                        path,
-                        "relu",
-                        "3. Confusion matrices (Figures 2-11)",
-                        "relu_confusion.rst",
-                        {
-                            "data": "{dataset}",
-                            "model": c["model"],
-                            "head": c["head"],
-                            "protocol": protocol,
-                            "seed": str(c["seed"]),
-                        },
-                    )
-                    for path, c in zip(
-                        relu_plan.configuration_paths(
-                            relu_paths.JOB_CONFUSION_PNG, protocol, configs
-                        ),
-                        configs,
-                    )
-                ],
-                model=relu_plan.configuration_paths(
-                    relu_paths.JOB_MODEL, protocol, configs
-                ),
-                curves=relu_plan.configuration_paths(
-                    relu_paths.JOB_CURVES, protocol, configs
-                ),
-                run=relu_plan.configuration_paths(relu_paths.JOB_RUN, protocol, configs),
+                **relu_outputs,
             log:
                 relu_paths.LAYOUT.log(f"train/{protocol}/{{dataset}}"),
             benchmark:
@@ -133,7 +94,7 @@ for protocol in config["protocols"]:
             params:
                 protocol=protocol,
                 configurations=configs,
-                options={key: RELU[key] for key in RELU_TRAIN_OPTIONS},
+                options={key: RELU[key] for key in relu_plan.TRAIN_OPTIONS},
                 backup_dir=fill(
                     relu_paths.CHECKPOINT, config_hash=RELU_HASH, protocol=protocol
                 ),
@@ -143,11 +104,7 @@ for protocol in config["protocols"]:
 
 rule relu_summary:
     input:
-        jobs=expand(
-            relu_paths.JOB_METRICS,
-            zip,
-            **relu_plan.job_columns(RELU, config["protocols"]),
-        ),
+        jobs=expand(relu_paths.JOB_METRICS, zip, **RELU_JOBS),
     output:
         metrics=relu_paths.LAYOUT.metrics,
         comparison_csv=f"{relu_paths.LAYOUT.tables}/comparison.csv",

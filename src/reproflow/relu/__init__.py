@@ -5,6 +5,5 @@ the config), `jobs` (every rule's entry function: one data set prepared, one
 training job, the summary), `idx` (IDX reader), `data` (loading and
 preprocessing per protocol), `models` (Keras models and the ReLU-head loss),
 `train` (the paper's and the clean cross-validation), `evaluate` (metrics,
-confusion matrices), `paper` (the
-paper's numbers) and `report` (ours beside the paper's).
+confusion matrices), `paper` (the paper's numbers) and `report` (ours beside the paper's).
 """

@@ -42,6 +42,7 @@ IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60_000),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10_000),
 }
+IDX_NAMES = [file for images, labels, _ in IDX_FILES.values() for file in (images, labels)]
 
 
 @dataclass
@@ -68,21 +69,15 @@ def array_sha256(*arrays: np.ndarray) -> str:
 def load_idx_dataset(name: str, folder: str | Path) -> RawData:
     """MNIST or Fashion-MNIST from the four downloaded IDX files in `folder`."""
     folder = Path(folder)
-    parts = {}
-    for split, (images, labels, count) in IDX_FILES.items():
-        parts[split] = read_idx_pair(folder / images, folder / labels, count=count)
-    files = [name for images, labels, _ in IDX_FILES.values() for name in (images, labels)]
-    return RawData(
-        name, *parts["train"], *parts["test"], pixel_max=255.0,
-        sha256={f"{name}/{file}": sha256_file(folder / file) for file in files},
-    )
+    parts = {split: read_idx_pair(folder / images, folder / labels, count=count)
+             for split, (images, labels, count) in IDX_FILES.items()}
+    return RawData(name, *parts["train"], *parts["test"], pixel_max=255.0,
+                   sha256={f"{name}/{file}": sha256_file(folder / file) for file in IDX_NAMES})
 
 
 def load_sklearn_dataset(name: str, test_fraction: float, split_seed: int) -> RawData:
-    """WDBC or digits with a stratified train/test split.
-
-    The authors split WDBC without a seed; `split_seed` makes ours repeatable.
-    """
+    """WDBC or digits with a stratified train/test split (the authors split
+    WDBC without a seed; `split_seed` makes ours repeatable)."""
     if name == "wdbc":
         x, y = load_breast_cancer(return_X_y=True)
         pixel_max = None
@@ -91,15 +86,12 @@ def load_sklearn_dataset(name: str, test_fraction: float, split_seed: int) -> Ra
         x, pixel_max = x.reshape(-1, 8, 8), 16.0
     else:
         raise ReproflowError(f"relu: unknown scikit-learn data set {name!r} (known: {SKLEARN_DATASETS})")
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, stratify=y, random_state=split_seed
-    )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_fraction, stratify=y,
+                                                        random_state=split_seed)
     return RawData(name, x_train, y_train, x_test, y_test, pixel_max, {name: array_sha256(x, y)})
 
 
-def pca_features(
-    x_train: np.ndarray, x_test: np.ndarray, components: int
-) -> tuple[np.ndarray, np.ndarray]:
+def pca_features(x_train: np.ndarray, x_test: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
     """StandardScaler then PCA, both fit on the training split only."""
     scaler = StandardScaler().fit(x_train)
     components = min(components, *x_train.shape)
@@ -120,9 +112,7 @@ def as_cnn_images(x: np.ndarray) -> np.ndarray:
     return x[..., None]
 
 
-def preprocess(
-    raw: RawData, protocol: str, *, pca_components: int, drop_first_train: int
-) -> dict[str, np.ndarray]:
+def preprocess(raw: RawData, protocol: str, *, pca_components: int, drop_first_train: int) -> dict[str, np.ndarray]:
     """Arrays of one (protocol, data set): features_*, labels, images_* for the CNN."""
     if protocol not in PROTOCOLS:
         raise ReproflowError(f"relu: unknown protocol {protocol!r} (known: {PROTOCOLS})")
@@ -140,11 +130,9 @@ def preprocess(
         flat_train = x_train.reshape(len(x_train), -1) / raw.pixel_max
         flat_test = raw.x_test.reshape(len(raw.x_test), -1) / raw.pixel_max
         out["features_train"], out["features_test"] = pca_features(flat_train, flat_test, pca_components)
-        if protocol == "paper":  # the authors fed the PCA components to the CNN
-            out["images_train"] = as_cnn_images(out["features_train"])
-            out["images_test"] = as_cnn_images(out["features_test"])
-        else:
-            out["images_train"] = as_cnn_images(x_train / raw.pixel_max)
-            out["images_test"] = as_cnn_images(raw.x_test / raw.pixel_max)
+        # the CNN's input: the PCA components in paper (as the authors did), else the images
+        images = ((out["features_train"], out["features_test"]) if protocol == "paper"
+                  else (x_train / raw.pixel_max, raw.x_test / raw.pixel_max))
+        out["images_train"], out["images_test"] = (as_cnn_images(x) for x in images)
     return {key: value.astype(np.float32) if key.startswith(("features", "images")) else value
             for key, value in out.items()}

@@ -42,9 +42,7 @@ def starved_classes(confusion: Sequence[Sequence[int]], share: float = 0.5) -> l
     return [int(k) for k in np.flatnonzero(predicted < share * actual)]
 
 
-def classification_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
-) -> dict[str, Any]:
+def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:
     """Accuracy, precision, recall and F1 (macro, weighted and per class), confusion."""
     # here: the summary job imports this module for `starved_classes` only
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -52,13 +50,9 @@ def classification_metrics(
     labels = list(range(len(class_names)))
     out: dict[str, Any] = {"accuracy": float(np.mean(y_true == y_pred))}
     for average in ("macro", "weighted"):
-        p, r, f, _ = precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average=average, zero_division=0
-        )
+        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels, average=average, zero_division=0)
         out[average] = {"precision": float(p), "recall": float(r), "f1": float(f)}
-    p, r, f, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0
-    )
+    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, average=None, zero_division=0)
     out["per_class"] = {
         name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
         for i, name in enumerate(class_names)

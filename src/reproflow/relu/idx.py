@@ -72,16 +72,12 @@ def _read_stream(path: Path, stream: BinaryIO, size: int, zipped: bool, ndim: in
     zero, dtype, dims = struct.unpack(">HBB", raw[:4])
     magic = int.from_bytes(raw[:4], "big")
     if zero != 0 or dtype != UBYTE or dims == 0:
-        raise IdxError(
-            f"{path}: magic number 0x{magic:08x} is not an unsigned-byte IDX file "
-            "(expected 0x00000801 for labels or 0x00000803 for images)"
-        )
+        raise IdxError(f"{path}: magic number 0x{magic:08x} is not an unsigned-byte IDX file "
+                       "(expected 0x00000801 for labels or 0x00000803 for images)")
     if ndim is not None and dims != ndim:
         kind = {1: "labels", 3: "images"}.get(ndim, f"{ndim}-D")
-        raise IdxError(
-            f"{path}: magic number 0x{magic:08x} says {dims}-D data, expected {kind} "
-            f"(0x{0x800 + ndim:08x}); is it the wrong file?"
-        )
+        raise IdxError(f"{path}: magic number 0x{magic:08x} says {dims}-D data, expected {kind} "
+                       f"(0x{0x800 + ndim:08x}); is it the wrong file?")
     header = 4 + 4 * dims
     raw += _read_up_to(stream, header - 4)
     if len(raw) < header:
@@ -108,20 +104,14 @@ def _read_stream(path: Path, stream: BinaryIO, size: int, zipped: bool, ndim: in
     return data.reshape(shape)
 
 
-def read_idx_pair(
-    images_path: str | Path, labels_path: str | Path, *, count: int | None = None,
-    side: int | None = 28, n_classes: int = 10,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Images (n, side, side) and labels (n,), checked against each other.
-
-    `count` is the expected number of items (60,000 train / 10,000 test).
-    """
+def read_idx_pair(images_path: str | Path, labels_path: str | Path, *, count: int | None = None,
+                  side: int | None = 28, n_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Images (n, side, side) and labels (n,), checked against each other;
+    `count`: the expected number of items (60,000 train / 10,000 test)."""
     images = read_idx(images_path, ndim=3)
     labels = read_idx(labels_path, ndim=1)
     if len(images) != len(labels):
-        raise IdxError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
-        )
+        raise IdxError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     if count is not None and len(images) != count:
         raise IdxError(f"{images_path}: {len(images)} items, expected {count}")
     if side is not None and images.shape[1:] != (side, side):

@@ -24,18 +24,18 @@ from reproflow.errors import ReproflowError
 from reproflow.manifest import recording
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_json, write_text
 from reproflow.relu import report
+from reproflow.relu.paths import JOB_FILES
 from reproflow.relu.evaluate import (
     classification_metrics, confusion_rows, plot_confusion, predict_classes, silent_classes,
 )
 from reproflow.relu.report import DATA_LABELS, HEAD_LABELS, MODEL_LABELS, PROTOCOL_NOTE, cv_note
-from reproflow.runtime import headline
-from reproflow.runtime import headline as say
+from reproflow.runtime import headline, per_configuration
 
 log = logging.getLogger(__name__)
 STUDY = "relu"
 RELU_DATA = "the .npz that rule relu_data writes"
 META, META_KEYS = "the data set's metadata (rule relu_data)", ("sha256", "n_train", "n_test", "n_classes", "class_names")
-TRAIN_OUTPUTS = ("metrics", "folds", "confusion_csv", "confusion_png", "model", "curves", "run")
+TRAIN_OUTPUTS = tuple(JOB_FILES)  # metrics, folds, confusion_csv, confusion_png, model, curves, run
 
 
 def applicable_params(dataset: str, protocol: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,10 +68,11 @@ def train_job(
     tags = {"protocol": protocol, "dataset": dataset, "model": model, "head": head, "seed": str(seed),
             **{f"dataset.{name}.sha256": sha256 for name, sha256 in sorted(info["sha256"].items())}}
     run_name = f"{protocol}/{dataset}/{model}-{head}/seed{seed}"
+    job = {"dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
+           "cv": cv_note(protocol, options)}
     with recording(out["run"], inputs, run_name, tags) as run:
         run.log_params({
-            "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
-            "cv": cv_note(protocol, options), "n_train": info["n_train"], "n_test": info["n_test"],
+            **job, "n_train": info["n_train"], "n_test": info["n_test"],
             **{k: options[k] for k in ("folds", "epochs", "batch_size", "learning_rate", "dropout")},
             **applicable_params(dataset, protocol, options),
         })
@@ -93,8 +94,7 @@ def train_job(
         test_loss = final.evaluate(x_test, one_hot(y_test, info["n_classes"]),
                                    batch_size=options["batch_size"], verbose=0, return_dict=True)["loss"]
         summary = {
-            "dataset": dataset, "model": model, "head": head, "protocol": protocol, "seed": seed,
-            "cv": cv_note(protocol, options), **cv_summary(folds), "test": test,
+            **job, **cv_summary(folds), "test": test,
             "test_loss": float(test_loss), "zero_output_rows": zero_rows, "n_test": len(y_test),
             "dead_head_units": [info["class_names"][k] for k in dead],
             "n_train": info["n_train"], "epochs_per_fold": options["epochs"],
@@ -113,9 +113,8 @@ def train_job(
         run.log_metrics({
             **{key: summary[key] for key in ("cv_accuracy_mean", "cv_accuracy_sd") if summary[key] is not None},
             "test_accuracy": test["accuracy"], "test_loss": summary["test_loss"],
-            "test_f1_macro": test["macro"]["f1"], "test_precision_macro": test["macro"]["precision"],
-            "test_recall_macro": test["macro"]["recall"], "zero_output_rows": zero_rows,
-            "dead_head_units": len(dead),
+            **{f"test_{name}_macro": test["macro"][name] for name in ("f1", "precision", "recall")},
+            "zero_output_rows": zero_rows, "dead_head_units": len(dead),
         })
         plt.close(figure)
         for key in ("metrics", "folds", "confusion_csv", "confusion_png", "curves", "model"):
@@ -126,10 +125,6 @@ def train_job(
              model, head, seed, cv, test["accuracy"], zero_rows,
              ", ".join(summary["dead_head_units"]) or "none")
     return summary
-
-
-def configuration_folder(backup_dir: str | Path, configuration: Mapping[str, Any]) -> Path:
-    return Path(backup_dir) / f"{configuration['model']}-{configuration['head']}" / f"seed{configuration['seed']}"
 
 
 def _same_inputs_or_fresh(backup_dir: Path, identity: Mapping[str, Any]) -> None:
@@ -183,23 +178,18 @@ def train_jobs(
     *, npz: str, meta: str, out: Mapping[str, Sequence[str]], configurations: Sequence[Mapping[str, Any]],
     dataset: str, protocol: str, options: Mapping[str, Any], backup_dir: str | Path,
 ) -> list[dict[str, Any]]:
-    """Train the configurations (model, head, seed) of one (protocol, data
-    set) one after the other in this process, each writing its files
-    (`out[key][k]` for configuration k, TRAIN_OUTPUTS' keys) as
-    `train_job` would in a fresh process, with the same numbers: every random
-    stream comes from its seed (reproflow.relu.train) and the Keras session is
-    cleared between them (layer names start afresh). One Python + TensorFlow
-    start-up for all of them.
+    """Train the configurations (model, head, seed) of one (protocol, data set)
+    in this process, one Python + TensorFlow start-up for all, each writing
+    its files (`out[key][k]` for configuration k) as `train_job` would in a
+    fresh process, with the same numbers: every random stream comes from its
+    seed and the Keras session is cleared between them.
 
     `backup_dir` (no Snakemake output, so an incomplete rerun keeps it) holds
-    each configuration's epoch checkpoint and, once it is finished, a copy of
-    its files: a killed batch rerun copies the finished ones back and resumes
+    each configuration's epoch checkpoint and, once finished, a copy of its
+    files: a killed batch's rerun copies the finished ones back and resumes
     the one it was training. It is removed when all are done.
     """
-    if any(len(out[key]) != len(configurations) for key in TRAIN_OUTPUTS):
-        raise ReproflowError(f"relu training: {len(configurations)} configurations but "
-                             f"{ {key: len(out[key]) for key in TRAIN_OUTPUTS} } output paths")
-    outs = [{key: str(out[key][k]) for key in TRAIN_OUTPUTS} for k in range(len(configurations))]
+    outs = per_configuration({key: out[key] for key in TRAIN_OUTPUTS}, len(configurations))
     inputs = [npz, meta]
     for files in outs:  # refused before minutes of training, not after
         for key in TRAIN_OUTPUTS:
@@ -215,7 +205,7 @@ def train_jobs(
     _same_inputs_or_fresh(backup_dir, identity)
     summaries = []
     for configuration, files in zip(configurations, outs):
-        folder = configuration_folder(backup_dir, configuration)
+        folder = backup_dir / f"{configuration['model']}-{configuration['head']}" / f"seed{configuration['seed']}"
         summary = _recover_finished(folder, files)
         if summary is not None:
             log.info("%s-%s/seed%s: finished before the job was stopped; its files are back from %s",
@@ -268,9 +258,7 @@ def checked_job(path: str) -> dict[str, Any]:
     return job
 
 
-def summarize(
-    *, jobs: Sequence[str], out: Mapping[str, str], protocols: Sequence[str],
-) -> dict[str, Any]:
+def summarize(*, jobs: Sequence[str], out: Mapping[str, str], protocols: Sequence[str]) -> dict[str, Any]:
     """Aggregate the jobs, compare with the paper, write the study's files and its run manifest."""
     inputs = list(jobs)
     for path in out.values():
@@ -279,29 +267,24 @@ def summarize(
     summary = report.aggregate(runs)
     compared = report.comparison(summary, protocols)
     folds = report.fold_table(runs)
-    result = {
-        "study": STUDY, "protocols": list(protocols),
-        "protocol_notes": PROTOCOL_NOTE, "summary": summary,
-        "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs,
-    }
+    result = {"study": STUDY, "protocols": list(protocols), "protocol_notes": PROTOCOL_NOTE, "summary": summary,
+              "comparison": json.loads(compared.to_json(orient="records")), "jobs": runs}
     write_json(out["metrics"], result, inputs)
-    with atomic_output(out["comparison_csv"], inputs) as tmp:
-        compared.to_csv(tmp, index=False)
+    write_text(out["comparison_csv"], compared.to_csv(index=False), inputs)
     write_text(out["comparison_html"], report.comparison_html(compared, protocols), inputs)
-    headline = report.summary_rows(summary)
-    write_text(out["summary_html"], report.summary_html(headline, protocols), inputs)
-    with atomic_output(out["folds"], inputs) as tmp:
-        folds.to_csv(tmp, index=False)
+    rows = report.summary_rows(summary)
+    write_text(out["summary_html"], report.summary_html(rows, protocols), inputs)
+    write_text(out["folds"], folds.to_csv(index=False), inputs)
     write_text(out["folds_html"], report.folds_html(folds), inputs)
     with recording(out["run"], inputs, "summary") as run:  # its metrics and tables go to the parent too
         run.log_metrics(summary_metrics(summary))
         for key, path in out.items():
             if key != "run":
                 run.log_artifact(path)
-    first = headline[0]
-    say("%d rows beside the paper in %s; first: %s %s-%s, %s protocol, test accuracy %s%% (paper %s)", len(headline),
-        out["summary_html"], first["dataset"], first["model"], first["head"], first["protocol"], first["ours"],
-        "–" if first["paper"] is None else f"{first['paper']:.2f}")
+    first = rows[0]
+    headline("%d rows beside the paper in %s; first: %s %s-%s, %s protocol, test accuracy %s%% (paper %s)",
+             len(rows), out["summary_html"], first["dataset"], first["model"], first["head"], first["protocol"],
+             first["ours"], "–" if first["paper"] is None else f"{first['paper']:.2f}")
     return result
 
 
@@ -314,14 +297,14 @@ def prepare(
     Outputs are written through temporary files, never over an input, and
     only when every array is finite."""
     from reproflow.relu.data import (  # scikit-learn: only this job needs it
-        CLASS_NAMES, IDX_DATASETS, IDX_FILES, load_idx_dataset, load_sklearn_dataset, preprocess,
+        CLASS_NAMES, IDX_DATASETS, IDX_NAMES, load_idx_dataset, load_sklearn_dataset, preprocess,
     )
 
     inputs = []
     if name in IDX_DATASETS:
         if idx_folder is None:
             raise ReproflowError(f"relu: {name} needs its downloaded IDX files")
-        inputs = [Path(idx_folder) / file for images, labels, _ in IDX_FILES.values() for file in (images, labels)]
+        inputs = [Path(idx_folder) / file for file in IDX_NAMES]
         for output in (npz_path, meta_path):  # refused before minutes of PCA, not after
             check_output_path(output, [*inputs, idx_folder])
         raw = load_idx_dataset(name, idx_folder)

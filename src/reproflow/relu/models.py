@@ -41,10 +41,8 @@ def head(n_classes: int, kind: str) -> layers.Dense:
     return layers.Dense(n_classes, activation=kind, name=f"{kind}_head")
 
 
-def build_ffnn(
-    n_features: int, n_classes: int, kind: str, hidden: Sequence[int] = (512, 512, 512),
-    dropout: float = 0.1,
-) -> keras.Model:
+def build_ffnn(n_features: int, n_classes: int, kind: str, hidden: Sequence[int] = (512, 512, 512),
+               dropout: float = 0.1) -> keras.Model:
     """Table 2: Dense(relu) + Dropout per hidden layer, then the head."""
     inputs = keras.Input(shape=(n_features,))
     x = inputs
@@ -57,14 +55,12 @@ def build_ffnn(
 def build_cnn(image_shape: Sequence[int], n_classes: int, kind: str) -> keras.Model:
     """Table 1: the Keras "VGG-like convnet" (valid 3x3 convolutions)."""
     inputs = keras.Input(shape=tuple(image_shape))
-    x = layers.Conv2D(32, 3, activation="relu")(inputs)
-    x = layers.Conv2D(32, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Dropout(0.25)(x)
-    x = layers.Conv2D(64, 3, activation="relu")(x)
-    x = layers.Conv2D(64, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Dropout(0.25)(x)
+    x = inputs
+    for filters in (32, 64):  # two blocks: 2 x Conv2D, MaxPooling2D, Dropout(0.25)
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(0.25)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(0.5)(x)
@@ -74,8 +70,6 @@ def build_cnn(image_shape: Sequence[int], n_classes: int, kind: str) -> keras.Mo
 def compile_model(model: keras.Model, kind: str, learning_rate: float = 1e-3) -> keras.Model:
     """Adam with the defaults the paper states; the loss that matches the head."""
     loss = relu_head_crossentropy if kind == "relu" else "categorical_crossentropy"
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     return model

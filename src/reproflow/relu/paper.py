@@ -50,18 +50,6 @@ FOLDS: dict[tuple[str, str, str, str], list[tuple[float, float]]] = {
 }
 
 METRICS = ("cv_accuracy", "test_accuracy", "precision", "recall", "f1")
-
-
-def table_of(dataset: str, model: str) -> str | None:
-    """The paper's table for (data set, model), or None (e.g. digits)."""
-    for table, name, kind in RESULTS:
-        if (name, kind) == (dataset, model):
-            return table
-    return None
-
-
-def paper_folds(dataset: str, model: str, head: str) -> tuple[str, list[tuple[float, float]]] | None:
-    for (table, name, kind, classifier), rows in FOLDS.items():
-        if (name, kind, classifier) == (dataset, model, head):
-            return table, rows
-    return None
+# lookups: (data set, model) -> its table; (data set, model, head) -> (table, folds)
+TABLE_OF = {(dataset, model): table for table, dataset, model in RESULTS}
+FOLDS_OF = {(dataset, model, head): (table, rows) for (table, dataset, model, head), rows in FOLDS.items()}

@@ -28,13 +28,13 @@ DATA_META = f"{WORK}/data/{DATA}.json"
 # trains all configurations of one (protocol, data set) in one process
 JOB = "{protocol}/{dataset}/{model}-{head}/seed{seed}"
 JOB_DIR = f"{WORK}/{JOB}"
-JOB_METRICS = f"{JOB_DIR}/metrics.json"
-JOB_FOLDS = f"{JOB_DIR}/folds.csv"
-JOB_CONFUSION_CSV = f"{JOB_DIR}/confusion.csv"
-JOB_CONFUSION_PNG = f"{JOB_DIR}/confusion.png"
-JOB_MODEL = f"{JOB_DIR}/model.keras"
-JOB_RUN = f"{JOB_DIR}/run.json"
-JOB_CURVES = f"{LAYOUT.plots}/{JOB}.csv"
+# a configuration's files, by the training rule's output names (relu.jobs.TRAIN_OUTPUTS)
+JOB_FILES = {
+    "metrics": f"{JOB_DIR}/metrics.json", "folds": f"{JOB_DIR}/folds.csv",
+    "confusion_csv": f"{JOB_DIR}/confusion.csv", "confusion_png": f"{JOB_DIR}/confusion.png",
+    "model": f"{JOB_DIR}/model.keras", "curves": f"{LAYOUT.plots}/{JOB}.csv", "run": f"{JOB_DIR}/run.json",
+}
+JOB_METRICS, JOB_RUN = JOB_FILES["metrics"], JOB_FILES["run"]
 
 # a training job's epoch checkpoints and finished configurations (no Snakemake
 # output: an incomplete job's rerun keeps them); per config hash, so that one

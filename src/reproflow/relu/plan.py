@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reproflow.relu.paths import JOB_FILES
+
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")  # the CNN needs images
 # one training rule per (protocol, kind); one of its jobs trains all configurations of one data set
 DATASET_KINDS = {"images": IMAGE_DATASETS, "tabular": ("wdbc",)}
 JOB_KEYS = ("protocol", "dataset", "model", "head", "seed")
+# the settings (config relu.*) each rule passes to its job
+DATA_OPTIONS = ("test_fraction", "split_seed", "pca_components", "drop_first_train")
+TRAIN_OPTIONS = ("folds", "epochs", "batch_size", "learning_rate", "dropout", "ffnn_hidden", "wdbc_hidden",
+                 "pca_components", "paper_cv_seed", "drop_first_train", "clean_cv")
 
 
 def jobs(relu: Mapping[str, Any], protocols: Sequence[str]) -> list[dict[str, Any]]:
@@ -43,6 +49,7 @@ def configurations(relu: Mapping[str, Any], protocol: str, kind: str) -> list[di
     ]
 
 
-def configuration_paths(template: str, protocol: str, configs: Sequence[Mapping[str, Any]]) -> list[str]:
-    """`template` (fields protocol, dataset, model, head, seed) for each configuration, {dataset} left a wildcard."""
-    return [template.format(protocol=protocol, dataset="{dataset}", **config) for config in configs]
+def configuration_outputs(protocol: str, configs: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """A training job's outputs: each of JOB_FILES for each configuration, {dataset} left a wildcard."""
+    return {key: [template.format(protocol=protocol, dataset="{dataset}", **config) for config in configs]
+            for key, template in JOB_FILES.items()}

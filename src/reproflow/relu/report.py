@@ -98,7 +98,7 @@ def fold_table(jobs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Every job's per-fold loss and accuracy; Tables 5/8 beside the paper protocol's CNN-ReLU."""
     records = []
     for job in sorted(jobs, key=lambda j: tuple(j[k] for k in KEY) + (j["seed"],)):
-        reference = paper.paper_folds(job["dataset"], job["model"], job["head"])
+        reference = paper.FOLDS_OF.get((job["dataset"], job["model"], job["head"]))
         for fold in job["folds"]:
             record = {**{k: job[k] for k in KEY}, "seed": job["seed"], "fold": fold["fold"],
                       "loss": fold["loss"], "accuracy": fold["accuracy"],
@@ -108,7 +108,6 @@ def fold_table(jobs: Sequence[dict[str, Any]]) -> pd.DataFrame:
                 record["paper_loss"], record["paper_accuracy"] = reference[1][fold["fold"] - 1]
             records.append(record)
     return pd.DataFrame.from_records(records)
-
 
 
 DATA_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "wdbc": "WDBC",
@@ -134,7 +133,7 @@ def summary_rows(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for row in sorted(summary, key=lambda r: (order.get(r["dataset"], 99), r["dataset"], r["model"],
                                               r["head"] != "softmax", r["protocol"] != "paper")):
-        table = paper.table_of(row["dataset"], row["model"])
+        table = paper.TABLE_OF.get((row["dataset"], row["model"]))
         theirs = paper.RESULTS[(table, row["dataset"], row["model"])][row["head"]]["test_accuracy"] if table else None
         ours, sd = 100 * row["test_accuracy_mean"], 100 * row["test_accuracy_sd"]
         difference = None if theirs is None else ours - theirs
@@ -176,13 +175,10 @@ COMPARISON_METRICS = {"cv_accuracy": "CV accuracy %", "test_accuracy": "test acc
 def comparison_html(compared: pd.DataFrame, protocols: Sequence[str]) -> str:
     """The paper's Tables 3, 4, 6, 7, 9 beside ours, every metric, readable labels."""
     rows = compared.replace({np.nan: None}).to_dict(orient="records")
-    for row in rows:
-        row["dataset"] = DATA_LABELS.get(row["dataset"], row["dataset"])
-        row["model"] = MODEL_LABELS.get(row["model"], row["model"])
-        row["head"] = HEAD_LABELS.get(row["head"], row["head"])
-        row["metric"] = COMPARISON_METRICS.get(row["metric"], row["metric"])
-    columns = [htmltable.Column(k, k) for k in ("table", "dataset", "model", "head")] + [
-        htmltable.Column("metric", "metric"), htmltable.Column("paper", "paper", htmltable.fixed(2))]
+    columns = [htmltable.Column("table", "table")] + [
+        htmltable.Column(key, key, htmltable.labelled(labels)) for key, labels in (
+            ("dataset", DATA_LABELS), ("model", MODEL_LABELS), ("head", HEAD_LABELS), ("metric", COMPARISON_METRICS))
+    ] + [htmltable.Column("paper", "paper", htmltable.fixed(2))]
     for protocol in protocols:
         columns += [htmltable.Column(f"ours_{protocol}", f"ours, {protocol}", htmltable.fixed(2)),
                     htmltable.Column(f"ours_{protocol}_sd", "sd over seeds", htmltable.fixed(2)),

@@ -163,12 +163,9 @@ def clean_cv(
     folds: int, epochs: int, batch_size: int, cv_seed: int, seed: int = 0, job: str = "relu job",
     backup_dir: str | Path | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]]]:
-    """A fresh model per fold; then a fresh model fit on all of (x, y).
-
-    folds=0 skips the cross-validation (relu.clean_cv: false): only the final
-    model is trained and tested, 1/(folds + 1) of the protocol's cost.
-    `seed` and `backup_dir` as in `paper_cv`.
-    """
+    """A fresh model per fold; then a fresh model fit on all of (x, y). folds=0
+    skips the cross-validation (relu.clean_cv: false): only the final model is
+    trained and tested. `seed` and `backup_dir` as in `paper_cv`."""
     targets = one_hot(y, n_classes)
     splits = StratifiedKFold(folds, shuffle=True, random_state=cv_seed).split(x, y) if folds else []
     training = Training(backup_dir, (folds + 1) * epochs, seed=seed, batch_size=batch_size, job=job,
@@ -195,12 +192,9 @@ def run_job(
     protocol: str, seed: int, options: Mapping[str, Any], backup_dir: str | Path | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[keras.Model, list[FoldResult], list[dict[str, Any]], str]:
-    """Seed, build and cross-validate one (data set, model, head, protocol, seed),
-    resuming from `backup_dir`'s checkpoint if it holds one.
-
-    Returns the model that is tested, the fold results, the epoch history
-    and the input key ("features" or "images").
-    """
+    """Seed, build and cross-validate one (data set, model, head, protocol, seed), resuming
+    from `backup_dir`'s checkpoint if it holds one: the model that is tested, the fold
+    results, the epoch history and the input key ("features" or "images")."""
     keras.utils.set_random_seed(seed)
     hidden = options["wdbc_hidden"] if dataset == "wdbc" else options["ffnn_hidden"]
     build, key = model_builder(model, head, arrays, n_classes, list(hidden),
