@@ -92,11 +92,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "sensing by iterative soft thresholding (CS-IST)")
     rec.add_argument("--out", required=True, help="output NMRPipe file (never one of the inputs; written only when "
                      "complete)")
-    rec.add_argument("--sigma", help="also write the predicted uncertainty (sigma) as an NMRPipe file")
+    rec.add_argument("--sigma", help="also write the predicted uncertainty (sigma, calibrated by the "
+                     "sigma_<method>.calibration.json beside the network) as an NMRPipe file")
     rec.add_argument("--models", help="folder of cascade stages stage0.keras, stage1.keras, ... (default: the "
                      "cascade shipped with reproflow, trained on simulated spectra; see "
                      "reproflow/nmr/weights/weights.json)")
-    rec.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
+    rec.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
+                     "(default: shipped one for the method)")
     rec.add_argument("--iterations", type=iterations_option, default=200,
                      help=f"CS-IST iterations, 1 to {MAX_ITERATIONS} (default: 200)")
     rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
@@ -298,16 +300,16 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     sigma_model = sigma_path(args.sigma_model, sigma_key) if args.sigma else None
     networks = [load_network(path, sigma=False) for path in stages]
     sigma_network = load_network(sigma_model, sigma=True) if sigma_model is not None else None
-    if sigma_model is not None:
-        score.load_calibration(sigma_model)  # checked before anything is computed
+    # checked before anything is computed
+    calibration = score.load_calibration(sigma_model) if sigma_model is not None else None
     if networks:
         result = numpy_net.cascade(networks, data, mode, damping)
     else:
         result = ist.reconstruct(data, mode, args.iterations, schedule)
     check_finite(result, f"{args.out}: the reconstruction of {spectrum.source}")
     sigma = None
-    if sigma_network is not None:
-        sigma = score.load_calibration(sigma_model).apply(score.sigma_spectrum(sigma_network, data, mode), result)
+    if sigma_network is not None and calibration is not None:
+        sigma = calibration.apply(score.sigma_spectrum(sigma_network, data, mode), result)
         check_finite(sigma, f"{args.sigma}: the uncertainty of {spectrum.source}")
     inputs = [args.input, args.schedule, args.sigma_model, *([stages[0].parent] if stages else [])]
     # both files are written before either is renamed into place: a failure leaves neither
@@ -319,4 +321,5 @@ def reconstruct_command(args: argparse.Namespace) -> None:
             io.write_spectrum(sigma_tmp, spectrum, sigma)
     log.info("wrote %s (%s, %s)", args.out, mode, args.method)
     if sigma is not None:
-        log.info("wrote %s (sigma)", args.sigma)
+        log.info("wrote %s (sigma of %s, calibrated: a %.3g, b %.3g, c %.3g)", args.sigma, sigma_model.name,
+                 calibration.a, calibration.b, calibration.c)

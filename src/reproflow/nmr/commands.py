@@ -94,8 +94,10 @@ def register_quality(commands: argparse._SubParsersAction) -> None:
                          "(default: echo)")
     quality.add_argument("--schedule", help="NUS schedule (--mode nus, as for reconstruct)")
     quality.add_argument("--reconstruction", help="the method's reconstruction of --input (default: made now)")
-    quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe)")
-    quality.add_argument("--sigma-model", help="uncertainty network .keras (default: shipped one for the method)")
+    quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe), calibrated; pSQ is of the "
+                         "network's sigma before calibration")
+    quality.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
+                         "(default: shipped one for the method)")
     quality.add_argument("--models", help="cascade folder for --method network (default: the shipped cascade)")
     quality.add_argument("--iterations", type=_iterations, default=200, help="CS-IST iterations (default: 200)")
     quality.set_defaults(func=quality_command)
@@ -144,4 +146,5 @@ def quality_command(args: argparse.Namespace) -> None:
     if args.sigma:
         with atomic_output(args.sigma, [args.input, args.reconstruction], "sigma spectrum") as tmp:
             io.write_spectrum(tmp, spectrum, sigma)
-        log.info("wrote %s (sigma)", args.sigma)
+        log.info("wrote %s (sigma of %s, calibrated: a %.3g, b %.3g, c %.3g)", args.sigma, model.name,
+                 calibration.a, calibration.b, calibration.c)
