@@ -117,8 +117,8 @@ def main() -> None:
                            "coverage": scores}
         if args.write:
             record = score.calibration_record(
-                calibration, key=method, fitted_on=f"{' + '.join(fit_sets)} of the shipped run's config "
-                f"({sum(len(data[n]['reference']) for n in fit_sets)} simulated spectra)",
+                calibration, key=method, fitted_on=f"{' + '.join(fit_sets)} "
+                f"({sum(len(data[n]['reference']) for n in fit_sets)} simulated spectra of the config below)",
                 objective="score.fit_calibration: balanced Gaussian NLL, a >= 1, signal coverage 0.95",
                 config=args.realism or "the shipped run's",
                 command=" ".join(["python", *[a for a in sys.argv]]), shipped_git=manifest["git"]["commit"],
