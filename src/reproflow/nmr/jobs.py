@@ -26,7 +26,7 @@ from reproflow.manifest import RunRecord, recording
 from reproflow.runtime import headline
 from reproflow.nmr import STUDY, ist, metrics, score, simulate, ve
 from reproflow.data import read_json_object
-from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file, write_text
+from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file, write_json, write_text
 
 log = logging.getLogger(__name__)
 PROTOCOL = "mr-ai"
@@ -351,7 +351,7 @@ def calibrate(model: str, inputs: np.ndarray, references: np.ndarray, mus: np.nd
     record = score.calibration_record(calibration, fitted_on=f"{val} ({len(references)} simulated spectra)",
                                       objective="score.fit_calibration: balanced Gaussian NLL, a >= 1, "
                                                 f"signal coverage {score.COVERAGE}")
-    write_text(score.calibration_path(model), json.dumps(record, indent=2) + "\n", sources)
+    write_json(score.calibration_path(model), record, sources)
     return calibration
 
 

@@ -47,10 +47,3 @@ def training_options(section: Mapping[str, Any]) -> dict[str, Any]:
     one, not again those already there."""
     return {key: value for key, value in section.items() if key not in WHICH_MODELS}
 
-
-def calibration_sets(options: Mapping[str, Any]) -> list[str]:
-    """The simulated validation sets the uncertainty calibration is fitted on
-    (`score.fit_calibration`): the sigma networks' own (sparse, of varied
-    quality: it calibrates the noise) and the cascade's (as crowded as the
-    test spectra: it calibrates the error on peaks), each once."""
-    return list(dict.fromkeys([sigma_sets(options)["val"], "val"]))

@@ -18,16 +18,16 @@ longer scored worse: tests/test_nmr_quality.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from reproflow.data import read_json_object
 from reproflow.errors import ReproflowError
 from reproflow.nmr import metrics, numpy_net, ve
 
@@ -79,13 +79,7 @@ def load_calibration(model: str | Path) -> Calibration:
         log.warning("%s: no calibration beside the uncertainty network; sigma is used as the network predicts it "
                     "(overconfident on signal points)", path)
         return Calibration()
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ReproflowError(f"{path}: unreadable calibration ({error}); expected the JSON object reproflow "
-                             "writes, with numbers a, b, c") from error
-    if not isinstance(value, Mapping):
-        raise ReproflowError(f"{path}: a {type(value).__name__}; expected a JSON object with numbers a, b, c")
+    value = read_json_object(path, "a calibration of reproflow's (numbers a, b, c)", ("a", "b", "c"))
     numbers = {}
     for key in ("a", "b", "c"):
         number = value.get(key)
@@ -130,6 +124,7 @@ def fit_calibration(references: Sequence[np.ndarray], mus: Sequence[np.ndarray],
             for column, values in zip(part, columns):
                 column.append(values[keep])
     groups = [[np.concatenate(column) for column in part] for part in parts if part[0]]
+    has_signal = bool(groups) and groups[0][0].size > 0   # the signal group comes first
     groups = [group for group in groups if group[0].size]
     if not groups:
         raise ValueError("no points to fit a calibration on")
@@ -151,8 +146,8 @@ def fit_calibration(references: Sequence[np.ndarray], mus: Sequence[np.ndarray],
     result = optimize.minimize(loss, np.log([max(1.0, min_a), 1e-2, 1e-3]), method="L-BFGS-B", bounds=bounds,
                                options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 4000})
     a, b, c = (float(v) for v in np.exp(result.x))
-    if coverage is not None and len(parts[0][0]) and groups[0][0].size and (b > 0 or c > 0):
-        signal = groups[0]   # the signal group comes first when there is one
+    if coverage is not None and has_signal and (b > 0 or c > 0):
+        signal = groups[0]
 
         def short_of(factor: float) -> float:
             inside = signal[3] <= Z95 ** 2 * variance(signal, a, factor * b, factor * c)
