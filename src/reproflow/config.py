@@ -194,13 +194,11 @@ def validate(instance: Mapping[str, Any], schema_path: str | Path, source: str) 
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
-        raise ConfigError(
-            f"{source}: " + "; ".join(describe(error) for error in errors)
-        )
+        raise ConfigError(f"{source}: " + "; ".join(describe(error) for error in errors))
 
 
 def describe(error: jsonschema.ValidationError) -> str:
-    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    key = key_path(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed), key=str)

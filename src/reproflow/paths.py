@@ -43,11 +43,6 @@ def metrics(study: str) -> str:
     return f"{study_results(study)}/metrics.json"
 
 
-def summary_run(study: str) -> str:
-    """The run manifest of a study's summary job (its MLflow parent run's content)."""
-    return f"{study_results(study)}/summary_run.json"
-
-
 def published(study: str) -> str:
     """The marker of a study's runs sent to the MLflow store (rule mlflow_publish)."""
     return f"{study_results(study)}/mlflow_published.json"
@@ -87,7 +82,8 @@ class Study:
 
     @property
     def summary_run(self) -> str:
-        return summary_run(self.name)
+        """The run manifest of the summary job (its MLflow parent run's content)."""
+        return f"{self.results}/summary_run.json"
 
     @property
     def published(self) -> str:

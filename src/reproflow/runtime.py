@@ -104,8 +104,14 @@ def job_name(log_path: str | Path) -> str:
     return "/".join(part for part in parts if part != "/")
 
 
+# how many headlines the process has logged: run_logged adds "done in N s" to a job that logged none
+_headline_count = 0
+
+
 def headline(message: str, *args: object) -> None:
     """The one line of a job's result shown on the terminal (and in its log)."""
+    global _headline_count
+    _headline_count += 1
     logging.getLogger(HEADLINE_LOGGER).info(message, *args)
 
 
@@ -131,7 +137,7 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
         force=True,
     )
     started = time.monotonic()
-    before = _headlines.count
+    before = _headline_count
     try:
         main()
     except ReproflowError as error:
@@ -143,21 +149,8 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
                    "or lower the config's sizes")
         logging.getLogger("reproflow").error("%s", message)
         raise SystemExit(f"error: {message}") from None
-    if _headlines.count == before:
+    if _headline_count == before:
         headline("done in %.1f s", time.monotonic() - started)
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-_headlines = _Counter()
-logging.getLogger(HEADLINE_LOGGER).addHandler(_headlines)
 
 
 def pyplot() -> ModuleType:

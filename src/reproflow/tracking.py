@@ -213,7 +213,6 @@ def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[s
                                 f"mlflow=={mlflow.__version__}"])
 
 
-
 def first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"
