@@ -176,11 +176,7 @@ def module_config(user: Mapping[str, Any], root: str | Path) -> dict[str, Any]:
     settings) is laid over the workflow's defaults, root/config/config.yaml.
     The defaults' data registry is the workflow's own file; every other path
     stays relative to the user's working folder (results, lockfile, store)."""
-    defaults_path = Path(root) / "config" / "config.yaml"
-    try:
-        defaults = yaml.safe_load(defaults_path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read the workflow's default config {defaults_path}: {error}") from error
+    defaults = load_yaml_file(Path(root) / "config" / "config.yaml", "the workflow's default config")
     defaults["registry"] = str(Path(root) / defaults["registry"])
     return merge(defaults, user)
 

@@ -59,21 +59,13 @@ class FileSpec:
 
 
 def file_specs(registry: Mapping) -> dict[tuple[str, str], FileSpec]:
-    """FileSpecs of every file in the registry (the mapping under `datasets:`)."""
-    specs = {}
-    for dataset, entry in registry.items():
-        for name, f in (entry.get("files") or {}).items():
-            urls = f.get("urls") or ()
-            specs[(dataset, name)] = FileSpec(
-                dataset=dataset,
-                name=name,
-                urls=(urls,) if isinstance(urls, str) else tuple(urls),
-                sha256=f["sha256"].lower() if f.get("sha256") else None,
-                size=f.get("size"),
-                extract=bool(f.get("extract", False)),
-                mirror_dir=entry.get("mirror_dir"),
-            )
-    return specs
+    """FileSpecs of every file in the registry (the mapping under `datasets:`, validated:
+    every file has its urls, a lower-case sha256 or null, and a size or null)."""
+    return {
+        (dataset, name): FileSpec(dataset, name, urls=tuple(file["urls"]), sha256=file["sha256"], size=file["size"],
+                                  extract=file.get("extract", False), mirror_dir=entry.get("mirror_dir"))
+        for dataset, entry in registry.items() for name, file in entry["files"].items()
+    }
 
 
 def resolve_urls(spec: FileSpec, mirror: str | None) -> list[str]:

@@ -67,17 +67,11 @@ def drop_cpu_startup_noise() -> None:
     atexit.register(restore)
 
 
-class _Quiet(logging.Filter):
-    """The terminal sees warnings, errors and each job's headline; its log everything."""
-
-    def __init__(self, terminal: bool) -> None:
-        super().__init__()
-        self.terminal = terminal
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if any(text in record.getMessage() for text in UNACTIONABLE):
-            return False
-        return not self.terminal or record.levelno >= logging.WARNING or record.name == HEADLINE_LOGGER
+def _shown(record: logging.LogRecord, terminal: bool) -> bool:
+    """The terminal sees warnings, errors and each job's headline; the log everything."""
+    if any(text in record.getMessage() for text in UNACTIONABLE):
+        return False
+    return not terminal or record.levelno >= logging.WARNING or record.name == HEADLINE_LOGGER
 
 
 class _TerminalFormat(logging.Formatter):
@@ -127,8 +121,8 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
     drop_cpu_startup_noise()
     job = job_name(log_path)
     handlers: list[logging.Handler] = [logging.FileHandler(log_path), logging.StreamHandler(sys.stderr)]
-    for handler, terminal in zip(handlers, (False, True)):
-        handler.addFilter(_Quiet(terminal))
+    handlers[0].addFilter(lambda record: _shown(record, terminal=False))
+    handlers[1].addFilter(lambda record: _shown(record, terminal=True))
     handlers[1].setFormatter(_TerminalFormat(job))
     logging.basicConfig(
         level=logging.INFO,

@@ -82,9 +82,7 @@ log = logging.getLogger(__name__)
 
 
 def tracking_uri(default: str = DEFAULT_URI) -> str:
-    """The store to use: `MLFLOW_TRACKING_URI` if set, else `default`; a
-    relative SQLite path is made absolute (MLflow caches stores by URI, so a
-    relative one would follow whichever folder opened it first)."""
+    """The store to use: `MLFLOW_TRACKING_URI` if set, else `default`, made absolute (absolute_uri)."""
     uri = absolute_uri(os.environ.get("MLFLOW_TRACKING_URI") or default)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +166,8 @@ def git_commit(repo: str | Path = ".") -> str:
 
 
 def absolute_uri(uri: str) -> str:
-    """A relative SQLite path made absolute (MLflow caches stores by URI)."""
+    """A relative SQLite path made absolute: MLflow caches stores by URI, so a
+    relative one would follow whichever folder opened it first."""
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
     return uri
