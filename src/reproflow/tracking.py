@@ -63,13 +63,9 @@ STUDY_DESCRIPTIONS = {
 }
 
 
-def disable_telemetry() -> None:
-    """MLflow 3 sends usage telemetry unless told not to."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-disable_telemetry()
+# MLflow 3 sends usage telemetry unless told not to, and reads these at its import
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import mlflow  # noqa: E402  (telemetry must be off before the import)
 from mlflow.entities import Metric, Param, RunTag  # noqa: E402
