@@ -1,17 +1,10 @@
 """MLflow at the edge: one store, one experiment per study, a parent run
-per study run and a child run per job, published from the jobs' manifests.
-
-Jobs never talk to MLflow: each writes its outputs and a run manifest
-(`reproflow.manifest`). The study's `mlflow_publish` rule calls `publish`
-after the study's summary: it finds or creates the study run's parent (by
-its tags, never twice), replaces each job's child (found by the job's key
-tag, so a rerun never duplicates a run) and puts the tags known only at the
-edge on every run (commit, config hash, rule, study run). A store that is
-down or locked fails the publish job alone, with a ReproflowError saying to
-rerun; the jobs' outputs stand, so the next `snakemake` reruns publish only.
-`MLFLOW_TRACKING_URI`, when set, replaces the default store (e.g. a
-tracking server on a cluster). Concurrent first writers to a fresh SQLite
-file race in MLflow's schema migration: `store_lock` makes them take turns.
+per study run and a child run per job, sent by `publish` (rule
+mlflow_publish, after the study's summary) from the jobs' run manifests
+(`reproflow.manifest`): jobs never talk to MLflow. `publish` also puts the
+tags known only at the edge on every run (commit, config hash, rule, study
+run). `MLFLOW_TRACKING_URI`, when set, replaces the default store (e.g. a
+tracking server on a cluster).
 """
 
 from __future__ import annotations
