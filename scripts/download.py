@@ -5,6 +5,9 @@ from pathlib import Path
 from reproflow.download import fetch_registry_file
 from reproflow.runtime import run_logged
 
+# the keys of the config's download section that fetch takes
+FETCH_OPTIONS = ("mirror", "retries", "backoff_s", "timeout_s", "lockfile")
+
 
 def main() -> None:
     options = snakemake.config["download"]
@@ -14,11 +17,7 @@ def main() -> None:
         snakemake.wildcards.dataset,
         snakemake.wildcards.file,
         snakemake.output[0],
-        mirror=options["mirror"],
-        retries=options["retries"],
-        backoff_s=options["backoff_s"],
-        timeout_s=options["timeout_s"],
-        lockfile=options["lockfile"],
+        **{key: options[key] for key in FETCH_OPTIONS},
     )
 
 

@@ -324,10 +324,10 @@ def test_two_studies_at_once_share_one_mlflow_store_and_dvc_cache(tmp_path, core
 
     client = MlflowClient(f"sqlite:///{store}")
     for study, repo in repos.items():
-        assert json.loads((repo / paths.metrics(study)).read_text())
+        assert json.loads((repo / paths.Study(study).metrics).read_text())
         # every job's run is in the store, finished, once, under its study's parent
-        published = json.loads((repo / paths.published(study)).read_text())
-        manifests = [p for p in (repo / paths.study_results(study)).rglob("*run.json")]
+        published = json.loads((repo / paths.Study(study).published).read_text())
+        manifests = [p for p in (repo / paths.Study(study).results).rglob("*run.json")]
         parent_id = published["parent"]
         experiment = client.get_experiment_by_name(study).experiment_id
         runs = client.search_runs([experiment])

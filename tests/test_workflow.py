@@ -129,7 +129,7 @@ def test_micro_run_end_to_end(micro_run):
         # per-epoch metrics: the loss of one training run has one point per epoch (and fold)
         loss = next(name for name in trained[0].data.metrics if "loss" in name)
         assert len(client.get_metric_history(trained[0].info.run_id, loss)) >= 1
-        assert json.loads((workdir / paths.metrics(study)).read_text())
+        assert json.loads((workdir / paths.Study(study).metrics).read_text())
 
 
     # study 3 scores every cascade stage; the last is the reconstruction the table scores

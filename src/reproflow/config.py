@@ -176,11 +176,7 @@ def module_config(user: Mapping[str, Any], root: str | Path) -> dict[str, Any]:
     settings) is laid over the workflow's defaults, root/config/config.yaml.
     The defaults' data registry is the workflow's own file; every other path
     stays relative to the user's working folder (results, lockfile, store)."""
-    defaults_path = Path(root) / "config" / "config.yaml"
-    try:
-        defaults = yaml.safe_load(defaults_path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read the workflow's default config {defaults_path}: {error}") from error
+    defaults = load_yaml_file(Path(root) / "config" / "config.yaml", "the workflow's default config")
     defaults["registry"] = str(Path(root) / defaults["registry"])
     return merge(defaults, user)
 
@@ -194,13 +190,11 @@ def validate(instance: Mapping[str, Any], schema_path: str | Path, source: str) 
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
-        raise ConfigError(
-            f"{source}: " + "; ".join(describe(error) for error in errors)
-        )
+        raise ConfigError(f"{source}: " + "; ".join(describe(error) for error in errors))
 
 
 def describe(error: jsonschema.ValidationError) -> str:
-    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    key = key_path(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed), key=str)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,14 @@ from reproflow.outputs import check_input_file
 CARD_COLUMNS = ["dataset", "file", "bytes", "sha256", "checksum_source", "licence", "citation", "url"]
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    path = Path(path)
-    if path.is_symlink() and not path.exists():
-        raise ReproflowError(f"{path}: a dangling symbolic link (to {os.readlink(path)}); expected a data file")
-    if path.is_dir():
-        raise ReproflowError(f"{path}: is a folder; expected a data file")
-    digest = hashlib.sha256()
+def sha256_file(path: str | Path) -> str:
+    """The file's SHA-256 (hex); a dangling link, a folder or a missing file is refused by name."""
+    path = check_input_file(path, "a data file")
     try:
         with open(path, "rb") as handle:
-            while block := handle.read(chunk):
-                digest.update(block)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as error:
         raise ReproflowError(f"{path}: cannot be read ({error.strerror}); expected a data file") from error
-    return digest.hexdigest()
 
 
 def datasets_card(
@@ -45,7 +38,7 @@ def datasets_card(
     """
     from reproflow.download import read_lock  # here: it brings requests
 
-    recorded = read_lock(Path(lockfile))
+    recorded = read_lock(lockfile)
     rows, inputs = [], [lockfile]
     for dataset, entry in entries.items():
         for name, spec in entry["files"].items():

@@ -24,6 +24,7 @@ import urllib3
 
 from reproflow import __version__
 from reproflow.errors import ReproflowError
+from reproflow.outputs import is_inside, remove_path, write_text
 
 log = logging.getLogger("reproflow.download")
 
@@ -58,21 +59,13 @@ class FileSpec:
 
 
 def file_specs(registry: Mapping) -> dict[tuple[str, str], FileSpec]:
-    """FileSpecs of every file in the registry (the mapping under `datasets:`)."""
-    specs = {}
-    for dataset, entry in registry.items():
-        for name, f in (entry.get("files") or {}).items():
-            urls = f.get("urls") or ()
-            specs[(dataset, name)] = FileSpec(
-                dataset=dataset,
-                name=name,
-                urls=(urls,) if isinstance(urls, str) else tuple(urls),
-                sha256=f["sha256"].lower() if f.get("sha256") else None,
-                size=f.get("size"),
-                extract=bool(f.get("extract", False)),
-                mirror_dir=entry.get("mirror_dir"),
-            )
-    return specs
+    """FileSpecs of every file in the registry (the mapping under `datasets:`, validated:
+    every file has its urls, a lower-case sha256 or null, and a size or null)."""
+    return {
+        (dataset, name): FileSpec(dataset, name, urls=tuple(file["urls"]), sha256=file["sha256"], size=file["size"],
+                                  extract=file.get("extract", False), mirror_dir=entry.get("mirror_dir"))
+        for dataset, entry in registry.items() for name, file in entry["files"].items()
+    }
 
 
 def resolve_urls(spec: FileSpec, mirror: str | None) -> list[str]:
@@ -99,7 +92,7 @@ def fetch(
     retries: int = 4,
     backoff_s: float = 1.0,
     timeout_s: float = 60.0,
-    lockfile: Path | None = None,
+    lockfile: str | Path | None = None,
 ) -> str:
     """Download spec to dest atomically, verified; return its sha256."""
     dest = Path(dest)
@@ -156,8 +149,7 @@ def fetch_registry_file(
     specs = file_specs(load_registry(registry, schema))
     if (dataset, name) not in specs:
         raise DownloadError(f"data registry {registry}: no file {dataset}/{name}")
-    lockfile = options.pop("lockfile", None)
-    return fetch(specs[(dataset, name)], Path(dest), lockfile=None if lockfile is None else Path(lockfile), **options)
+    return fetch(specs[(dataset, name)], Path(dest), **options)
 
 
 def _transfer(url: str, part: Path, size: int | None, timeout_s: float) -> str:
@@ -241,7 +233,7 @@ def _write(part: Path, chunks: Iterable[bytes], start: int, size: int | None, to
     return h.hexdigest()
 
 
-def read_lock(lockfile: Path) -> dict:
+def read_lock(lockfile: str | Path) -> dict:
     """The checksum lockfile: {"dataset/file": {"sha256": ..., "size": ...}}, checked."""
     lockfile = Path(lockfile)
     if lockfile.is_symlink() and not lockfile.exists():
@@ -270,7 +262,7 @@ def read_lock(lockfile: Path) -> dict:
     return data
 
 
-def _record(lockfile: Path, key: str, sha256: str, size: int) -> str:
+def _record(lockfile: str | Path, key: str, sha256: str, size: int) -> str:
     """Record key's checksum in the lockfile unless present; return the recorded sha256."""
     lockfile = Path(lockfile)
     lockfile.parent.mkdir(parents=True, exist_ok=True)
@@ -280,9 +272,7 @@ def _record(lockfile: Path, key: str, sha256: str, size: int) -> str:
         data = read_lock(lockfile)
         if key not in data:
             data[key] = {"sha256": sha256, "size": size}
-            tmp = lockfile.with_name(f".{lockfile.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-            os.replace(tmp, lockfile)
+            write_text(lockfile, json.dumps(data, indent=2, sort_keys=True) + "\n")
             log.info("%s: recorded sha256 %s, %d bytes in %s", key, sha256, size, lockfile)
         return data[key]["sha256"]
 
@@ -310,7 +300,7 @@ def extract(archive: Path, target_dir: Path, max_bytes: int | None = None) -> li
         raise DownloadError(f"archive {archive} is a folder; expected a zip or tar file")
     if not archive.is_file():
         raise DownloadError(f"archive {archive} does not exist")
-    if same_or_inside(archive, target_dir):
+    if is_inside(archive, target_dir):
         raise DownloadError(f"archive {archive}: the target folder {target_dir} is or holds the archive itself; "
                             "extracting would replace it")
     target_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -323,12 +313,12 @@ def extract(archive: Path, target_dir: Path, max_bytes: int | None = None) -> li
             old = tmp.with_name(tmp.name + ".old")
             os.replace(target_dir, old)
             os.replace(tmp, target_dir)
-            _remove(old)
+            remove_path(old)
         else:
             os.replace(tmp, target_dir)
     except BaseException:
-        _remove(tmp)
-        _remove(target_dir)
+        remove_path(tmp)
+        remove_path(target_dir)
         raise
     log.info("extracted %d files from %s to %s", len(files), archive, target_dir)
     return [target_dir / rel for rel in files]
@@ -424,16 +414,3 @@ def _write_members(
                 dst.write(block)
         files.append(rel)
     return files
-
-
-def same_or_inside(path: Path, folder: Path) -> bool:
-    """True when `path` is `folder` or lies inside it (resolved)."""
-    path, folder = path.resolve(), folder.resolve()
-    return path == folder or path.is_relative_to(folder)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

@@ -36,12 +36,9 @@ def same_file(a: PathLike, b: PathLike) -> bool:
         return False
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+def is_inside(path: PathLike, folder: PathLike) -> bool:
+    """True when `path` is `folder` or lies inside it (both resolved)."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
 
 
 def check_output_path(output: PathLike, inputs: Iterable[PathLike | None] = (), what: str = "output") -> Path:
@@ -53,7 +50,7 @@ def check_output_path(output: PathLike, inputs: Iterable[PathLike | None] = (), 
             raise ReproflowError(
                 f"{path}: this {what} path is the input {source} (the same file); reproflow never writes over "
                 "its inputs: choose another output path")
-        if source.is_dir() and _inside(path, source):
+        if source.is_dir() and is_inside(path, source):
             raise ReproflowError(
                 f"{path}: this {what} path lies inside the input folder {source}; reproflow never writes into "
                 "its inputs: choose an output path outside it")
@@ -95,15 +92,16 @@ def atomic_output(output: PathLike, inputs: Iterable[PathLike | None] = (), what
             raise ReproflowError(f"{path}: nothing was written")
         os.replace(tmp, path)
     except OSError as error:
-        _remove(tmp)
+        remove_path(tmp)
         reason = "disk full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
         raise ReproflowError(f"{path}: could not write the {what} ({reason})") from error
     except BaseException:
-        _remove(tmp)
+        remove_path(tmp)
         raise
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """Delete a file, a link or a whole folder, if there."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
@@ -113,11 +111,6 @@ def _remove(path: Path) -> None:
 def write_text(path: PathLike, text: str, inputs: Iterable[PathLike | None] = ()) -> None:
     with atomic_output(path, inputs) as tmp:
         tmp.write_text(text)
-
-
-def write_bytes(path: PathLike, data: bytes, inputs: Iterable[PathLike | None] = ()) -> None:
-    with atomic_output(path, inputs) as tmp:
-        tmp.write_bytes(data)
 
 
 def write_json(path: PathLike, value: object, inputs: Iterable[PathLike | None] = ()) -> None:

@@ -33,35 +33,16 @@ def resource(dataset: str, name: str) -> str:
     return f"{RESOURCES}/{dataset}/{name}"
 
 
-def study_results(study: str) -> str:
-    """The folder of a study's results (`study` may be the wildcard "{study}")."""
-    return f"{RESULTS}/{study}"
-
-
-def metrics(study: str) -> str:
-    """A study's summary metrics: what DVC shows as its metrics."""
-    return f"{study_results(study)}/metrics.json"
-
-
-def summary_run(study: str) -> str:
-    """The run manifest of a study's summary job (its MLflow parent run's content)."""
-    return f"{study_results(study)}/summary_run.json"
-
-
-def published(study: str) -> str:
-    """The marker of a study's runs sent to the MLflow store (rule mlflow_publish)."""
-    return f"{study_results(study)}/mlflow_published.json"
-
-
 @dataclass(frozen=True)
 class Study:
-    """A study's folders and summary files (results/<name>/...), its logs and benchmarks."""
+    """A study's folders and summary files (results/<name>/...), its logs and
+    benchmarks; `name` may be the wildcard "{study}"."""
 
     name: str
 
     @property
     def results(self) -> str:
-        return study_results(self.name)
+        return f"{RESULTS}/{self.name}"
 
     @property
     def work(self) -> str:
@@ -83,15 +64,18 @@ class Study:
 
     @property
     def metrics(self) -> str:
-        return metrics(self.name)
+        """The summary metrics: what DVC shows as the study's metrics."""
+        return f"{self.results}/metrics.json"
 
     @property
     def summary_run(self) -> str:
-        return summary_run(self.name)
+        """The run manifest of the summary job (its MLflow parent run's content)."""
+        return f"{self.results}/summary_run.json"
 
     @property
     def published(self) -> str:
-        return published(self.name)
+        """The marker of the study's runs sent to the MLflow store (rule mlflow_publish)."""
+        return f"{self.results}/mlflow_published.json"
 
     def log(self, name: str) -> str:
         return log(self.name, name)

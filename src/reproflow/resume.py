@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import keras
 import numpy as np
 
 from reproflow.errors import ReproflowError
+from reproflow.outputs import write_text
 
 
 def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
@@ -121,12 +121,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.folder.mkdir(parents=True, exist_ok=True)
         weights = f"epoch{epoch + 1}.weights.h5"
         self.model.save_weights(self.folder / weights, overwrite=True)
-        partial = self.state.with_suffix(".json.part")
         state: dict[str, Any] = {"epochs_done": epoch + 1, "weights": weights}
         if self.extra is not None:
             state["extra"] = self.extra()
-        partial.write_text(json.dumps(state))
-        os.replace(partial, self.state)
+        write_text(self.state, json.dumps(state))
         for old in self.folder.glob("epoch*.weights.h5"):
             if old.name != weights:
                 old.unlink()

@@ -67,17 +67,11 @@ def drop_cpu_startup_noise() -> None:
     atexit.register(restore)
 
 
-class _Quiet(logging.Filter):
-    """The terminal sees warnings, errors and each job's headline; its log everything."""
-
-    def __init__(self, terminal: bool) -> None:
-        super().__init__()
-        self.terminal = terminal
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if any(text in record.getMessage() for text in UNACTIONABLE):
-            return False
-        return not self.terminal or record.levelno >= logging.WARNING or record.name == HEADLINE_LOGGER
+def _shown(record: logging.LogRecord, terminal: bool) -> bool:
+    """The terminal sees warnings, errors and each job's headline; the log everything."""
+    if any(text in record.getMessage() for text in UNACTIONABLE):
+        return False
+    return not terminal or record.levelno >= logging.WARNING or record.name == HEADLINE_LOGGER
 
 
 class _TerminalFormat(logging.Formatter):
@@ -104,8 +98,14 @@ def job_name(log_path: str | Path) -> str:
     return "/".join(part for part in parts if part != "/")
 
 
+# how many headlines the process has logged: run_logged adds "done in N s" to a job that logged none
+_headline_count = 0
+
+
 def headline(message: str, *args: object) -> None:
     """The one line of a job's result shown on the terminal (and in its log)."""
+    global _headline_count
+    _headline_count += 1
     logging.getLogger(HEADLINE_LOGGER).info(message, *args)
 
 
@@ -121,8 +121,8 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
     drop_cpu_startup_noise()
     job = job_name(log_path)
     handlers: list[logging.Handler] = [logging.FileHandler(log_path), logging.StreamHandler(sys.stderr)]
-    for handler, terminal in zip(handlers, (False, True)):
-        handler.addFilter(_Quiet(terminal))
+    handlers[0].addFilter(lambda record: _shown(record, terminal=False))
+    handlers[1].addFilter(lambda record: _shown(record, terminal=True))
     handlers[1].setFormatter(_TerminalFormat(job))
     logging.basicConfig(
         level=logging.INFO,
@@ -131,7 +131,7 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
         force=True,
     )
     started = time.monotonic()
-    before = _headlines.count
+    before = _headline_count
     try:
         main()
     except ReproflowError as error:
@@ -143,21 +143,8 @@ def run_logged(main: Callable[[], None], log_path: str | Path) -> None:
                    "or lower the config's sizes")
         logging.getLogger("reproflow").error("%s", message)
         raise SystemExit(f"error: {message}") from None
-    if _headlines.count == before:
+    if _headline_count == before:
         headline("done in %.1f s", time.monotonic() - started)
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-_headlines = _Counter()
-logging.getLogger(HEADLINE_LOGGER).addHandler(_headlines)
 
 
 def pyplot() -> ModuleType:

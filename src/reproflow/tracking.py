@@ -1,17 +1,10 @@
 """MLflow at the edge: one store, one experiment per study, a parent run
-per study run and a child run per job, published from the jobs' manifests.
-
-Jobs never talk to MLflow: each writes its outputs and a run manifest
-(`reproflow.manifest`). The study's `mlflow_publish` rule calls `publish`
-after the study's summary: it finds or creates the study run's parent (by
-its tags, never twice), replaces each job's child (found by the job's key
-tag, so a rerun never duplicates a run) and puts the tags known only at the
-edge on every run (commit, config hash, rule, study run). A store that is
-down or locked fails the publish job alone, with a ReproflowError saying to
-rerun; the jobs' outputs stand, so the next `snakemake` reruns publish only.
-`MLFLOW_TRACKING_URI`, when set, replaces the default store (e.g. a
-tracking server on a cluster). Concurrent first writers to a fresh SQLite
-file race in MLflow's schema migration: `store_lock` makes them take turns.
+per study run and a child run per job, sent by `publish` (rule
+mlflow_publish, after the study's summary) from the jobs' run manifests
+(`reproflow.manifest`): jobs never talk to MLflow. `publish` also puts the
+tags known only at the edge on every run (commit, config hash, rule, study
+run). `MLFLOW_TRACKING_URI`, when set, replaces the default store (e.g. a
+tracking server on a cluster).
 """
 
 from __future__ import annotations
@@ -63,13 +56,9 @@ STUDY_DESCRIPTIONS = {
 }
 
 
-def disable_telemetry() -> None:
-    """MLflow 3 sends usage telemetry unless told not to."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-disable_telemetry()
+# MLflow 3 sends usage telemetry unless told not to, and reads these at its import
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import mlflow  # noqa: E402  (telemetry must be off before the import)
 from mlflow.entities import Metric, Param, RunTag  # noqa: E402
@@ -82,9 +71,7 @@ log = logging.getLogger(__name__)
 
 
 def tracking_uri(default: str = DEFAULT_URI) -> str:
-    """The store to use: `MLFLOW_TRACKING_URI` if set, else `default`; a
-    relative SQLite path is made absolute (MLflow caches stores by URI, so a
-    relative one would follow whichever folder opened it first)."""
+    """The store to use: `MLFLOW_TRACKING_URI` if set, else `default`, made absolute (absolute_uri)."""
     uri = absolute_uri(os.environ.get("MLFLOW_TRACKING_URI") or default)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +155,8 @@ def git_commit(repo: str | Path = ".") -> str:
 
 
 def absolute_uri(uri: str) -> str:
-    """A relative SQLite path made absolute (MLflow caches stores by URI)."""
+    """A relative SQLite path made absolute: MLflow caches stores by URI, so a
+    relative one would follow whichever folder opened it first."""
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
     return uri
@@ -211,7 +199,6 @@ def send_keras_model(mlflow_client: MlflowClient, run_id: str, record: Mapping[s
               model=model, run_id=run_id, model_id=logged.model_id, signature=signature, input_example=example,
               pip_requirements=[f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}",
                                 f"mlflow=={mlflow.__version__}"])
-
 
 
 def first_line(error: BaseException) -> str:

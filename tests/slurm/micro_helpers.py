@@ -232,7 +232,7 @@ def check(workdir: str, log_path: str, run_uuid: str) -> int:
 
     studies = yaml.safe_load((work / "config/config.yaml").read_text())["studies"]
     for study in studies:
-        metrics = work / paths.metrics(study)
+        metrics = work / paths.Study(study).metrics
         if not metrics.is_file():
             failures.append(f"missing output {metrics}")
         else:

@@ -11,7 +11,7 @@ rule mlflow_publish:
     input:
         unpack(lambda wildcards: STUDY_RUNS[wildcards.study]()),
     output:
-        shared_paths.published("{study}"),
+        shared_paths.Study("{study}").published,
     log:
         shared_paths.log("mlflow", "{study}_publish"),
     benchmark:
