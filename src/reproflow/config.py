@@ -301,8 +301,8 @@ def nmr_problems(nmr: Mapping[str, Any]) -> list[str]:
                 f"points are {count * size} points per array, more than the {MAX_NMR_SET_POINTS} a "
                 "simulate job can hold")
     ranges = {f"nmr.simulation.{k}": simulation.get(k) for k in ("amplitude", "decay1", "decay2")}
-    for where in ("nmr.vary", "nmr.uncertainty.vary"):
-        section = nmr.get("vary") if where == "nmr.vary" else nmr["uncertainty"].get("vary")
+    for where, section in (("nmr.vary", nmr.get("vary")), ("nmr.network.vary", nmr["network"].get("vary")),
+                           ("nmr.uncertainty.vary", nmr["uncertainty"].get("vary"))):
         ranges.update({f"{where}.{k}": v for k, v in (section or {}).items()})
     problems += [f"key '{key}': [{lo}, {hi}] is not a range; expected [low, high] with low <= high"
                  for key, value in ranges.items() if value is not None for lo, hi in [value] if lo > hi]

@@ -142,6 +142,9 @@ CASES = [
                 ["overlay.yaml, line 3", "not valid YAML"]),
     config_case("config-range-upside-down", "dry-run knowable", "nmr:\n  simulation: {n1: 32, n2: 256, peaks: 8, "
                 "decay1: [0.5, 0.1]}\n", ["key 'nmr.simulation.decay1': [0.5, 0.1] is not a range"]),
+    config_case("config-network-vary-upside-down", "dry-run knowable",
+                "nmr:\n  network:\n    vary: {snr: [3000.0, 2.0]}\n",
+                ["key 'nmr.network.vary.snr': [3000.0, 2.0] is not a range"]),
     config_case("config-first-day-impossible", "dry-run knowable",
                 'ids:\n  synth: {days: 8, rows_per_day: 100, seed: 1, first_day: "20130229", label_noise: 0.0}\n',
                 ["ids.synth.first_day", "'20130229' is not a date"]),
