@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, required=True)
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--signal-weight", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, help="the training seed (default: the config's; the sets keep theirs)")
     parser.add_argument("--workdir", required=True, help="sigma sets, their reconstructions, the network")
     parser.add_argument("--scored", required=True, help="workdir of benchmarks/nmr_sigma_calibrate.py --realism")
     args = parser.parse_args()
@@ -65,6 +66,8 @@ def main() -> None:
                 jobs.ist_job(str(data[role]), str(outputs[role]), str(work / "data" / f"{split}_ist_run.json"),
                              options["ist"]["iterations"], split)
     tag = f"{args.method}_t{args.tiles}_e{args.epochs}_w{args.signal_weight:g}"
+    if args.seed is not None:
+        tag += f"_s{args.seed}"
     model = work / f"{tag}.keras"
     if not model.exists():
         kind = {"ist_out": {k: str(v) for k, v in outputs.items()}, "network_out": {}}
@@ -72,7 +75,8 @@ def main() -> None:
             kind = {"ist_out": {}, "network_out": {k: str(v) for k, v in outputs.items()}}
         jobs.train_sigma_job(method=args.method, data={k: str(v) for k, v in data.items()}, **kind, out=str(model),
                              curves=str(work / f"{tag}.csv"), run_out=str(work / f"{tag}_run.json"),
-                             backup=str(work / f"backup_{tag}"), options=training, seed=options["seed"])
+                             backup=str(work / f"backup_{tag}"), options=training,
+                             seed=options["seed"] if args.seed is None else args.seed)
     network = numpy_net.load(model)
     scored = Path(args.scored)
     sets = {n: jobs.load_npz(scored / "data" / f"{n}.npz") for n in ("realism_val", "realism_test", "test", "malt1")}
