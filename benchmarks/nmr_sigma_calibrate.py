@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ def main() -> None:
     from reproflow.outputs import write_json
 
     started = time.perf_counter()
+    command = " ".join(["python", *sys.argv])
     manifest = shipped.manifest()
     options = manifest["nmr_config"]
     # the sigma networks' own val set (sparse, of varied quality: it calibrates the noise) and
@@ -109,24 +111,24 @@ def main() -> None:
         calibration = score.fit_calibration([r for n in fit_sets for r in data[n]["reference"]],
                                              [m for n in fit_sets for m in mus[f"{n}/{method}"]],
                                              [s for n in fit_sets for s in raw[n]])
-        scores = {}
+        scores: dict[str, dict[str, dict[str, float]]] = {}
         for name, arrays in data.items():
+            mu = mus[f"{name}/{method}"]
             for label, cal in (("before", score.Calibration()), ("after", calibration)):
-                rows = [evaluate.calibration(*metrics.crop(metrics.cut_for(name), ref, mu, cal.apply(sig, mu)))
-                        for ref, mu, sig in zip(arrays["reference"], mus[f"{name}/{method}"], raw[name])]
-                scores.setdefault(name, {})[label] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-        results[method] = {"calibration": {"a": calibration.a, "b": calibration.b, "c": calibration.c},
-                           "coverage": scores}
+                sigmas = [cal.apply(sigma, m) for sigma, m in zip(raw[name], mu)]
+                scores.setdefault(name, {})[label] = evaluate.mean_coverage(
+                    evaluate.coverage_each(arrays["reference"], mu, sigmas, metrics.cut_for(name)))
+        results[method] = {"calibration": asdict(calibration), "coverage": scores}
         if args.write:
             record = score.calibration_record(
                 calibration, key=method, fitted_on=f"{' + '.join(fit_sets)} "
                 f"({sum(len(data[n]['reference']) for n in fit_sets)} simulated spectra of the config below)",
                 objective="score.fit_calibration: balanced Gaussian NLL, a >= 1, signal coverage 0.95",
                 config=args.realism or "the shipped run's",
-                command=" ".join(["python", *[a for a in sys.argv]]), shipped_git=manifest["git"]["commit"],
+                command=command, shipped_git=manifest["git"]["commit"],
                 coverage={name: scores[name]["after"] for name in data if name != "malt1"})
             write_json(score.calibration_path(shipped.WEIGHTS / f"sigma_{method}.keras"), record)
-    summary = {"command": " ".join(["python", *sys.argv]), "fit_sets": fit_sets, "git": shipped.git_state(ROOT),
+    summary = {"command": command, "fit_sets": fit_sets, "git": shipped.git_state(ROOT),
                "methods": results, "wall_s": time.perf_counter() - started}
     if args.out:
         write_json(args.out, summary)

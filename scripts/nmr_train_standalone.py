@@ -43,6 +43,7 @@ import yaml
 
 from reproflow.arrays import save_npz
 from reproflow.config import merge_config_files
+from reproflow.outputs import write_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -134,19 +135,17 @@ def main() -> None:
     backup = Path(args.backup) if args.backup else Path(tempfile.mkdtemp(prefix="nmr_backup_"))
     stages: list[keras.Model] = []
     paths: list[str] = []
-    val_echoes = sets["val"]["echo"]
-    previous_summary = out / "summary.json"
-    earlier = json.loads(previous_summary.read_text())["stages"] if args.backup and previous_summary.exists() else []
+    summary_path = out / "summary.json"
+    earlier = json.loads(summary_path.read_text())["stages"] if args.backup and summary_path.exists() else []
     for stage in range(network["stages"]):
-        done = out / arch / f"stage{stage}.keras"
-        if args.backup and done.exists() and stage < len(earlier):  # finished in an earlier run
-            stages.append(models.load(str(done)))
-            paths.append(str(done))
+        model_path = out / arch / f"stage{stage}.keras"
+        if args.backup and model_path.exists() and stage < len(earlier):  # finished in an earlier run
+            stages.append(models.load(str(model_path)))
+            paths.append(str(model_path))
             summary["stages"].append(earlier[stage])
-            print(f"stage {stage}: loaded from {done}", flush=True)
+            print(f"stage {stage}: loaded from {model_path}", flush=True)
             continue
         t0 = time.perf_counter()
-        model_path = out / arch / f"stage{stage}.keras"
         history = jobs.train_stage_job(
             train=str(out / "data/train.npz"), val=str(out / "data/val.npz"), previous=paths, out=str(model_path),
             curves=str(model_path.with_suffix(".csv")), run_out=str(model_path.with_name(f"stage{stage}_run.json")),
@@ -157,16 +156,16 @@ def main() -> None:
         stages.append(models.load(str(model_path)))
         cascade = models.prepare(stages)
         quality = [metrics.quality(ref, models.cascade(cascade, echo, "echo", network["damping"]))
-                   for ref, echo in zip(sets["val"]["reference"], val_echoes)]
+                   for ref, echo in zip(sets["val"]["reference"], sets["val"]["echo"])]
         row = {"stage": stage, "seconds": seconds, "epochs": len(history),
                "best_val_loss": min(r["val_loss"] for r in history),
                "val_r": float(np.mean([q["r"] for q in quality])),
                "val_rmsd": float(np.mean([q["rmsd"] for q in quality])), "history": history}
         summary["stages"].append(row)
         print("STAGE", json.dumps({k: v for k, v in row.items() if k != "history"}), flush=True)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        write_json(summary_path, summary)
     summary["total_s"] = time.perf_counter() - start
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_json(summary_path, summary)
 
 
 if __name__ == "__main__":

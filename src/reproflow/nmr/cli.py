@@ -36,7 +36,6 @@ from reproflow.outputs import atomic_output, check_finite, check_output_path, sa
 
 log = logging.getLogger(__name__)
 WEIGHTS = shipped.WEIGHTS  # the trained models shipped with the package (see weights/weights.json)
-MAX_ITERATIONS = 100_000
 MAX_SCHEDULE_BYTES = 1 << 20  # a schedule lists at most a few thousand increments
 STAGE_FILE = re.compile(r"stage(0|[1-9][0-9]*)\.keras")
 MODEL_FILE = re.compile(r"stage(0|[1-9][0-9]*)\.keras|sigma_\w+\.keras")
@@ -47,17 +46,6 @@ DATA_LOOK = {"echo": "echo (P-type: VE power where t1 and t2 have the same sign)
              "antiecho": "antiecho (N-type, or P-type with the F1 axis reversed: VE power where t1 and t2 "
                          "have opposite signs)",
              "both": "a spectrum holding both halves (echo and anti-echo: already a full spectrum, or NUS data)"}
-
-
-def iterations_option(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_ITERATIONS:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of CS-IST iterations between 1 and "
-                                         f"{MAX_ITERATIONS}")
-    return value
 
 
 def damping_option(text: str) -> float:
@@ -99,8 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "reproflow/nmr/weights/weights.json)")
     rec.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
                      "(default: shipped one for the method)")
-    rec.add_argument("--iterations", type=iterations_option, default=200,
-                     help=f"CS-IST iterations, 1 to {MAX_ITERATIONS} (default: 200)")
+    rec.add_argument("--iterations", type=more_commands.iterations_option, default=200,
+                     help=f"CS-IST iterations, 1 to {more_commands.MAX_ITERATIONS} (default: 200)")
     rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
                      "the cascade was trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)

@@ -14,6 +14,7 @@ from reproflow.nmr import ve
 from reproflow.outputs import atomic_output, check_finite, check_output_path
 
 log = logging.getLogger(__name__)
+MAX_ITERATIONS = 100_000
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -73,10 +74,15 @@ def process_command(args: argparse.Namespace) -> None:
         log.info("wrote %s (%s, %d x %d)", path, name, *spectra[name].shape)
 
 
-def _iterations(text: str) -> int:
-    from reproflow.nmr.cli import iterations_option  # cli imports this module
-
-    return iterations_option(text)
+def iterations_option(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of CS-IST iterations between 1 and "
+                                         f"{MAX_ITERATIONS}")
+    return value
 
 
 def register_quality(commands: argparse._SubParsersAction) -> None:
@@ -99,7 +105,7 @@ def register_quality(commands: argparse._SubParsersAction) -> None:
     quality.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
                          "(default: shipped one for the method)")
     quality.add_argument("--models", help="cascade folder for --method network (default: the shipped cascade)")
-    quality.add_argument("--iterations", type=_iterations, default=200, help="CS-IST iterations (default: 200)")
+    quality.add_argument("--iterations", type=iterations_option, default=200, help="CS-IST iterations (default: 200)")
     quality.set_defaults(func=quality_command)
 
 

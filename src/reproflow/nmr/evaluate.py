@@ -56,19 +56,17 @@ def quality_table(references: np.ndarray, methods: Mapping[str, np.ndarray],
     return table
 
 
-def psq(sigma: np.ndarray, mu: np.ndarray, level: float = PSQ_LEVEL) -> float:
-    """pSQ: median of sigma / max(mu) over points with mu between `level` and
-    100% of max(mu). Reference-free: lower is better."""
-    scale = float(np.max(mu))
-    keep = (mu >= level * scale) & (mu <= scale)
-    return float(np.median(sigma[keep] / scale)) if keep.any() else float("nan")
-
-
 def normalised_sigma(sigma: np.ndarray, mu: np.ndarray, level: float = PSQ_LEVEL) -> np.ndarray:
-    """sigma / max(mu) at the pSQ points (for the box plots)."""
+    """sigma / max(mu) at the pSQ points, mu between `level` and 100% of max(mu) (for the box plots)."""
     scale = float(np.max(mu))
     keep = (mu >= level * scale) & (mu <= scale)
     return sigma[keep] / scale
+
+
+def psq(sigma: np.ndarray, mu: np.ndarray, level: float = PSQ_LEVEL) -> float:
+    """pSQ: median of sigma / max(mu) over the pSQ points (`normalised_sigma`). Reference-free: lower is better."""
+    points = normalised_sigma(sigma, mu, level)
+    return float(np.median(points)) if points.size else float("nan")
 
 
 def calibration(reference: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
@@ -79,6 +77,18 @@ def calibration(reference: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
     ref, rec = metrics.normalise_pair(reference, mu)
     signal = metrics.selected(ref, rec, level)
     return {"coverage_all": float(inside.mean()), "coverage_signal": float(inside[signal].mean())}
+
+
+def coverage_each(references: Sequence[np.ndarray], mus: Sequence[np.ndarray], sigmas: Sequence[np.ndarray],
+                  cut: tuple[int, int] | None) -> list[dict[str, float]]:
+    """`calibration` of each spectrum of a set, on the set's direct-dimension cut (`metrics.cut_for`)."""
+    return [calibration(*metrics.crop(cut, reference, mu, sigma))
+            for reference, mu, sigma in zip(references, mus, sigmas, strict=True)]
+
+
+def mean_coverage(rows: Sequence[Mapping[str, float]], mean: Any = np.mean) -> dict[str, float]:
+    """A set's coverage: `coverage_each`'s rows averaged over spectra (`mean`: e.g. np.nanmean)."""
+    return {key: float(mean([row[key] for row in rows])) for key in ("coverage_all", "coverage_signal")}
 
 
 def spearman(scores: Sequence[float], rmsd: Sequence[float]) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 import nmrglue as ng
 import numpy as np
 
+from reproflow import limits
 from reproflow.errors import ReproflowError
 
 TILE = (32, 64)  # the network's output tile: spectrum sizes must be multiples
@@ -57,31 +58,10 @@ def read_spectrum(path: str | Path) -> Spectrum:
     return spectrum
 
 
-def available_memory() -> int | None:
-    """Bytes this process may still allocate: free memory (MemAvailable), and
-    the address-space limit (RLIMIT_AS) less what is mapped; None when unknown."""
-    limits = []
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    limits.append(int(line.split()[1]) * 1024)
-        import resource
-
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        if soft != resource.RLIM_INFINITY:
-            with open("/proc/self/status") as handle:
-                mapped = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmSize:"))
-            limits.append(soft - mapped)
-    except (OSError, ValueError, StopIteration, ImportError):
-        pass
-    return min(limits) if limits else None
-
-
 def check_memory(source: str | Path, points: int, what: str) -> None:
     """Refuse a spectrum of `points` points when its reconstruction cannot fit in memory."""
     needed = points * BYTES_PER_POINT
-    free = available_memory()
+    free = limits.available_memory()
     if free is not None and needed > free:
         raise SpectrumError(f"{source}: {what} claims {points} points, which need about {needed / 2**30:.1f} GiB "
                             f"to reconstruct; only {max(free, 0) / 2**30:.1f} GiB are free")

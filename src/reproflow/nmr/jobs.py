@@ -69,6 +69,8 @@ def load_set(path: str | Path) -> dict[str, np.ndarray]:
         if len(shape) != 3 or arrays[key].shape != shape:
             raise ReproflowError(f"{path}: array {key!r} has shape {arrays[key].shape} (reference {shape}); expected "
                                  "reference, echo, antiecho and nus of one shape (spectra, F1, F2)")
+    if shape[0] == 0:
+        raise ReproflowError(f"{path}: no spectra (array 'reference' has shape {shape}); expected at least one")
     if arrays["schedules"].shape != (shape[0], shape[1] // 2):
         raise ReproflowError(f"{path}: array 'schedules' has shape {arrays['schedules'].shape}; expected "
                              f"{(shape[0], shape[1] // 2)}, one row of t1 increments per spectrum")
@@ -409,34 +411,25 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     psq_rows, boxes = [], {}
     with child(out["run"], sources, f"evaluate/{name}", datasets_of(arrays, data)) as run:
         for method, model in sigma_networks.items():
-            inputs = arrays[UNCERTAINTY_INPUT[method]]
             mus = methods[method]
-            covered, scores = [], []
-            for index, (reference, mu) in enumerate(zip(references, mus)):
-                raw = numpy_net.uncertainty(model, inputs[index])
-                sigma = calibrations[method].apply(raw, mu)
-                ref_c, mu_c, sig_c, raw_c = metrics.crop(cut, reference, mu, sigma, raw)
-                covered.append(evaluate.calibration(ref_c, mu_c, sig_c))
-                scores.append(evaluate.psq(raw_c, mu_c))
-                psq_rows.append({"set": name, "spectrum": index, "method": method, "psq": scores[-1],
-                                 "rmsd": table[method]["rmsd_each"][index], "r": table[method]["r_each"][index],
-                                 **covered[-1]})
-                if index == 0:
-                    boxes[method] = evaluate.normalised_sigma(raw_c, mu_c)
-                    like = header or io.Spectrum(sigma, io.pipe_header(sigma.shape), name)
-                    save_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigma, sources)
-                    save_spectrum(sigma_dir / f"{method}.ft2", like, mu, sources)
-                    if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
-                        figure = evaluate.figure_reconstruction(reference, mu, sigma,
-                                                                f"{evaluate.set_label(name)}, {evaluate.LABELS.get(method, method)}", cut)
-                        save_figure(figure, out["figure"], sources)
-                        run.log_artifact(out["figure"])
-                        plt.close(figure)
-            result["uncertainty"][method] = {
-                "coverage_all": float(np.mean([c["coverage_all"] for c in covered])),
-                "coverage_signal": float(np.mean([c["coverage_signal"] for c in covered])),
-                "psq_mean": float(np.mean(scores)),
-            }
+            raws = [numpy_net.uncertainty(model, x) for x in arrays[UNCERTAINTY_INPUT[method]]]
+            sigmas = [calibrations[method].apply(raw, mu) for raw, mu in zip(raws, mus)]
+            covered = evaluate.coverage_each(references, mus, sigmas, cut)
+            scores = [evaluate.psq(*metrics.crop(cut, raw, mu)) for raw, mu in zip(raws, mus)]
+            psq_rows += [{"set": name, "spectrum": index, "method": method, "psq": scores[index],
+                          "rmsd": table[method]["rmsd_each"][index], "r": table[method]["r_each"][index],
+                          **covered[index]} for index in range(len(references))]
+            boxes[method] = evaluate.normalised_sigma(*metrics.crop(cut, raws[0], mus[0]))
+            like = header or io.Spectrum(sigmas[0], io.pipe_header(sigmas[0].shape), name)
+            save_spectrum(sigma_dir / f"sigma_{method}.ft2", like, sigmas[0], sources)
+            save_spectrum(sigma_dir / f"{method}.ft2", like, mus[0], sources)
+            if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
+                figure = evaluate.figure_reconstruction(references[0], mus[0], sigmas[0],
+                                                        f"{evaluate.set_label(name)}, {evaluate.LABELS.get(method, method)}", cut)
+                save_figure(figure, out["figure"], sources)
+                run.log_artifact(out["figure"])
+                plt.close(figure)
+            result["uncertainty"][method] = {**evaluate.mean_coverage(covered), "psq_mean": float(np.mean(scores))}
         if not sigma_models:  # no uncertainty network: still draw the reconstruction
             figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"],
                                                     np.zeros_like(references[0]), f"{evaluate.set_label(name)}, echo, CS-IST", cut)

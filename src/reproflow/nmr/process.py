@@ -37,8 +37,8 @@ import numpy as np
 from scipy import optimize
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import ve
-from reproflow.nmr.simulate import Apodisation
+from reproflow.nmr import io, ve
+from reproflow.nmr.simulate import Apodisation, process_last_axis
 from reproflow.outputs import atomic_output, check_finite
 
 ECHO_ANTIECHO = 6  # Bruker FnMODE
@@ -224,10 +224,7 @@ def check_pairs(raw: RawPairs) -> None:
 
 def direct(data: np.ndarray, apod: Apodisation, p0: float = 0.0) -> np.ndarray:
     """Sine bell, first point, 2x zero fill, FT (NMRPipe sign), P0 along the last axis."""
-    data = ng.proc_base.sp(np.asarray(data, complex), off=apod.offset, end=apod.end, pow=apod.power)
-    data[..., 0] *= apod.first_point
-    data = ng.proc_base.zf_double(data, 1)
-    return ng.proc_base.ps(ng.proc_base.fft_positive(data), p0=p0)
+    return ng.proc_base.ps(process_last_axis(np.asarray(data, complex), apod, "fft_positive"), p0=p0)
 
 
 def f1_input(f2_spectrum: np.ndarray, sign: float) -> np.ndarray:
@@ -305,10 +302,7 @@ def process(raw: RawPairs, apod: Apodisation | None = None, f1_sign: int = 1,
 def output_header(raw: RawPairs, shape: tuple[int, int], phases: Phases) -> dict[str, Any]:
     """NMRPipe header of a real frequency-domain spectrum with the acquisition's
     axes (sw, observe frequency, carrier, nucleus) and the phases applied."""
-    udic = copy.deepcopy(raw.udic)
-    for dim, size in enumerate(shape):
-        udic[dim].update(size=size, complex=False, time=False, freq=True, encoding="states")
-    dic = ng.pipe.create_dic(udic)
+    dic = io.pipe_header(shape, copy.deepcopy(raw.udic))
     dic.update(FDF2P0=phases.f2, FDF1P0=phases.f1, FDF2P1=0.0, FDF1P1=0.0)
     return dic
 

@@ -175,6 +175,4 @@ def psq(sigma: np.ndarray, reconstruction: np.ndarray) -> tuple[float, int]:
     """(pSQ, the number of points it is the median over)."""
     from reproflow.nmr import evaluate  # matplotlib: only here
 
-    scale = float(np.max(reconstruction))
-    points = int(np.count_nonzero((reconstruction >= evaluate.PSQ_LEVEL * scale) & (reconstruction <= scale)))
-    return evaluate.psq(sigma, reconstruction), points
+    return evaluate.psq(sigma, reconstruction), evaluate.normalised_sigma(sigma, reconstruction).size

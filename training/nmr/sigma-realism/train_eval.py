@@ -90,9 +90,9 @@ def main() -> None:
     for label, calibration in (("network", score.Calibration()), ("calibrated", fitted)):
         rows = {}
         for name, arrays in sets.items():
-            scores = [evaluate.calibration(*metrics.crop(metrics.cut_for(name), r, m, calibration.apply(s, m)))
-                      for r, m, s in zip(arrays["reference"], mus[name], raw[name])]
-            rows[name] = {k: float(np.nanmean([s[k] for s in scores])) for k in ("coverage_all", "coverage_signal")}
+            sigmas = [calibration.apply(s, m) for s, m in zip(raw[name], mus[name])]
+            rows[name] = evaluate.mean_coverage(evaluate.coverage_each(arrays["reference"], mus[name], sigmas,
+                                                                       metrics.cut_for(name)), np.nanmean)
         result[label] = {"calibration": [calibration.a, calibration.b, calibration.c], "coverage": rows}
         print(tag, label, "a b c", " ".join(f"{v:.3g}" for v in result[label]["calibration"]), " | ".join(
             f"{n} {r['coverage_all']:.3f}/{r['coverage_signal']:.3f}" for n, r in rows.items()), flush=True)
