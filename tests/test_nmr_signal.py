@@ -1,5 +1,6 @@
 """Study 3 signal processing: virtual echo, simulation, IST, metrics, I/O."""
 
+from pathlib import Path
 
 import nmrglue as ng
 import numpy as np
@@ -264,3 +265,20 @@ def test_mask_operator_gives_the_same_bits_on_any_thread_count():
     one = operator._run(operator._plan(1)).copy()
     assert np.array_equal(one, operator._run(operator._plan(2)))
     assert np.allclose(one, ve.apply_mask(spectrum, ve.echo_mask(spectrum.shape)), atol=1e-5)
+
+
+def test_evaluation_without_uncertainty_networks_still_scores_and_draws(tmp_path):
+    """uncertainty.methods: [] (the schema allows it): the set is scored and its
+    figure drawn from the first spectrum's CS-IST reconstruction."""
+    options = {"seed": 0, "nus_fraction": 0.5, "simulation": {"n1": 32, "n2": 128, "peaks": 24},
+               "sets": {"train": 2, "val": 2, "test": 2}}
+    data, ist_out = tmp_path / "test.npz", tmp_path / "ist.npz"
+    jobs.simulate_job(str(data), "test", **plan.split_recipe("test", options))
+    jobs.ist_job(str(data), str(ist_out), str(tmp_path / "ist_run.json"), 20, "test")
+    out = {key: str(tmp_path / "eval" / name) for key, name in (
+        ("json", "test.json"), ("psq", "psq.csv"), ("boxes", "boxes.npz"), ("figure", "test.png"),
+        ("run", "run.json"), ("sigma_dir", "sigma"))}
+    result = jobs.evaluate_job(name="test", data=str(data), ist_out=str(ist_out), networks={}, sigma_models={},
+                               primary="wnn_bf", out=out, spectrum=None)
+    assert result["uncertainty"] == {} and 0.5 < result["table"]["ist_echo"]["r"] <= 1.0
+    assert Path(out["figure"]).read_bytes()[:4] == b"\x89PNG" and Path(out["sigma_dir"]).is_dir()

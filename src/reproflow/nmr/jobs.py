@@ -431,7 +431,7 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
                 plt.close(figure)
             result["uncertainty"][method] = {**evaluate.mean_coverage(covered), "psq_mean": float(np.mean(scores))}
         if not sigma_models:  # no uncertainty network: still draw the reconstruction
-            figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"],
+            figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"][0],
                                                     np.zeros_like(references[0]), f"{evaluate.set_label(name)}, echo, CS-IST", cut)
             save_figure(figure, out["figure"], sources)
             plt.close(figure)
