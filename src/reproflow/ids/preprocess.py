@@ -361,16 +361,3 @@ def save_json(data: Mapping[str, Any], path: str | Path, inputs: Iterable[str | 
     except ValueError as error:
         raise ReproflowError(f"{path}: {error}; expected finite numbers only") from None
     write_text(path, text, inputs)
-
-
-def load_json(path: str | Path) -> dict[str, Any]:
-    """A JSON object a previous step wrote, or a ReproflowError naming the file."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReproflowError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ReproflowError(f"{path}: not a readable JSON file ({error})") from None
-    if not isinstance(data, dict):
-        raise ReproflowError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
