@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 STUDY = "ids"
 
 
-def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
-    return load_npz(path, ("x_train", "y_train", "day_train", "x_test", "y_test"), DATASET)
-
-
 def validation_split(arrays: Mapping[str, np.ndarray], val_days: int) -> tuple[tuple, tuple]:
     """Train rows of the last `val_days` train days are the validation set."""
     days = np.unique(arrays["day_train"])
@@ -120,7 +116,7 @@ def train_job(
     Its checkpoint folder is removed when done, unless `keep_checkpoint` (see `train_jobs`)."""
     check_train_outputs(out, data, info, transform, search_files)
     meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
-    arrays = load_dataset(data)
+    arrays = load_npz(data, ("x_train", "y_train", "day_train", "x_test", "y_test"), DATASET)
     hp = hyperparameters(options, protocol, arm)
     search_table: list[dict[str, Any]] = []
     if purpose == "search":

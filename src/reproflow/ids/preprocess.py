@@ -22,6 +22,7 @@ the number of distinct values, not with the number of days.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -160,8 +161,8 @@ def decile_edges(values: np.ndarray, counts: np.ndarray) -> list[float]:
 
 def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
     """Scaler, encoders and bin edges of one split, from the days' partial statistics."""
-    stats = [open_npz(path) for path in stat_files]
-    try:
+    with contextlib.ExitStack() as stack:
+        stats = [stack.enter_context(open_npz(path)) for path in stat_files]
         n = sum(int(s[f"{group}/n"]) for s in stats)
         if n == 0:
             raise ReproflowError(f"fit: split group {group!r} has no records in {len(stats)} day(s)")
@@ -184,9 +185,6 @@ def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
                 order = np.argsort(codes)
                 entry["edges"] = decile_edges(codes[order].astype(np.float64), counts[order])
             spec["categorical"][name] = entry
-    finally:
-        for s in stats:
-            s.close()
     return spec
 
 
