@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from reproflow.errors import ReproflowError
+from reproflow.ids.kyoto import FLAGS
 from reproflow.limits import available_memory
 from reproflow.outputs import atomic_output, check_output_path
 
@@ -33,7 +34,6 @@ SERVICE_P = {
     0: (0.22, 0.33, 0.14, 0.12, 0.08, 0.03, 0.02, 0.02, 0.02, 0.01, 0.01),
     1: (0.72, 0.06, 0.02, 0.05, 0.02, 0.07, 0.02, 0.00, 0.02, 0.01, 0.01),
 }
-FLAG_NAMES = ("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
 FLAG_NORMAL = (0.14, 0.04, 0.58, 0.05, 0.01, 0.01, 0.05, 0.03, 0.01, 0.01, 0.04, 0.01, 0.02)
 FLAG_ATTACK = (0.52, 0.01, 0.10, 0.12, 0.01, 0.01, 0.06, 0.02, 0.05, 0.02, 0.04, 0.02, 0.02)
 PORTS = {
@@ -116,7 +116,7 @@ def day_records(day_index: int, n_days: int, rows: int, seed: int, label_noise: 
     flag_attack = np.array(FLAG_ATTACK) + drift * np.array([-0.15, 0, 0.12] + [0] * 9 + [0.03])
     flag = np.where(a, rng.choice(13, rows, p=flag_attack / flag_attack.sum()),
                     rng.choice(13, rows, p=np.divide(FLAG_NORMAL, sum(FLAG_NORMAL))))
-    flags = np.asarray(FLAG_NAMES)[flag]
+    flags = np.asarray(FLAGS)[flag]
     service = np.where(a, rng.choice(len(SERVICES), rows, p=np.divide(SERVICE_P[1], sum(SERVICE_P[1]))),
                        rng.choice(len(SERVICES), rows, p=np.divide(SERVICE_P[0], sum(SERVICE_P[0]))))
     protocol = np.where(rng.random(rows) < np.where(a, 0.95, 0.85), "tcp",
