@@ -16,13 +16,12 @@ def main() -> None:
     for run, out, backup_dir in zip(params.runs, outputs, params.backup_dirs):
         arm, lr = run if search else (run, None)
         common = {"data": snakemake.input.data, "info": snakemake.input.info, "out": out, "feature_set": w.features,
-                  "arm": arm, "options": params.options}
+                  "arm": arm, "options": params.options, "backup_dir": backup_dir}
         if search:
             configurations.append({**common, "protocol": "clean", "seed": int(params.seed), "purpose": "search",
-                                   "learning_rate": float(lr), "backup_dir": backup_dir})
+                                   "learning_rate": float(lr)})
         else:
             configurations.append({**common, "protocol": w.protocol, "seed": int(w.seed), "purpose": "final",
-                                   "backup_dir": backup_dir,
                                    # the clean protocol's search results of this arm (none in paper)
                                    "search_files": list(snakemake.input[f"search_{arm}"]),
                                    "transform": snakemake.input.transform})

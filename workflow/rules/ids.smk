@@ -11,9 +11,7 @@ IDS = config["ids"]
 # checkpoints of one study config never resume a job of another
 IDS_HASH = config_hash(IDS)
 IDS_DAYS = ids_plan.days(IDS)
-IDS_LRS = [
-    ids_plan.lr_name(lr) for lr in IDS.get("clean", {}).get("learning_rates", [])
-]
+IDS_LRS = [ids_plan.lr_name(lr) for lr in IDS["clean"]["learning_rates"]]
 
 STUDY_DATASETS["ids"] = lambda: (
     [f"kyoto2013/{month}.zip" for month in sorted({day[:6] for day in IDS_DAYS})]

@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 STUDY = "ids"
 
 
-def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
-    return load_npz(path, ("x_train", "y_train", "day_train", "x_test", "y_test"), DATASET)
-
-
 def validation_split(arrays: Mapping[str, np.ndarray], val_days: int) -> tuple[tuple, tuple]:
     """Train rows of the last `val_days` train days are the validation set."""
     days = np.unique(arrays["day_train"])
@@ -120,7 +116,7 @@ def train_job(
     Its checkpoint folder is removed when done, unless `keep_checkpoint` (see `train_jobs`)."""
     check_train_outputs(out, data, info, transform, search_files)
     meta = read_json_object(info, DATASET_INFO, DATASET_KEYS)
-    arrays = load_dataset(data)
+    arrays = load_npz(data, ("x_train", "y_train", "day_train", "x_test", "y_test"), DATASET)
     hp = hyperparameters(options, protocol, arm)
     search_table: list[dict[str, Any]] = []
     if purpose == "search":
@@ -260,7 +256,7 @@ def fit_protocol(*, protocol: str, stats: Mapping[str, str], days: Sequence[str]
 def transform_day(*, columns: str, fitted: str, day: str, split_seed: int, test_share: float,
                   out: Mapping[str, str]) -> dict[str, Any]:
     """Bin one day with its protocol's fitted transform."""
-    spec = pp.load_json(fitted)
+    spec = read_json_object(fitted, FITTED)
     data = Columns.load(columns)
     if spec["protocol"] == "paper":
         split = pp.paper_split(len(data), day, split_seed, test_share)
@@ -296,7 +292,7 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
     # every input read before anything is written
     parsed = [read_json_object(p, "a day's parse info (rule ids_parse)", ("day", "sha256", "lines", "records",
                                                                           "rejected")) for p in parse_info]
-    transformed = [pp.load_json(path) for path in transform_info]
+    transformed = [read_json_object(path, BINNED_INFO) for path in transform_info]
     arrays, counts = pp.assemble([binned[d] for d in days], protocol, feature_set,
                                  trim_multiple=trim_multiple if protocol == "paper" else 1)
     issues: Counter[str] = Counter()
@@ -325,6 +321,8 @@ SOURCE_LABELS = {"synthetic": "synthetic", "kyoto2013": "Kyoto 2013"}
 DATASET_INFO = "a data set's info (rule ids_dataset)"
 DATASET_KEYS = ("source", "source_label", "data_sha256", "features")
 DATASET = "a data set's arrays (rule ids_dataset)"
+FITTED = "a fitted transform (rule ids_fit)"
+BINNED_INFO = "a day's transform info (rule ids_transform)"
 
 
 def baselines_job(*, data: str, info: str, out: str, run_out: str, feature_set: str,

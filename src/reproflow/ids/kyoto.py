@@ -36,6 +36,7 @@ import numpy as np
 
 from reproflow.arrays import load_npz, open_npz, save_npz
 from reproflow.errors import ReproflowError
+from reproflow.outputs import check_input_file
 
 if TYPE_CHECKING:
     from reproflow.ids.kyoto_arrow import BlockParser
@@ -466,14 +467,9 @@ def _refuse_link(path: Path) -> None:
 
 def open_day_file(path: str | Path) -> IO[bytes]:
     """A Kyoto text file opened for reading (binary), or a ReproflowError saying why not."""
-    path = Path(path)
-    _refuse_link(path)
-    if path.is_dir():
-        raise ReproflowError(f"{path}: is a folder; expected a Kyoto day file (YYYYMMDD.txt)")
+    path = check_input_file(path, "a Kyoto day file (YYYYMMDD.txt)")
     try:
         return open(path, "rb")
-    except FileNotFoundError:
-        raise ReproflowError(f"{path}: no such file; expected a Kyoto day file (YYYYMMDD.txt)") from None
     except OSError as error:
         raise ReproflowError(f"{path}: cannot be read ({error.strerror}); expected a readable Kyoto day file"
                              ) from None
@@ -509,9 +505,6 @@ class _Member:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
             raise ReproflowError(f"{self.name}: damaged zip member ({error}); expected the member "
                                  "to decompress to its declared size and checksum") from None
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.handle)
 
 
 def _open_archive(path: Path) -> zipfile.ZipFile:

@@ -7,8 +7,6 @@ Table 5 is internally inconsistent (TNR + FPR != 1): recorded as printed.
 
 from __future__ import annotations
 
-SOURCE = "Agarap (2018), ICMLC, Tables 2-5; Kyoto 2013 Jan 1 - Jun 1"
-
 TABLE2 = {"train": {"normal": 794_512, "attack": 1_103_728}, "test": {"normal": 157_914, "attack": 262_694}}
 
 TABLE3 = {
@@ -40,8 +38,3 @@ DERIVED = {
     "gru_softmax": {"test_f1": 0.704, "test_balanced_accuracy": 0.758},
 }
 ALWAYS_ATTACK_TEST_ACCURACY = 0.6246
-
-HYPERPARAMETERS = {   # Table 1
-    "gru_svm": {"batch_size": 256, "units": 256, "keep_prob": 0.85, "epochs": 5, "learning_rate": 1e-5, "svm_c": 0.5},
-    "gru_softmax": {"batch_size": 256, "units": 256, "keep_prob": 0.8, "epochs": 5, "learning_rate": 1e-6},
-}

@@ -15,8 +15,6 @@ ARMS = ("gru_svm", "gru_softmax")
 
 def days(ids: Mapping[str, Any]) -> list[str]:
     """The configured days, YYYYMMDD, in date order."""
-    if not ids:
-        return []
     if ids["source"] == "synthetic":
         return day_names(ids["synth"]["first_day"], ids["synth"]["days"])
     return sorted(str(day) for day in ids["days"])
@@ -36,9 +34,7 @@ def lr_name(lr: float) -> str:
 
 def final_runs(config: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
     """(protocol, feature set, arm, seed) of every model that is tested."""
-    ids, runs = config.get("ids"), []
-    if not ids:
-        return []
+    ids, runs = config["ids"], []
     for protocol in config["protocols"]:
         seeds = [ids["paper"]["seed"]] if protocol == "paper" else ids["clean"]["seeds"]
         for features in ids["feature_sets"][protocol]:
@@ -61,15 +57,13 @@ def search_metrics(ids: Mapping[str, Any], protocol: str, features: str, arm: st
 
 
 def datasets(config: Mapping[str, Any]) -> dict[str, str]:
-    if not config.get("ids"):
-        return {}
     return {f"{p}/{f}": paths.DATASET_INFO.format(protocol=p, features=f)
             for p in config["protocols"] for f in config["ids"]["feature_sets"][p]}
 
 
 def baseline_files(config: Mapping[str, Any], template: str = paths.BASELINES) -> list[str]:
     """`template` (paths.BASELINES or BASELINES_RUN) of every clean feature set."""
-    if not config.get("ids") or "clean" not in config["protocols"]:
+    if "clean" not in config["protocols"]:
         return []
     return [template.format(features=f) for f in config["ids"]["feature_sets"]["clean"]]
 

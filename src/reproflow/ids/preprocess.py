@@ -22,6 +22,7 @@ the number of distinct values, not with the number of days.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -160,8 +161,8 @@ def decile_edges(values: np.ndarray, counts: np.ndarray) -> list[float]:
 
 def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
     """Scaler, encoders and bin edges of one split, from the days' partial statistics."""
-    stats = [open_npz(path) for path in stat_files]
-    try:
+    with contextlib.ExitStack() as stack:
+        stats = [stack.enter_context(open_npz(path)) for path in stat_files]
         n = sum(int(s[f"{group}/n"]) for s in stats)
         if n == 0:
             raise ReproflowError(f"fit: split group {group!r} has no records in {len(stats)} day(s)")
@@ -184,9 +185,6 @@ def fit_split(stat_files: Sequence[str | Path], group: str) -> dict[str, Any]:
                 order = np.argsort(codes)
                 entry["edges"] = decile_edges(codes[order].astype(np.float64), counts[order])
             spec["categorical"][name] = entry
-    finally:
-        for s in stats:
-            s.close()
     return spec
 
 
@@ -361,16 +359,3 @@ def save_json(data: Mapping[str, Any], path: str | Path, inputs: Iterable[str | 
     except ValueError as error:
         raise ReproflowError(f"{path}: {error}; expected finite numbers only") from None
     write_text(path, text, inputs)
-
-
-def load_json(path: str | Path) -> dict[str, Any]:
-    """A JSON object a previous step wrote, or a ReproflowError naming the file."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReproflowError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ReproflowError(f"{path}: not a readable JSON file ({error})") from None
-    if not isinstance(data, dict):
-        raise ReproflowError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data

@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-import resource
 import shutil
 from pathlib import Path
 
 import numpy as np
 
 from reproflow.errors import ReproflowError
+from reproflow.ids.kyoto import FLAGS
+from reproflow.limits import available_memory
 from reproflow.outputs import atomic_output, check_output_path
 
 NOTE = (
@@ -33,7 +34,6 @@ SERVICE_P = {
     0: (0.22, 0.33, 0.14, 0.12, 0.08, 0.03, 0.02, 0.02, 0.02, 0.01, 0.01),
     1: (0.72, 0.06, 0.02, 0.05, 0.02, 0.07, 0.02, 0.00, 0.02, 0.01, 0.01),
 }
-FLAG_NAMES = ("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
 FLAG_NORMAL = (0.14, 0.04, 0.58, 0.05, 0.01, 0.01, 0.05, 0.03, 0.01, 0.01, 0.04, 0.01, 0.02)
 FLAG_ATTACK = (0.52, 0.01, 0.10, 0.12, 0.01, 0.01, 0.06, 0.02, 0.05, 0.02, 0.04, 0.02, 0.02)
 PORTS = {
@@ -67,28 +67,6 @@ def day_names(first_day: str, days: int) -> list[str]:
         raise ReproflowError(f"synth: {days} days from {first_day} run past the year 9999") from None
 
 
-def _available_memory() -> int | None:
-    """Bytes this process may still allocate: MemAvailable, and the address-space limit."""
-    limits = []
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                limits.append(int(line.split()[1]) * 1024)
-    except OSError:
-        pass
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft != resource.RLIM_INFINITY:
-        limits.append(soft - _address_space_in_use())
-    return min(limits) if limits else None
-
-
-def _address_space_in_use() -> int:
-    try:
-        return int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def check_options(days: int, rows_per_day: int, seed: int, label_noise: float) -> None:
     """Refuse options out of range, before anything is generated."""
     for name, value, high in (("days", days, MAX_DAYS), ("rows per day", rows_per_day, MAX_ROWS_PER_DAY),
@@ -99,7 +77,7 @@ def check_options(days: int, rows_per_day: int, seed: int, label_noise: float) -
     if isinstance(label_noise, bool) or not isinstance(label_noise, int | float) \
             or not math.isfinite(label_noise) or not 0 <= label_noise < 1:
         raise ReproflowError(f"synth: label noise = {label_noise!r}; expected a finite share in [0, 1)")
-    memory = _available_memory()
+    memory = available_memory()
     if memory is not None and rows_per_day * MEMORY_PER_ROW > memory:
         raise ReproflowError(
             f"synth: {rows_per_day} rows per day need about {rows_per_day * MEMORY_PER_ROW / 2**20:.0f} MiB "
@@ -138,7 +116,7 @@ def day_records(day_index: int, n_days: int, rows: int, seed: int, label_noise: 
     flag_attack = np.array(FLAG_ATTACK) + drift * np.array([-0.15, 0, 0.12] + [0] * 9 + [0.03])
     flag = np.where(a, rng.choice(13, rows, p=flag_attack / flag_attack.sum()),
                     rng.choice(13, rows, p=np.divide(FLAG_NORMAL, sum(FLAG_NORMAL))))
-    flags = np.asarray(FLAG_NAMES)[flag]
+    flags = np.asarray(FLAGS)[flag]
     service = np.where(a, rng.choice(len(SERVICES), rows, p=np.divide(SERVICE_P[1], sum(SERVICE_P[1]))),
                        rng.choice(len(SERVICES), rows, p=np.divide(SERVICE_P[0], sum(SERVICE_P[0]))))
     protocol = np.where(rng.random(rows) < np.where(a, 0.95, 0.85), "tcp",

@@ -174,5 +174,4 @@ def train_arm(
         model.fit(data, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks, shuffle=False, verbose=0)
     seconds = time.perf_counter() - started
     twin.set_weights(model.get_weights())
-    history = evaluation.history
-    return twin, history, seconds
+    return twin, evaluation.history, seconds
