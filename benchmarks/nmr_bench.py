@@ -30,6 +30,15 @@ def parser(doc: str, config_help: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The options, and `limit_threads(--threads)` done before Keras is first imported."""
+    from reproflow.runtime import limit_threads
+
+    args = parser.parse_args()
+    limit_threads(args.threads)
+    return args
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) of every finished child process so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -37,10 +37,7 @@ def main() -> None:
     parser.add_argument("--malt1", default=str(nmr_bench.MALT1))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    from reproflow.runtime import limit_threads
-
-    limit_threads(args.threads)
+    args = nmr_bench.parse_args(parser)
     from reproflow.nmr import jobs, metrics, models, shipped
 
     manifest = shipped.manifest()

@@ -31,10 +31,7 @@ def main() -> None:
     parser.add_argument("--method", default="ist_echo", choices=("network_echo", "ist_echo", "ist_nus"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("networks", nargs="*", help=".keras or best*.npz σ networks (width 50)")
-    args = parser.parse_args()
-    from reproflow.runtime import limit_threads
-
-    limit_threads(args.threads)
+    args = nmr_bench.parse_args(parser)
     import numpy as np
 
     from reproflow.nmr import evaluate, jobs, metrics, models, shipped
