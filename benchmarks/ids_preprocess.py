@@ -66,6 +66,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from nmr_bench import children_cpu  # this folder is on sys.path when a benchmark runs
+
 from reproflow.ids import paths as ids_paths
 from reproflow.ids.synth import NOTE, day_names, day_records
 
@@ -154,12 +156,6 @@ def phase(pool: ThreadPoolExecutor, specs: list[dict]) -> tuple[float, list[dict
     return time.perf_counter() - started, results
 
 
-def _children_cpu() -> float:
-    """CPU seconds (user + system) of every finished child process so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def at(work: Path, template: str, **wildcards: str) -> str:
     """A path template of the workflow (reproflow.ids.paths), filled in, under `work`
     instead of the workflow's folder."""
@@ -188,13 +184,13 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
                   "test_share": TEST_SHARE, "out": binned[p]} for p in protocols]
     times, jobs_done = {}, {}
     load_before = os.getloadavg()
-    usage = _children_cpu()
+    usage = children_cpu()
     with ThreadPoolExecutor(jobs) as pool:
         started = time.perf_counter()
         for name, specs in (("parse", parse), ("fit", fit), ("transform", transform)):
             times[name], jobs_done[name] = phase(pool, specs)
         end_to_end = time.perf_counter() - started
-        process_cpu = _children_cpu() - usage
+        process_cpu = children_cpu() - usage
         if dataset:
             data = [{"kind": "dataset", "binned": binned[p]["binned"],
                      "transform_info": list(binned[p]["info"].values()),
@@ -205,10 +201,10 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
                     for p in protocols]
             times["dataset"], jobs_done["dataset"] = phase(pool, data)
         # the same files, the same jobs at a time, each a bare pyarrow read (the yardstick)
-        usage = _children_cpu()
+        usage = children_cpu()
         times["bare_read_csv"], jobs_done["bare_read_csv"] = phase(
             pool, [{"kind": "bare", "source": str(raw / f"{d}.txt")} for d in days])
-        bare_process_cpu = _children_cpu() - usage
+        bare_process_cpu = children_cpu() - usage
     load_after = os.getloadavg()
     raw_bytes = sum((raw / f"{d}.txt").stat().st_size for d in days)
     infos = [json.loads(Path(at(work, ids_paths.PARSED_INFO, day=d)).read_text()) for d in days]

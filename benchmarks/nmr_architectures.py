@@ -53,10 +53,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="default: the config's nmr.seed")
     parser.add_argument("--malt1", default=str(nmr_bench.MALT1), help="Malt.ft2; 'none' to skip MALT1")
     parser.add_argument("--repeats", type=int, default=3, help="timed MALT1 reconstructions per architecture")
-    args = parser.parse_args()
-    from reproflow.runtime import limit_threads
-
-    limit_threads(args.threads)  # before Keras is first imported
+    args = nmr_bench.parse_args(parser)
 
     import keras
 

@@ -1,12 +1,14 @@
-"""What the Study 3 benchmarks that run the pipeline's jobs share: the
-common options, the data (by the jobs of rules nmr_simulate and nmr_malt1)
-and the end of a run (JSON, table)."""
+"""What the benchmarks share: the Study 3 ones' common options, the data (by
+the jobs of rules nmr_simulate and nmr_malt1), a stage's weights from a
+best-epoch .npz, the end of a run (JSON, table), and the CPU seconds of child
+processes."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+import resource
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +28,30 @@ def parser(doc: str, config_help: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--workdir", default=None, help="default: a temporary directory, removed at the end")
     parser.add_argument("--out", default=None, help="JSON results")
     return parser
+
+
+def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The options, and `limit_threads(--threads)` done before Keras is first imported."""
+    from reproflow.runtime import limit_threads
+
+    args = parser.parse_args()
+    limit_threads(args.threads)
+    return args
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def npz_weights(model: Any, path: str | Path) -> Any:
+    """`model` with the weights of a training's best-epoch .npz (arr_0, arr_1, ...)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as saved:
+        model.set_weights([saved[f"arr_{k}"] for k in range(len(saved.files))])
+    return model
 
 
 def simulate(work: Path, names: Iterable[str], options: Mapping[str, Any], malt1: str | None,

@@ -65,10 +65,7 @@ def main() -> None:
                         help="reuse the data and reconstructions an earlier run left in --workdir (same options)")
     parser.add_argument("--resume", action="store_true",
                         help="go on with the σ trainings an earlier, killed run left in --workdir (same options)")
-    args = parser.parse_args()
-    from reproflow.runtime import limit_threads
-
-    limit_threads(args.threads)  # before Keras is first imported
+    args = nmr_bench.parse_args(parser)
 
     import keras
 

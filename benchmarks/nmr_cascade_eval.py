@@ -29,16 +29,6 @@ from pathlib import Path
 import nmr_bench  # this folder is on sys.path when a benchmark runs
 
 
-def npz_stage(models, path):
-    """A bias-free stage from the arrays of a training's best-epoch .npz."""
-    import numpy as np
-
-    model = models.wnn2d("wnn_bf", 50, tiled_input=False)
-    with np.load(path, allow_pickle=False) as saved:
-        model.set_weights([saved[f"arr_{k}"] for k in range(len(saved.files))])
-    return model
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stages-dir", default=None, help="folder of stage{k}.keras (default: the shipped ones)")
@@ -47,18 +37,16 @@ def main() -> None:
     parser.add_argument("--malt1", default=str(nmr_bench.MALT1))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    from reproflow.runtime import limit_threads
-
-    limit_threads(args.threads)
+    args = nmr_bench.parse_args(parser)
     from reproflow.nmr import jobs, metrics, models, shipped
 
     manifest = shipped.manifest()
     folder = Path(args.stages_dir) if args.stages_dir else shipped.WEIGHTS
     paths = (args.stage_files or
              sorted(folder.glob("stage*.keras"), key=lambda p: int(p.stem.removeprefix("stage"))))
-    cascade = models.prepare([npz_stage(models, p) if str(p).endswith(".npz") else models.load(str(p))
-                              for p in paths])
+    # a best-epoch .npz: a bias-free stage's arrays
+    cascade = models.prepare([nmr_bench.npz_weights(models.wnn2d("wnn_bf", 50, tiled_input=False), p)
+                              if str(p).endswith(".npz") else models.load(str(p)) for p in paths])
     damping = args.damping if args.damping is not None else manifest["damping"]
     sets = nmr_bench.simulate(Path(tempfile.mkdtemp(prefix="nmr_eval_")), ["test"], manifest["nmr_config"], args.malt1)
     result = {"stages": [str(p) for p in paths], "damping": damping}

@@ -32,9 +32,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from nmr_bench import MALT1, ROOT  # this folder is on sys.path when a benchmark runs
 
-ROOT = Path(__file__).resolve().parents[1]
-MALT1 = ROOT.parent / "shared" / "data" / "nmr" / "malt1-trosy" / "Malt.ft2"
 METHODS = ("network_echo", "ist_echo", "ist_nus")
 
 

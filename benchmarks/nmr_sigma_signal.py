@@ -19,6 +19,8 @@ import argparse
 import os
 from pathlib import Path
 
+import nmr_bench  # this folder is on sys.path when a benchmark runs
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SETS = ("sigma_val", "test", "malt1")
 
@@ -29,10 +31,7 @@ def main() -> None:
     parser.add_argument("--method", default="ist_echo", choices=("network_echo", "ist_echo", "ist_nus"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("networks", nargs="*", help=".keras or best*.npz σ networks (width 50)")
-    args = parser.parse_args()
-    from reproflow.runtime import limit_threads
-
-    limit_threads(args.threads)
+    args = nmr_bench.parse_args(parser)
     import numpy as np
 
     from reproflow.nmr import evaluate, jobs, metrics, models, shipped
@@ -42,13 +41,8 @@ def main() -> None:
         cached = {key: saved[key] for key in saved.files}
     nets = {"shipped": models.load(str(shipped.WEIGHTS / f"sigma_{args.method}.keras"))}
     for path in args.networks:
-        if path.endswith(".npz"):
-            model = models.uncertainty_net(50)
-            with np.load(path, allow_pickle=False) as weights:
-                model.set_weights([weights[f"arr_{k}"] for k in range(len(weights.files))])
-        else:
-            model = models.load(path)
-        nets[path] = model
+        nets[path] = (nmr_bench.npz_weights(models.uncertainty_net(50), path) if path.endswith(".npz")
+                      else models.load(path))
     print("| σ network | set | coverage all | coverage signal | coverage other | median abs(error)/σ, signal "
           "| RMS error / RMS σ, signal (of max) |")
     print("|---|---|---|---|---|---|---|")
