@@ -249,8 +249,8 @@ def test_a_locked_mlflow_store_loses_no_run(tmp_path):
     git_init(workdir)
     # the store exists; then another process locks it for the whole run
     db = workdir / "results/mlflow/mlflow.db"
-    subprocess.run([sys.executable, "-c", f"from reproflow import tracking; tracking.init_store([], 'sqlite:///{db}')"],
-                   cwd=workdir, env=env(), check=True, timeout=300)
+    create = f"from reproflow import tracking; tracking.experiment_id(tracking.client('sqlite:///{db}'), 'relu')"
+    subprocess.run([sys.executable, "-c", create], cwd=workdir, env=env(), check=True, timeout=300)
     holder = hold_sqlite_lock(db)
     try:
         result = snakemake(workdir, "--cores", "2", *configs, check=False)

@@ -33,10 +33,10 @@ def test_telemetry_is_off():
 def test_default_store_is_sqlite_under_results(store):
     uri = tracking.tracking_uri()
     assert uri == f"sqlite:///{store / 'results/mlflow/mlflow.db'}"
-    ids = tracking.init_store(["relu", "ids"])
+    ids = {name: tracking.experiment_id(tracking.client(), name) for name in ("relu", "ids")}
     assert (store / "results/mlflow/mlflow.db").exists()
     # idempotent: a second call finds the same experiments
-    assert tracking.init_store(["relu", "ids"]) == ids
+    assert {name: tracking.experiment_id(tracking.client(), name) for name in ("relu", "ids")} == ids
     location = tracking.client().get_experiment(ids["relu"]).artifact_location
     assert location == (store / "results/mlflow/artifacts/relu").as_uri()
 
@@ -44,7 +44,7 @@ def test_default_store_is_sqlite_under_results(store):
 def test_environment_overrides_the_store(store, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}/elsewhere/other.db")
     assert tracking.tracking_uri() == f"sqlite:///{store}/elsewhere/other.db"
-    tracking.init_store(["relu"])
+    tracking.experiment_id(tracking.client(), "relu")
     assert (store / "elsewhere/other.db").exists()
     assert not (store / "results").exists()
 
@@ -133,7 +133,7 @@ def test_publishing_again_never_duplicates_a_run(store):
 
 def test_a_locked_store_fails_publish_and_a_rerun_publishes_everything(store):
     manifests = write_study(store / "jobs")
-    tracking.init_store(["relu"])
+    tracking.experiment_id(tracking.client(), "relu")
     holder = hold_sqlite_lock(store / "results/mlflow/mlflow.db")
     try:
         with pytest.raises(ReproflowError, match="did not take the 'relu' runs.*run snakemake again") as error:

@@ -84,20 +84,6 @@ def client(uri: str | None = None) -> MlflowClient:
     return MlflowClient(tracking_uri=uri)
 
 
-def init_store(
-    experiments: list[str], uri: str | None = None, artifact_root: str = DEFAULT_ARTIFACTS
-) -> dict[str, str]:
-    """Create the store (schema migration) and one experiment per study.
-
-    Returns {experiment name: experiment id}. Idempotent, and safe when two
-    workflows sharing a store start at once (they take turns).
-    """
-    uri = uri or tracking_uri()
-    with store_lock(uri):
-        mlflow_client = client(uri)
-        return {name: experiment_id(mlflow_client, name, artifact_root) for name in experiments}
-
-
 @contextmanager
 def store_lock(uri: str) -> Iterator[None]:
     """An exclusive lock beside a SQLite store: concurrent first writers to a
