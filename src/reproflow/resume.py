@@ -14,8 +14,10 @@ and resumed.
 from __future__ import annotations
 
 import json
+import logging
 import math
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,26 @@ import keras
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.outputs import write_text
+from reproflow.outputs import write_json, write_text
+
+log = logging.getLogger(__name__)
+
+
+def same_inputs_or_fresh(backup_dir: str | Path, identity: Mapping[str, Any]) -> None:
+    """Keep `backup_dir` only if it was made from these inputs and settings
+    (its `inputs.json`, JSON-able: input checksums, options, seed); else remove
+    it: a checkpoint never resumes another job's training."""
+    backup_dir, identity = Path(backup_dir), json.loads(json.dumps(identity))
+    record = backup_dir / "inputs.json"
+    try:
+        kept = json.loads(record.read_text()) if record.exists() else None
+    except (OSError, ValueError):
+        kept = None
+    if kept != identity:
+        if backup_dir.exists():
+            log.warning("%s: made from other inputs or settings (or unreadable); training afresh", backup_dir)
+            shutil.rmtree(backup_dir)
+        write_json(record, identity)
 
 
 def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:

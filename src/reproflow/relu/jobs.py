@@ -127,21 +127,6 @@ def train_job(
     return summary
 
 
-def _same_inputs_or_fresh(backup_dir: Path, identity: Mapping[str, Any]) -> None:
-    """Keep `backup_dir` only if it was made from these inputs and settings
-    (`inputs.json`); else remove it: a checkpoint never resumes another job."""
-    record = backup_dir / "inputs.json"
-    try:
-        kept = json.loads(record.read_text()) if record.exists() else None
-    except (OSError, ValueError):
-        kept = None
-    if kept != identity:
-        if backup_dir.exists():
-            log.warning("%s: made from other inputs or settings (or unreadable); training afresh", backup_dir)
-            shutil.rmtree(backup_dir)
-        write_json(record, identity)
-
-
 def _keep_finished(folder: Path, out: Mapping[str, str], summary: Mapping[str, Any]) -> None:
     """A copy of a finished configuration's files beside its checkpoint, then
     `finished.json` (last): a killed batch's rerun copies them back instead of
@@ -199,10 +184,11 @@ def train_jobs(
     load_npz(npz, ("y_train", "y_test"), RELU_DATA)
     import keras  # after the inputs are read
 
+    from reproflow.resume import same_inputs_or_fresh
+
     backup_dir = Path(backup_dir)
-    identity = json.loads(json.dumps({"npz_sha256": sha256_file(npz), "meta_sha256": sha256_file(meta),
-                                      "protocol": protocol, "dataset": dataset, "options": options}))
-    _same_inputs_or_fresh(backup_dir, identity)
+    same_inputs_or_fresh(backup_dir, {"npz_sha256": sha256_file(npz), "meta_sha256": sha256_file(meta),
+                                      "protocol": protocol, "dataset": dataset, "options": options})
     summaries = []
     for configuration, files in zip(configurations, outs):
         folder = backup_dir / f"{configuration['model']}-{configuration['head']}" / f"seed{configuration['seed']}"
