@@ -369,21 +369,6 @@ def _block_parser(source: str, rejects: RejectLog) -> BlockParser:
     return BlockParser(source, rejects)
 
 
-def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tuple[Columns, int]:
-    """Parse one source's lines (bytes, as read); returns the columns and the line count."""
-    parser = _block_parser(source, rejects)
-    batch: list[bytes] = []
-    size = 0
-    for raw in lines:
-        batch.append(raw)
-        size += len(raw)
-        if size >= CHUNK_BYTES or not raw.endswith(b"\n"):   # a line without newline ends a block
-            parser.feed(b"".join(batch))
-            batch, size = [], 0
-    parser.feed(b"".join(batch))
-    return parser.result()
-
-
 def _feed_stream(parser: BlockParser, handle: IO[bytes], on_bytes: Callable[[bytes], object] | None
                  ) -> Iterator[None]:
     """Feed a binary stream to `parser` block by block (yields after each block). A
@@ -416,7 +401,7 @@ def _feed_stream(parser: BlockParser, handle: IO[bytes], on_bytes: Callable[[byt
 def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
                  on_bytes: Callable[[bytes], object] | None = None) -> tuple[Columns, int]:
     """Parse a binary file object read in blocks (`on_bytes` sees every byte read, e.g.
-    a hash's update); the same result as `parse_lines` on its lines."""
+    a hash's update)."""
     parser = _block_parser(source, rejects)
     for _ in _feed_stream(parser, handle, on_bytes):
         pass
