@@ -51,31 +51,24 @@ FIELDS = (
 FLAGS = ("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
 PROTOCOLS = ("tcp", "udp", "icmp")
 LABELS = {"1": 1, "-1": -1, "-2": -2}
-# The 15 columns the authors standardise and bin, in the order stored here.
-NUMERIC = (
-    "duration", "src_bytes", "dst_bytes", "count", "same_srv_rate", "serror_rate",
-    "srv_serror_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_src_port_rate",
-    "dst_host_serror_rate", "dst_host_srv_serror_rate", "src_port", "dst_port", "start_time",
-)
 CATEGORICAL = ("service", "flag", "protocol")
 DETECTION = ("ids_detection", "malware_detection", "ashula_detection")
-RATES = frozenset({
-    "same_srv_rate", "serror_rate", "srv_serror_rate", "dst_host_same_src_port_rate",
-    "dst_host_serror_rate", "dst_host_srv_serror_rate",
-})
-COUNTS = frozenset({"src_bytes", "dst_bytes", "count", "dst_host_count", "dst_host_srv_count"})
 EXACT_INTEGER = 2**53 - 1    # the largest count stored exactly as a float64 (and within int64)
 
 
 @dataclass(frozen=True)
 class NumberRule:
     """One numeric field: digits (`decimal`: digits[.digits]) at most `high`; what the
-    reject reason says was expected of its format and of its range."""
+    reject reason says was expected of its range."""
 
     decimal: bool
     high: float
-    format: str
     range: str
+
+    @property
+    def format(self) -> str:
+        """What the reject reason says was expected of its format."""
+        return "a non-negative decimal number" if self.decimal else "a non-negative integer"
 
     @property
     def pattern(self) -> str:
@@ -83,22 +76,24 @@ class NumberRule:
         return _FLOAT.pattern if self.decimal else _INT.pattern
 
 
-def _number_rule(name: str) -> NumberRule:
-    if name in RATES:
-        return NumberRule(True, 1.0, "a non-negative decimal number", "a rate in [0, 1]")
-    if name.endswith("_port"):
-        return NumberRule(False, 65535, "a non-negative integer", "a port in 0..65535")
-    if name in ("dst_host_count", "dst_host_srv_count"):   # counted among the past 100 connections
-        return NumberRule(False, 100, "a non-negative integer", "a count in 0..100 (of the past 100 connections)")
-    if name in COUNTS:
-        return NumberRule(False, EXACT_INTEGER, "a non-negative integer", f"an integer in 0..{EXACT_INTEGER}")
-    # a session longer than 1e9 s (31 years) is a corrupt value, and its square would
-    # overflow the fitted scaler's variance
-    return NumberRule(True, 1e9, "a non-negative decimal number", "a duration in 0..1e9 seconds")
-
-
-# The numeric fields' rules, in one table (start_time has its own, hh:mm:ss).
-NUMBER_RULES = {name: _number_rule(name) for name in NUMERIC if name != "start_time"}
+_RATE = NumberRule(True, 1.0, "a rate in [0, 1]")
+_PORT = NumberRule(False, 65535, "a port in 0..65535")
+_COUNT = NumberRule(False, EXACT_INTEGER, f"an integer in 0..{EXACT_INTEGER}")
+_OF_100 = NumberRule(False, 100, "a count in 0..100 (of the past 100 connections)")
+# The numeric fields' rules, in one table, in the order stored here (start_time, last of
+# NUMERIC, has its own: hh:mm:ss). A session longer than 1e9 s (31 years) is a corrupt
+# value, and its square would overflow the fitted scaler's variance.
+NUMBER_RULES = {
+    "duration": NumberRule(True, 1e9, "a duration in 0..1e9 seconds"),
+    "src_bytes": _COUNT, "dst_bytes": _COUNT, "count": _COUNT,
+    "same_srv_rate": _RATE, "serror_rate": _RATE, "srv_serror_rate": _RATE,
+    "dst_host_count": _OF_100, "dst_host_srv_count": _OF_100,   # counted among the past 100 connections
+    "dst_host_same_src_port_rate": _RATE, "dst_host_serror_rate": _RATE, "dst_host_srv_serror_rate": _RATE,
+    "src_port": _PORT, "dst_port": _PORT,
+}
+# The 15 columns the authors standardise and bin, in the order stored here.
+NUMERIC = (*NUMBER_RULES, "start_time")
+RATES = frozenset(name for name, rule in NUMBER_RULES.items() if rule == _RATE)
 MAX_LINE_BYTES = 1 << 20    # a Kyoto record is about 250 bytes; a longer line is refused unread
 
 _INT = re.compile(r"[0-9]+")
