@@ -400,7 +400,7 @@ def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
     parser = _block_parser(source, rejects)
     for _ in _feed_stream(parser, handle, on_bytes):
         pass
-    return parser.result()
+    return parser.take(), parser.n_lines
 
 
 def parse_blocks(source: str, handle: IO[bytes], rejects: RejectLog) -> Iterator[Columns]:

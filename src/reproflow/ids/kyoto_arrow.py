@@ -266,9 +266,6 @@ class BlockParser:
         self.n_lines += 1
         _reject_overlong(self.source, self.n_lines, head, length, self.rejects)
 
-    def result(self) -> tuple[Columns, int]:
-        return self.take(), self.n_lines
-
     def take(self) -> Columns:
         """The records parsed since the last call."""
         def joined(key: str, empty: np.ndarray) -> np.ndarray:
@@ -287,8 +284,7 @@ class BlockParser:
             codes[name] = unique, rank[row_codes]
             strings[name] = unique[codes[name][1]]
         columns = Columns(
-            numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)),
-            service=strings["service"], flag=strings["flag"], protocol=strings["protocol"],
+            numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)), **strings,
             detection=joined("detection", np.zeros((0, 3), np.uint8)),
             label=joined("label", np.zeros(0, np.int8)).astype(np.int8),
             line=joined("line", np.zeros(0, np.int64)).astype(np.int64), codes=codes,
