@@ -262,8 +262,7 @@ def transform(columns: Columns, split: np.ndarray, fitted: Mapping[str, Any]) ->
         rows = split == code
         if rows.any():
             x[rows], found = apply_spec(columns, rows, fitted["transforms"][name])
-            for key, value in found.items():
-                issues[f"{name}.{key}"] = issues.get(f"{name}.{key}", 0) + value
+            issues.update({f"{name}.{key}": value for key, value in found.items()})
     arrays = {"x": x, "y": attack_labels(columns.label), "split": split.astype(np.uint8), "line": columns.line}
     return arrays, issues
 
@@ -330,9 +329,8 @@ def assemble(day_files: Sequence[str | Path], protocol: str, feature_set: str, *
             parts[split].append((x[keep], y[keep], np.full(int(keep.sum()), index, np.int32)))
     arrays: dict[str, np.ndarray] = {}
     for split in SPLITS:
-        x = np.concatenate([p[0] for p in parts[split]]) if parts[split] else np.zeros((0, len(columns)), np.uint8)
-        y = np.concatenate([p[1] for p in parts[split]]) if parts[split] else np.zeros(0, np.uint8)
-        day = np.concatenate([p[2] for p in parts[split]]) if parts[split] else np.zeros(0, np.int32)
+        empty = (np.zeros((0, len(columns)), np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.int32))
+        x, y, day = (np.concatenate(part) for part in zip(*parts[split])) if parts[split] else empty
         n = len(y) - len(y) % trim_multiple
         counts[f"{split}_trimmed"] = len(y) - n
         arrays[f"x_{split}"], arrays[f"y_{split}"], arrays[f"day_{split}"] = x[:n], y[:n], day[:n]
