@@ -29,6 +29,7 @@ from reproflow.errors import ReproflowError
 from reproflow.ids.kyoto import (
     CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, check_archive, iter_sources, parse_blocks, source_files,
 )
+from reproflow.ids.plan import ARMS
 from reproflow.ids.preprocess import BINNED_CODES, FEATURE_SETS, FEATURES, N_BINS, transform_raw
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 COLUMNS = ("file", "line", "score", "class", "prediction", "reject_reason")
 CLASS_NAMES = ("normal", "attack")
 MODEL_FILES = ("model.keras", "transform.json", "model.json")
-ARMS = ("gru_svm", "gru_softmax")
 MAX_BATCH_SIZE = 1 << 16      # a batch's one-hot inputs: 840 bytes per row
 MAX_JSON_BYTES = 16 << 20     # a transform is a few kB (the service names are the longest part)
 SHOWN_REJECTS = 20            # rejects logged one by one; the CSV lists them all
