@@ -336,16 +336,13 @@ def _parse_line(source: str, number: int, raw: bytes, rejects: RejectLog) -> tup
         rejects.add(source, number, _not_utf8(raw, number), raw[:4096].decode("utf-8", "replace"))
         return None
     text = text.rstrip("\r\n")
-    problem = _line_problem(text, number)
-    if problem is None and not text.strip():
-        problem = "empty line: expected a record"
     fields = text.split("\t")
-    if problem is None and len(fields) == len(FIELDS):
-        problem = _character_problem(text)
-    if problem is not None:
-        rejects.add(source, number, problem, text)
-        return None
     try:
+        problem = _line_problem(text, number) or (None if text.strip() else "empty line: expected a record")
+        if problem is None and len(fields) == len(FIELDS):
+            problem = _character_problem(text)
+        if problem is not None:
+            raise FieldError(problem)
         return parse_fields(fields)
     except FieldError as error:
         rejects.add(source, number, str(error), text)
