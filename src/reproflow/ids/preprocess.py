@@ -32,21 +32,15 @@ import numpy as np
 
 from reproflow.arrays import open_npz
 from reproflow.errors import ReproflowError
-from reproflow.ids.kyoto import CATEGORICAL, NUMBER_RULES, NUMERIC, RATES, Columns
+from reproflow.ids.kyoto import CATEGORICAL, DETECTION, FIELDS, NUMBER_RULES, NUMERIC, RATES, Columns
 from reproflow.outputs import check_finite, write_text
 
 N_BINS = 10
-# The 21 model inputs, in the authors' order.
-FEATURES = (
-    "duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_rate", "serror_rate",
-    "srv_serror_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_src_port_rate",
-    "dst_host_serror_rate", "dst_host_srv_serror_rate", "flag", "ids_detection",
-    "malware_detection", "ashula_detection", "src_port", "dst_port", "start_time", "protocol",
-)
-DETECTION_FEATURES = ("ids_detection", "malware_detection", "ashula_detection")
+# The 21 model inputs, in the authors' order: a record's fields but the label and the addresses.
+FEATURES = tuple(name for name in FIELDS if name not in ("label", "src_ip", "dst_ip"))
 FEATURE_SETS = {
     "all": tuple(range(len(FEATURES))),
-    "no_detection": tuple(i for i, name in enumerate(FEATURES) if name not in DETECTION_FEATURES),
+    "no_detection": tuple(i for i, name in enumerate(FEATURES) if name not in DETECTION),
 }
 BINNED_CODES = ("service", "flag")   # label-encoded, then binned like the numeric columns
 SPLITS = ("train", "test")
@@ -249,7 +243,7 @@ def apply_spec(columns: Columns, rows: np.ndarray, spec: Mapping[str, Any]) -> t
             x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(codes.astype(np.float64), entry["edges"])
         else:
             x[:, FEATURES.index(name)] = np.minimum(codes, N_BINS - 1)
-    for k, name in enumerate(DETECTION_FEATURES):
+    for k, name in enumerate(DETECTION):
         x[:, FEATURES.index(name)] = columns.detection[rows, k]
     return x, issues
 
