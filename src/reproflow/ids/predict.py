@@ -27,7 +27,8 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.ids.kyoto import (
-    CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, check_archive, iter_sources, parse_blocks, source_files,
+    CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, check_archive, check_reject_share, iter_sources, parse_blocks,
+    source_files,
 )
 from reproflow.ids.plan import ARMS
 from reproflow.ids.preprocess import BINNED_CODES, FEATURE_SETS, FEATURES, N_BINS, transform_raw
@@ -280,9 +281,7 @@ def _check_scored(name: str, records: int, rejects: RejectLog) -> None:
     """A file with no record at all is not Kyoto traffic: stop rather than score nothing."""
     if records:
         return
-    if not rejects.n_rejected:
-        raise ReproflowError(f"{name}: no records (empty file); expected Kyoto 2013 records, 24 tab-separated "
-                             "fields per line")
+    check_reject_share(rejects.n_rejected, rejects.n_rejected, 1.0, name)   # refuses an empty file (no lines)
     shown = "; ".join(f"{f}:{n}: {r}" for f, n, r in rejects.examples[:3])
     raise ReproflowError(f"{name}: none of its {rejects.n_rejected} lines is a Kyoto record; first: {shown}")
 
