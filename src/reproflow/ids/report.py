@@ -121,12 +121,9 @@ def summary_rows(tables: Mapping[str, Sequence[Mapping[str, Any]]], source: str)
         theirs = paper_accuracy.get(row["model"])
         row["paper"] = theirs
         row["difference"] = None if theirs is None else row["value"] - theirs
-        if theirs is None:
-            row["verdict"] = "no paper figure (baseline of ours)"
-        elif source == "synthetic":
-            row["verdict"] = "not comparable: synthetic data"
-        else:
-            row["verdict"] = htmltable.verdict(row["difference"], TOLERANCE_POINTS)
+        row["verdict"] = ("no paper figure (baseline of ours)" if theirs is None
+                          else "not comparable: synthetic data" if source == "synthetic"
+                          else htmltable.verdict(row["difference"], TOLERANCE_POINTS))
     return rows
 
 
