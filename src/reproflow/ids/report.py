@@ -252,10 +252,8 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     paper_final = {r["arm"]: r for r in results if r["protocol"] == "paper" and r["feature_set"] == "all"}
     if paper_final and "paper/all" in data:
         tables.update(paper_rows(paper_final, data["paper/all"], source_label))
-    clean = [r for r in results if r["protocol"] == "clean"]
-    tables["clean"] = clean_rows(clean, base, source_label)
-    metrics["tables"] = tables
-    metrics["baselines"] = base
+    tables["clean"] = clean_rows([r for r in results if r["protocol"] == "clean"], base, source_label)
+    metrics.update(tables=tables, baselines=base)
     titles = {"table2": "Table 2: class distribution", "table3": "Table 3: summary of results",
               "table4": "Table 4: training measures", "table5": "Table 5: test measures",
               "comparison": "Further measures beside the paper's", "clean": "Clean protocol: mean and sd over seeds"}
