@@ -7,7 +7,7 @@ import pytest
 from reproflow.errors import ReproflowError
 from reproflow.ids import kyoto
 from reproflow.ids.kyoto import (
-    CATEGORICAL, FIELDS, NUMERIC, Columns, RejectLog, _parse_line, check_reject_share, find_day_file, iter_sources, parse_lines,
+    CATEGORICAL, FIELDS, NUMERIC, Columns, RejectLog, _parse_line, check_reject_share, find_day_file, iter_sources,
     parse_stream, read_rejects,
 )
 from reproflow.ids.synth import day_records, write_days
@@ -28,7 +28,7 @@ def _with(field: str, value: str) -> str:
 def test_the_70_real_records_parse_cleanly():
     with RejectLog() as rejects:
         for name, lines in iter_sources(REAL):
-            columns, n_lines = parse_lines(name, lines, rejects)
+            columns, n_lines = parse_stream(name, lines, rejects)
     assert (n_lines, len(columns), rejects.n_rejected) == (70, 70, 0)
     assert set(np.unique(columns.label)) <= {1, -1, -2}
     assert columns.detection[:, 2].sum() == 2          # two ashula alerts, "349(1)"
@@ -57,7 +57,7 @@ def test_each_kind_of_bad_record_is_rejected_with_file_line_and_reason(tmp_path)
     source = tmp_path / "20130102.txt"
     source.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe bad bytes\n")
     with RejectLog(tmp_path / "rejects.tsv") as rejects:
-        columns, n_lines = parse_lines(str(source), iter(source.open("rb")), rejects)
+        columns, n_lines = parse_stream(str(source), source.open("rb"), rejects)
     assert len(columns) == 2 and columns.detection[1, 0] == 1
     assert n_lines == len(lines) + 1
     rows = read_rejects(tmp_path / "rejects.tsv")
@@ -79,7 +79,7 @@ def test_synth_files_round_trip_through_the_parser(tmp_path):
     assert [p.name for p in paths] == ["20130101.txt", "20130102.txt", "20130103.txt"]
     assert "SYNTHETIC" in (tmp_path / "SYNTHETIC.md").read_text()
     with RejectLog() as rejects:
-        parsed = [parse_lines(str(p), iter(p.open("rb")), rejects)[0] for p in paths]
+        parsed = [parse_stream(str(p), p.open("rb"), rejects)[0] for p in paths]
     assert rejects.n_rejected == 0 and all(len(c) == 400 for c in parsed)
     attack = np.mean(np.concatenate([c.label for c in parsed]) < 0)
     assert 0.52 < attack < 0.68

@@ -133,10 +133,10 @@ def train_job(
     tags = {"protocol": protocol, f"dataset.{meta['source']}.sha256": meta["data_sha256"], "arm": arm,
             "feature_set": feature_set, "seed": str(seed), "purpose": purpose, "data_source": meta["source_label"]}
     run_name = f"{protocol}/{feature_set}/{arm}/seed{seed}" + (f"/lr{hp['learning_rate']:g}" if purpose == "search" else "")
+    job = {"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed, "purpose": purpose}
     with recording(out["run"], [data, info], run_name, tags) as run:
         applies = {k: v for k, v in hp.items() if k != "svm_c" or arm == "gru_svm"}  # C is the SVM head's
-        run.log_params({"protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed,
-                       "purpose": purpose, **applies, "n_train": len(y_fit), "data_source": meta["source_label"],
+        run.log_params({**job, **applies, "n_train": len(y_fit), "data_source": meta["source_label"],
                        "loss_kind": LOSS_KINDS[arm], **{f"n_{name}": len(s[1]) for name, s in eval_sets.items()}})
         run.log_dataset(meta["source"], meta["data_sha256"], data)
         model, history, _ = train_arm(x_fit, y_fit, eval_sets, arm=arm, protocol=protocol, seed=seed,
@@ -148,8 +148,7 @@ def train_job(
         final = evaluate_set(model, x_eval, y_eval, arm, hp["svm_c"], hp["batch_size"])
         eval_seconds = time.perf_counter() - started
         summary: dict[str, Any] = {
-            "protocol": protocol, "feature_set": feature_set, "arm": arm, "seed": seed, "purpose": purpose,
-            **hp, "n_train": int(len(y_fit)), f"n_{name}": int(len(y_eval)), "source": meta["source"],
+            **job, **hp, "n_train": int(len(y_fit)), f"n_{name}": int(len(y_eval)), "source": meta["source"],
             "source_label": meta["source_label"], "train": _summary_of_training(history), name: final,
             f"{name}_seconds": eval_seconds, "history": history,
         }

@@ -51,31 +51,24 @@ FIELDS = (
 FLAGS = ("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
 PROTOCOLS = ("tcp", "udp", "icmp")
 LABELS = {"1": 1, "-1": -1, "-2": -2}
-# The 15 columns the authors standardise and bin, in the order stored here.
-NUMERIC = (
-    "duration", "src_bytes", "dst_bytes", "count", "same_srv_rate", "serror_rate",
-    "srv_serror_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_src_port_rate",
-    "dst_host_serror_rate", "dst_host_srv_serror_rate", "src_port", "dst_port", "start_time",
-)
 CATEGORICAL = ("service", "flag", "protocol")
 DETECTION = ("ids_detection", "malware_detection", "ashula_detection")
-RATES = frozenset({
-    "same_srv_rate", "serror_rate", "srv_serror_rate", "dst_host_same_src_port_rate",
-    "dst_host_serror_rate", "dst_host_srv_serror_rate",
-})
-COUNTS = frozenset({"src_bytes", "dst_bytes", "count", "dst_host_count", "dst_host_srv_count"})
 EXACT_INTEGER = 2**53 - 1    # the largest count stored exactly as a float64 (and within int64)
 
 
 @dataclass(frozen=True)
 class NumberRule:
     """One numeric field: digits (`decimal`: digits[.digits]) at most `high`; what the
-    reject reason says was expected of its format and of its range."""
+    reject reason says was expected of its range."""
 
     decimal: bool
     high: float
-    format: str
     range: str
+
+    @property
+    def format(self) -> str:
+        """What the reject reason says was expected of its format."""
+        return "a non-negative decimal number" if self.decimal else "a non-negative integer"
 
     @property
     def pattern(self) -> str:
@@ -83,22 +76,24 @@ class NumberRule:
         return _FLOAT.pattern if self.decimal else _INT.pattern
 
 
-def _number_rule(name: str) -> NumberRule:
-    if name in RATES:
-        return NumberRule(True, 1.0, "a non-negative decimal number", "a rate in [0, 1]")
-    if name.endswith("_port"):
-        return NumberRule(False, 65535, "a non-negative integer", "a port in 0..65535")
-    if name in ("dst_host_count", "dst_host_srv_count"):   # counted among the past 100 connections
-        return NumberRule(False, 100, "a non-negative integer", "a count in 0..100 (of the past 100 connections)")
-    if name in COUNTS:
-        return NumberRule(False, EXACT_INTEGER, "a non-negative integer", f"an integer in 0..{EXACT_INTEGER}")
-    # a session longer than 1e9 s (31 years) is a corrupt value, and its square would
-    # overflow the fitted scaler's variance
-    return NumberRule(True, 1e9, "a non-negative decimal number", "a duration in 0..1e9 seconds")
-
-
-# The numeric fields' rules, in one table (start_time has its own, hh:mm:ss).
-NUMBER_RULES = {name: _number_rule(name) for name in NUMERIC if name != "start_time"}
+_RATE = NumberRule(True, 1.0, "a rate in [0, 1]")
+_PORT = NumberRule(False, 65535, "a port in 0..65535")
+_COUNT = NumberRule(False, EXACT_INTEGER, f"an integer in 0..{EXACT_INTEGER}")
+_OF_100 = NumberRule(False, 100, "a count in 0..100 (of the past 100 connections)")
+# The numeric fields' rules, in one table, in the order stored here (start_time, last of
+# NUMERIC, has its own: hh:mm:ss). A session longer than 1e9 s (31 years) is a corrupt
+# value, and its square would overflow the fitted scaler's variance.
+NUMBER_RULES = {
+    "duration": NumberRule(True, 1e9, "a duration in 0..1e9 seconds"),
+    "src_bytes": _COUNT, "dst_bytes": _COUNT, "count": _COUNT,
+    "same_srv_rate": _RATE, "serror_rate": _RATE, "srv_serror_rate": _RATE,
+    "dst_host_count": _OF_100, "dst_host_srv_count": _OF_100,   # counted among the past 100 connections
+    "dst_host_same_src_port_rate": _RATE, "dst_host_serror_rate": _RATE, "dst_host_srv_serror_rate": _RATE,
+    "src_port": _PORT, "dst_port": _PORT,
+}
+# The 15 columns the authors standardise and bin, in the order stored here.
+NUMERIC = (*NUMBER_RULES, "start_time")
+RATES = frozenset(name for name, rule in NUMBER_RULES.items() if rule == _RATE)
 MAX_LINE_BYTES = 1 << 20    # a Kyoto record is about 250 bytes; a longer line is refused unread
 
 _INT = re.compile(r"[0-9]+")
@@ -341,16 +336,13 @@ def _parse_line(source: str, number: int, raw: bytes, rejects: RejectLog) -> tup
         rejects.add(source, number, _not_utf8(raw, number), raw[:4096].decode("utf-8", "replace"))
         return None
     text = text.rstrip("\r\n")
-    problem = _line_problem(text, number)
-    if problem is None and not text.strip():
-        problem = "empty line: expected a record"
     fields = text.split("\t")
-    if problem is None and len(fields) == len(FIELDS):
-        problem = _character_problem(text)
-    if problem is not None:
-        rejects.add(source, number, problem, text)
-        return None
     try:
+        problem = _line_problem(text, number) or (None if text.strip() else "empty line: expected a record")
+        if problem is None and len(fields) == len(FIELDS):
+            problem = _character_problem(text)
+        if problem is not None:
+            raise FieldError(problem)
         return parse_fields(fields)
     except FieldError as error:
         rejects.add(source, number, str(error), text)
@@ -367,21 +359,6 @@ def _block_parser(source: str, rejects: RejectLog) -> BlockParser:
     from reproflow.ids.kyoto_arrow import BlockParser
 
     return BlockParser(source, rejects)
-
-
-def parse_lines(source: str, lines: Iterable[bytes], rejects: RejectLog) -> tuple[Columns, int]:
-    """Parse one source's lines (bytes, as read); returns the columns and the line count."""
-    parser = _block_parser(source, rejects)
-    batch: list[bytes] = []
-    size = 0
-    for raw in lines:
-        batch.append(raw)
-        size += len(raw)
-        if size >= CHUNK_BYTES or not raw.endswith(b"\n"):   # a line without newline ends a block
-            parser.feed(b"".join(batch))
-            batch, size = [], 0
-    parser.feed(b"".join(batch))
-    return parser.result()
 
 
 def _feed_stream(parser: BlockParser, handle: IO[bytes], on_bytes: Callable[[bytes], object] | None
@@ -416,11 +393,11 @@ def _feed_stream(parser: BlockParser, handle: IO[bytes], on_bytes: Callable[[byt
 def parse_stream(source: str, handle: IO[bytes], rejects: RejectLog,
                  on_bytes: Callable[[bytes], object] | None = None) -> tuple[Columns, int]:
     """Parse a binary file object read in blocks (`on_bytes` sees every byte read, e.g.
-    a hash's update); the same result as `parse_lines` on its lines."""
+    a hash's update)."""
     parser = _block_parser(source, rejects)
     for _ in _feed_stream(parser, handle, on_bytes):
         pass
-    return parser.result()
+    return parser.take(), parser.n_lines
 
 
 def parse_blocks(source: str, handle: IO[bytes], rejects: RejectLog) -> Iterator[Columns]:

@@ -228,52 +228,43 @@ class BlockParser:
         if fast is not None:
             rows = np.arange(n)
         else:   # only the lines of printable ASCII and 24 fields, each with its newline
-            lines = _line_bounds(data)
-            candidate = _candidates(data, *lines)
+            starts, ends = lines = _line_bounds(data)
+            candidate = _candidates(data, starts, ends)
             rows = np.flatnonzero(candidate)
-            starts, ends = lines
             fast = (self._fast(data[np.repeat(candidate, np.minimum(ends + 1, len(data)) - starts)].tobytes())
                     if len(rows) else None)
         accepted = np.zeros(n, bool)
-        record: dict[str, np.ndarray] | None = None
+        parts: list[dict[str, np.ndarray]] = []
         if fast is not None and len(fast[1]) == len(rows):
             record, ok = fast
             if not ok.all():
                 record = {key: value[ok] for key, value in record.items()}
-            record["line"] = first + rows[ok]
+            parts.append({**record, "line": first + rows[ok]})
             accepted[rows[ok]] = True
         if accepted.all():
-            self.parts.append(record)
+            self.parts += parts
             return
         starts, ends = lines if lines is not None else _line_bounds(data)
-        slow = [(int(i), _parse_line(self.source, first + int(i),
-                                     buffer[starts[i]:ends[i] + 1], self.rejects))
-                for i in np.flatnonzero(~accepted)]
-        slow = [(i, values) for i, values in slow if values is not None]
+        slow = [(first + int(i), values) for i in np.flatnonzero(~accepted)
+                if (values := _parse_line(self.source, first + int(i), buffer[starts[i]:ends[i] + 1], self.rejects))
+                is not None]
         if slow:
-            extra = {
-                "numeric": np.asarray([v[0] for _, v in slow], np.float64).reshape(-1, len(NUMERIC)),
-                **{name: self._codes(name, [v[1 + k] for _, v in slow]) for k, name in enumerate(CATEGORICAL)},
-                "detection": np.asarray([v[4] for _, v in slow], np.uint8).reshape(-1, 3),
-                "label": np.asarray([v[5] for _, v in slow], np.int8),
-                "line": first + np.asarray([i for i, _ in slow], np.int64),
-            }
-            if record is not None:
-                record = {key: np.concatenate([record[key], extra[key]]) for key in extra}
-                order = np.argsort(record["line"], kind="stable")
-                record = {key: value[order] for key, value in record.items()}
-            else:
-                record = extra
-        if record is not None and len(record["line"]):
-            self.parts.append(record)
+            line, values = zip(*slow)
+            numeric, *strings, detection, label = zip(*values)
+            parts.append({"numeric": np.asarray(numeric, np.float64),
+                          **{name: self._codes(name, column) for name, column in zip(CATEGORICAL, strings)},
+                          "detection": np.asarray(detection, np.uint8), "label": np.asarray(label, np.int8),
+                          "line": np.asarray(line, np.int64)})
+        if len(parts) == 2:     # the records in line order
+            record = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+            order = np.argsort(record["line"], kind="stable")
+            parts = [{key: value[order] for key, value in record.items()}]
+        self.parts += [part for part in parts if len(part["line"])]
 
     def overlong(self, head: bytes, length: int) -> None:
         """A line longer than MAX_LINE_BYTES, skipped unread past its first bytes."""
         self.n_lines += 1
         _reject_overlong(self.source, self.n_lines, head, length, self.rejects)
-
-    def result(self) -> tuple[Columns, int]:
-        return self.take(), self.n_lines
 
     def take(self) -> Columns:
         """The records parsed since the last call."""
@@ -293,8 +284,7 @@ class BlockParser:
             codes[name] = unique, rank[row_codes]
             strings[name] = unique[codes[name][1]]
         columns = Columns(
-            numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)),
-            service=strings["service"], flag=strings["flag"], protocol=strings["protocol"],
+            numeric=joined("numeric", np.zeros((0, len(NUMERIC)), np.float64)), **strings,
             detection=joined("detection", np.zeros((0, 3), np.uint8)),
             label=joined("label", np.zeros(0, np.int8)).astype(np.int8),
             line=joined("line", np.zeros(0, np.int64)).astype(np.int64), codes=codes,

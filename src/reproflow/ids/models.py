@@ -14,9 +14,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-N_BINS = 10
+from reproflow.ids.plan import ARMS
+from reproflow.ids.preprocess import N_BINS
+
 N_CLASSES = 2
-ARMS = ("gru_svm", "gru_softmax")
 
 
 @keras.saving.register_keras_serializable(package="reproflow")

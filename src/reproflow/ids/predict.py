@@ -27,8 +27,10 @@ import numpy as np
 
 from reproflow.errors import ReproflowError
 from reproflow.ids.kyoto import (
-    CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, check_archive, iter_sources, parse_blocks, source_files,
+    CATEGORICAL, MAX_MEMBER_BYTES, NUMERIC, RejectLog, check_archive, check_reject_share, iter_sources, parse_blocks,
+    source_files,
 )
+from reproflow.ids.plan import ARMS
 from reproflow.ids.preprocess import BINNED_CODES, FEATURE_SETS, FEATURES, N_BINS, transform_raw
 from reproflow.outputs import atomic_output, check_finite, check_output_path, write_text
 
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 COLUMNS = ("file", "line", "score", "class", "prediction", "reject_reason")
 CLASS_NAMES = ("normal", "attack")
 MODEL_FILES = ("model.keras", "transform.json", "model.json")
-ARMS = ("gru_svm", "gru_softmax")
 MAX_BATCH_SIZE = 1 << 16      # a batch's one-hot inputs: 840 bytes per row
 MAX_JSON_BYTES = 16 << 20     # a transform is a few kB (the service names are the longest part)
 SHOWN_REJECTS = 20            # rejects logged one by one; the CSV lists them all
@@ -109,23 +110,21 @@ def _edges(data: Any, key: str, path: Path, where: str) -> None:
 def _check_spec(spec: Any, path: Path) -> None:
     """The fitted transform: a finite mean, positive scale and increasing edges for every
     numeric column; sorted distinct classes (and edges) for every categorical one."""
-    numeric = _at(spec, "numeric", dict, path, "spec.")
-    for name in NUMERIC:
-        where = f"spec.numeric.{name}."
-        entry = _at(numeric, name, dict, path, "spec.numeric.")
-        _number(entry, "mean", path, where)
-        _number(entry, "scale", path, where, positive=True)
-        _edges(entry, "edges", path, where)
-    categorical = _at(spec, "categorical", dict, path, "spec.")
-    for name in CATEGORICAL:
-        where = f"spec.categorical.{name}."
-        entry = _at(categorical, name, dict, path, "spec.categorical.")
-        classes = _at(entry, "classes", list, path, where)
-        if not classes or not all(isinstance(c, str) for c in classes) or classes != sorted(set(classes)):
-            raise ReproflowError(f"{path}: key {where}classes; expected a non-empty sorted list of distinct "
-                                 "category names")
-        if name in BINNED_CODES:
-            _edges(entry, "edges", path, where)
+    for group, names in (("numeric", NUMERIC), ("categorical", CATEGORICAL)):
+        entries = _at(spec, group, dict, path, "spec.")
+        for name in names:
+            where = f"spec.{group}.{name}."
+            entry = _at(entries, name, dict, path, f"spec.{group}.")
+            if group == "numeric":
+                _number(entry, "mean", path, where)
+                _number(entry, "scale", path, where, positive=True)
+            else:
+                classes = _at(entry, "classes", list, path, where)
+                if not classes or not all(isinstance(c, str) for c in classes) or classes != sorted(set(classes)):
+                    raise ReproflowError(f"{path}: key {where}classes; expected a non-empty sorted list of distinct "
+                                         "category names")
+            if group == "numeric" or name in BINNED_CODES:
+                _edges(entry, "edges", path, where)
 
 
 def _check_files(model_dir: Path) -> None:
@@ -282,9 +281,7 @@ def _check_scored(name: str, records: int, rejects: RejectLog) -> None:
     """A file with no record at all is not Kyoto traffic: stop rather than score nothing."""
     if records:
         return
-    if not rejects.n_rejected:
-        raise ReproflowError(f"{name}: no records (empty file); expected Kyoto 2013 records, 24 tab-separated "
-                             "fields per line")
+    check_reject_share(rejects.n_rejected, rejects.n_rejected, 1.0, name)   # refuses an empty file (no lines)
     shown = "; ".join(f"{f}:{n}: {r}" for f, n, r in rejects.examples[:3])
     raise ReproflowError(f"{name}: none of its {rejects.n_rejected} lines is a Kyoto record; first: {shown}")
 

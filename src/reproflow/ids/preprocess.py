@@ -32,21 +32,15 @@ import numpy as np
 
 from reproflow.arrays import open_npz
 from reproflow.errors import ReproflowError
-from reproflow.ids.kyoto import CATEGORICAL, NUMBER_RULES, NUMERIC, RATES, Columns
+from reproflow.ids.kyoto import CATEGORICAL, DETECTION, FIELDS, NUMBER_RULES, NUMERIC, RATES, Columns
 from reproflow.outputs import check_finite, write_text
 
 N_BINS = 10
-# The 21 model inputs, in the authors' order.
-FEATURES = (
-    "duration", "service", "src_bytes", "dst_bytes", "count", "same_srv_rate", "serror_rate",
-    "srv_serror_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_src_port_rate",
-    "dst_host_serror_rate", "dst_host_srv_serror_rate", "flag", "ids_detection",
-    "malware_detection", "ashula_detection", "src_port", "dst_port", "start_time", "protocol",
-)
-DETECTION_FEATURES = ("ids_detection", "malware_detection", "ashula_detection")
+# The 21 model inputs, in the authors' order: a record's fields but the label and the addresses.
+FEATURES = tuple(name for name in FIELDS if name not in ("label", "src_ip", "dst_ip"))
 FEATURE_SETS = {
     "all": tuple(range(len(FEATURES))),
-    "no_detection": tuple(i for i, name in enumerate(FEATURES) if name not in DETECTION_FEATURES),
+    "no_detection": tuple(i for i, name in enumerate(FEATURES) if name not in DETECTION),
 }
 BINNED_CODES = ("service", "flag")   # label-encoded, then binned like the numeric columns
 SPLITS = ("train", "test")
@@ -249,7 +243,7 @@ def apply_spec(columns: Columns, rows: np.ndarray, spec: Mapping[str, Any]) -> t
             x[:, FEATURES.index(name)], issues[f"out_of_range.{name}"] = cut(codes.astype(np.float64), entry["edges"])
         else:
             x[:, FEATURES.index(name)] = np.minimum(codes, N_BINS - 1)
-    for k, name in enumerate(DETECTION_FEATURES):
+    for k, name in enumerate(DETECTION):
         x[:, FEATURES.index(name)] = columns.detection[rows, k]
     return x, issues
 
@@ -262,8 +256,7 @@ def transform(columns: Columns, split: np.ndarray, fitted: Mapping[str, Any]) ->
         rows = split == code
         if rows.any():
             x[rows], found = apply_spec(columns, rows, fitted["transforms"][name])
-            for key, value in found.items():
-                issues[f"{name}.{key}"] = issues.get(f"{name}.{key}", 0) + value
+            issues.update({f"{name}.{key}": value for key, value in found.items()})
     arrays = {"x": x, "y": attack_labels(columns.label), "split": split.astype(np.uint8), "line": columns.line}
     return arrays, issues
 
@@ -330,9 +323,8 @@ def assemble(day_files: Sequence[str | Path], protocol: str, feature_set: str, *
             parts[split].append((x[keep], y[keep], np.full(int(keep.sum()), index, np.int32)))
     arrays: dict[str, np.ndarray] = {}
     for split in SPLITS:
-        x = np.concatenate([p[0] for p in parts[split]]) if parts[split] else np.zeros((0, len(columns)), np.uint8)
-        y = np.concatenate([p[1] for p in parts[split]]) if parts[split] else np.zeros(0, np.uint8)
-        day = np.concatenate([p[2] for p in parts[split]]) if parts[split] else np.zeros(0, np.int32)
+        empty = (np.zeros((0, len(columns)), np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.int32))
+        x, y, day = (np.concatenate(part) for part in zip(*parts[split])) if parts[split] else empty
         n = len(y) - len(y) % trim_multiple
         counts[f"{split}_trimmed"] = len(y) - n
         arrays[f"x_{split}"], arrays[f"y_{split}"], arrays[f"day_{split}"] = x[:n], y[:n], day[:n]

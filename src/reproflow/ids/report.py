@@ -103,13 +103,10 @@ def summary_rows(tables: Mapping[str, Sequence[Mapping[str, Any]]], source: str)
     paper_accuracy = {ARM_NAMES[arm]: 100 * values["test_accuracy"] for arm, values in paper.TABLE3.items()}
     paper_accuracy[MODEL_LABELS["always_attack"]] = 100 * paper.ALWAYS_ATTACK_TEST_ACCURACY
     rows = []
-    for row in tables.get("table3", []):
-        if row["parameter"] == "test_accuracy":
-            rows.append({"protocol": "paper", "model": row["model"], "features": FEATURE_LABELS["all"], "seeds": 1,
-                         "ours": f"{100 * row['ours']:.2f}", "value": 100 * row["ours"]})
-    for row in tables.get("comparison", []):
-        if row["parameter"] == "always_attack_test_accuracy":
-            rows.append({"protocol": "paper", "model": MODEL_LABELS["always_attack"], "features": "–", "seeds": 1,
+    for row in [*tables.get("table3", []), *tables.get("comparison", [])]:
+        if row["parameter"] in ("test_accuracy", "always_attack_test_accuracy"):   # the arms', then always attack
+            rows.append({"protocol": "paper", "model": MODEL_LABELS.get(row["model"], row["model"]),
+                         "features": FEATURE_LABELS["all"] if row["parameter"] == "test_accuracy" else "–", "seeds": 1,
                          "ours": f"{100 * row['ours']:.2f}", "value": 100 * row["ours"]})
     arms = list(ARM_NAMES.values())
     for row in sorted(tables.get("clean", []), key=lambda r: (r["feature_set"] != "all", r["feature_set"],
@@ -124,12 +121,9 @@ def summary_rows(tables: Mapping[str, Sequence[Mapping[str, Any]]], source: str)
         theirs = paper_accuracy.get(row["model"])
         row["paper"] = theirs
         row["difference"] = None if theirs is None else row["value"] - theirs
-        if theirs is None:
-            row["verdict"] = "no paper figure (baseline of ours)"
-        elif source == "synthetic":
-            row["verdict"] = "not comparable: synthetic data"
-        else:
-            row["verdict"] = htmltable.verdict(row["difference"], TOLERANCE_POINTS)
+        row["verdict"] = ("no paper figure (baseline of ours)" if theirs is None
+                          else "not comparable: synthetic data" if source == "synthetic"
+                          else htmltable.verdict(row["difference"], TOLERANCE_POINTS))
     return rows
 
 
@@ -203,11 +197,9 @@ def clean_rows(finals: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[
         rows.append(row)
     for entry in baselines:
         for name, result in entry["baselines"].items():
-            row = {"feature_set": entry["feature_set"], "model": name, "data": source, "seeds": 1,
-                   "learning_rate": None}
-            for key in CLEAN_MEASURES:
-                row[f"{key}_mean"], row[f"{key}_sd"] = result[key], None
-            rows.append(row)
+            rows.append({"feature_set": entry["feature_set"], "model": name, "data": source, "seeds": 1,
+                         "learning_rate": None, **{f"{key}_{statistic}": result[key] if statistic == "mean" else None
+                                                   for key in CLEAN_MEASURES for statistic in ("mean", "sd")}})
     return rows
 
 
@@ -260,10 +252,8 @@ def summarise(*, finals: Sequence[str], datasets: Mapping[str, str], baselines: 
     paper_final = {r["arm"]: r for r in results if r["protocol"] == "paper" and r["feature_set"] == "all"}
     if paper_final and "paper/all" in data:
         tables.update(paper_rows(paper_final, data["paper/all"], source_label))
-    clean = [r for r in results if r["protocol"] == "clean"]
-    tables["clean"] = clean_rows(clean, base, source_label)
-    metrics["tables"] = tables
-    metrics["baselines"] = base
+    tables["clean"] = clean_rows([r for r in results if r["protocol"] == "clean"], base, source_label)
+    metrics.update(tables=tables, baselines=base)
     titles = {"table2": "Table 2: class distribution", "table3": "Table 3: summary of results",
               "table4": "Table 4: training measures", "table5": "Table 5: test measures",
               "comparison": "Further measures beside the paper's", "clean": "Clean protocol: mean and sd over seeds"}

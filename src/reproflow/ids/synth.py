@@ -90,15 +90,11 @@ def _ips(rng: np.random.Generator, n: int, pool: int) -> np.ndarray:
 
 
 def _codes(rng: np.random.Generator, fired: np.ndarray, names: tuple[str, ...]) -> list[str]:
-    out = []
-    for hit in fired:
-        if not hit:
-            out.append("0")
-            continue
-        k = int(rng.integers(1, 3))
-        picks = rng.choice(len(names), size=k, replace=False)
-        out.append(",".join(f"{names[i]}({int(rng.integers(1, 4))})" for i in picks))
-    return out
+    def alerts() -> str:    # one or two distinct names, each with a count
+        picks = rng.choice(len(names), size=int(rng.integers(1, 3)), replace=False)
+        return ",".join(f"{names[i]}({int(rng.integers(1, 4))})" for i in picks)
+
+    return [alerts() if hit else "0" for hit in fired]
 
 
 def _rate(rng: np.random.Generator, a: np.ndarray, b: np.ndarray) -> np.ndarray:
