@@ -1,7 +1,5 @@
-"""`reproflow nmr process` (raw echo/anti-echo data -> reference, echo-only and
-anti-echo-only spectra) and `reproflow nmr quality` (the reference-free score
-pSQ of a reconstruction). Registered by `reproflow.nmr.cli`; nothing here
-imports Keras until a network is run."""
+"""`reproflow nmr process`: raw echo/anti-echo data -> reference, echo-only and
+anti-echo-only spectra. Registered by `reproflow.nmr.cli`."""
 
 from __future__ import annotations
 
@@ -10,11 +8,9 @@ import logging
 from pathlib import Path
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import ve
-from reproflow.outputs import atomic_output, check_finite, check_output_path
+from reproflow.outputs import check_output_path
 
 log = logging.getLogger(__name__)
-MAX_ITERATIONS = 100_000
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -37,7 +33,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     proc.add_argument("--sine", type=float, nargs=3, metavar=("OFFSET", "END", "POWER"), default=(0.48, 0.95, 2.0),
                       help="sine-bell apodisation, both dimensions (default: 0.48 0.95 2, the MR-Ai authors')")
     proc.set_defaults(func=process_command)
-    register_quality(commands)
 
 
 def process_command(args: argparse.Namespace) -> None:
@@ -72,85 +67,3 @@ def process_command(args: argparse.Namespace) -> None:
     for name, path in outputs.items():
         process.write_spectrum(path, header, spectra[name], [args.input])
         log.info("wrote %s (%s, %d x %d)", path, name, *spectra[name].shape)
-
-
-def iterations_option(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_ITERATIONS:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of CS-IST iterations between 1 and "
-                                         f"{MAX_ITERATIONS}")
-    return value
-
-
-def register_quality(commands: argparse._SubParsersAction) -> None:
-    quality = commands.add_parser(
-        "quality", help="the reference-free quality score pSQ of a reconstruction (lower is better)",
-        description="pSQ: the median predicted uncertainty sigma / max(reconstruction) over the points above 1% "
-        "of the maximum, from the uncertainty network of the method (trained on simulated spectra, shipped with "
-        "reproflow). Reconstructs --input with the method unless --reconstruction is given. What values mean: "
-        "docs/notes/nmr-psq-scale.md.")
-    quality.add_argument("--input", required=True, help="the method's input: echo, anti-echo or NUS spectrum "
-                         "(NMRPipe or Bruker processed data, as for reconstruct)")
-    quality.add_argument("--method", required=True, choices=("network", "ist"),
-                         help="the method whose reconstruction is scored (its uncertainty network is used)")
-    quality.add_argument("--mode", default="echo", choices=ve.MODES, help="input mode, as for reconstruct "
-                         "(default: echo)")
-    quality.add_argument("--schedule", help="NUS schedule (--mode nus, as for reconstruct)")
-    quality.add_argument("--reconstruction", help="the method's reconstruction of --input (default: made now)")
-    quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe), calibrated; pSQ is of the "
-                         "network's sigma before calibration")
-    quality.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
-                         "(default: shipped one for the method)")
-    quality.add_argument("--models", help="cascade folder for --method network (default: the shipped cascade)")
-    quality.add_argument("--iterations", type=iterations_option, default=200, help="CS-IST iterations (default: 200)")
-    quality.set_defaults(func=quality_command)
-
-
-def quality_command(args: argparse.Namespace) -> None:
-    import numpy as np
-
-    from reproflow.nmr import cli, io, ist, numpy_net, score
-
-    if args.sigma:
-        check_output_path(args.sigma, [args.input, args.reconstruction], "sigma spectrum")
-    if args.method == "network" and args.mode == "nus":
-        raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
-    spectrum = io.read_spectrum(args.input)
-    io.check_tileable(spectrum)  # sigma is predicted per 32 x 64 tile
-    cli.resolve_mode(spectrum, args.mode)  # data that contradict --mode are refused, as by reconstruct
-    data = spectrum.data.astype(np.float64)
-    if args.reconstruction:
-        reconstruction = io.read_spectrum(args.reconstruction).data.astype(np.float64)
-        if reconstruction.shape != data.shape:
-            raise ReproflowError(f"{args.reconstruction}: shape {' x '.join(map(str, reconstruction.shape))}, but "
-                                 f"the input {args.input} is {' x '.join(map(str, data.shape))}; expected the "
-                                 "reconstruction of that input")
-    elif args.method == "network":
-        paths = cli.stage_paths(args.models)
-        reconstruction = numpy_net.cascade([cli.load_network(p, sigma=False) for p in paths], data, args.mode,
-                                           cli.cascade_damping(paths[0].parent, None))
-    else:
-        if args.mode == "nus" and not args.schedule:
-            raise ReproflowError("--mode nus needs --schedule FILE (sampled t1 increments)")
-        schedule = cli.read_schedule(args.schedule, data.shape[0] // 2) if args.mode == "nus" else None
-        reconstruction = ist.reconstruct(data, args.mode, args.iterations, schedule)
-    if float(np.max(reconstruction)) <= 0:
-        raise ReproflowError(f"{args.reconstruction or args.input}: the reconstruction has no positive maximum; "
-                             "pSQ is relative to it")
-    key = score.sigma_key(args.method, args.mode)
-    model = cli.sigma_path(args.sigma_model, key)
-    network = cli.load_network(model, sigma=True)
-    calibration = score.load_calibration(model)
-    sigma = check_finite(score.sigma_spectrum(network, data, args.mode), f"the sigma spectrum of {args.input}")
-    value, points = score.psq(sigma, reconstruction)
-    sigma = check_finite(calibration.apply(sigma, reconstruction), f"the calibrated sigma spectrum of {args.input}")
-    print(f"pSQ {value:.3e} ({args.method} {args.mode}, uncertainty network {key}; median sigma / max over "
-          f"{points} points; lower is better)")
-    if args.sigma:
-        with atomic_output(args.sigma, [args.input, args.reconstruction], "sigma spectrum") as tmp:
-            io.write_spectrum(tmp, spectrum, sigma)
-        log.info("wrote %s (sigma of %s, calibrated: a %.3g, b %.3g, c %.3g)", args.sigma, model.name,
-                 calibration.a, calibration.b, calibration.c)
