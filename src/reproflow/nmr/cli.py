@@ -108,6 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
                      "the cascade was trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)
+    process_commands.register(commands)
     quality = commands.add_parser(
         "quality", help="the reference-free quality score pSQ of a reconstruction (lower is better)",
         description="pSQ: the median predicted uncertainty sigma / max(reconstruction) over the points above 1% "
@@ -122,7 +123,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe), calibrated; pSQ is of the "
                          "network's sigma before calibration")
     quality.set_defaults(func=quality_command)
-    process_commands.register(commands)
 
 
 def schedule_text(path: str) -> str:
