@@ -492,10 +492,8 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
     write_text(out["metrics"], json.dumps(summary, indent=2), sources)
     with child(out["run"], sources, "summary") as run:
         save_figure(evaluate.figure_rmsd_bars(tables), out["rmsd_figure"], sources, run)
-        samples = {}
-        for result, arrays in zip(results, box_samples):
-            for method, values in arrays.items():
-                samples[f"{method} ({result['set']})"] = values
+        samples = {f"{method} ({result['set']})": values for result, arrays in zip(results, box_samples)
+                   for method, values in arrays.items()}
         save_figure(evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)"), out["sigma_figure"],
                     sources, run)
         write_text(out["report"], report.markdown(summary), sources)
