@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-from dataclasses import replace
 
 import numpy as np
 from scipy import stats
@@ -39,7 +38,7 @@ def main() -> None:
     if args.snr:
         vary["snr"] = list(args.snr)
     cfg = simulate.SimConfig.from_config(options["simulation"])
-    arrays = simulate.simulate_set(args.seed, args.spectra, replace(cfg), options["nus_fraction"], vary)
+    arrays = simulate.simulate_set(args.seed, args.spectra, cfg, options["nus_fraction"], vary)
     cascade = [numpy_net.load(p) for p in sorted(shipped.WEIGHTS.glob("stage*.keras"))]
     sigma_nets = {key: numpy_net.load(shipped.WEIGHTS / f"sigma_{key}.keras")
                   for key in ("network_echo", "ist_echo", "ist_nus")}

@@ -109,7 +109,6 @@ def main() -> None:
     network = dict(options["network"])
     arch = args.architecture or network["architectures"][0]
     out = Path(args.out)
-    (out / arch).mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"backend": keras.backend.backend(), "architecture": arch, "options": options,
                                "budget_s": args.budget_s, "stages": []}
     start = time.perf_counter()
@@ -117,7 +116,6 @@ def main() -> None:
             for k, name in enumerate(("train", "val"))}
     summary["simulate_s"] = time.perf_counter() - start
     print(f"simulated {options['sets']} in {summary['simulate_s']:.1f} s", flush=True)
-    (out / "data").mkdir(exist_ok=True)
     for name, arrays in sets.items():
         save_npz(out / "data" / f"{name}.npz", **arrays)
 

@@ -110,9 +110,7 @@ rule nmr_train_stage:
 rule nmr_network:
     input:
         data=nmr_paths.data(),
-        stages=lambda w: [
-            nmr_paths.model(w.arch, k) for k in range(NMR["network"]["stages"])
-        ],
+        stages=lambda w: [nmr_paths.model(w.arch, k) for k in NMR_STAGES],
     output:
         network=nmr_paths.network(),
         run=nmr_paths.network(suffix="_run.json"),
@@ -234,11 +232,7 @@ rule nmr_summary:
     input:
         evaluations=[nmr_paths.evaluation(s) for s in NMR_EVAL_SETS],
         boxes=[nmr_paths.evaluation(s, "_sigma_boxes.npz") for s in NMR_EVAL_SETS],
-        curves=[
-            nmr_paths.model_curves(a, k)
-            for a in NMR_ARCHS
-            for k in range(NMR["network"]["stages"])
-        ]
+        curves=[nmr_paths.model_curves(a, k) for a in NMR_ARCHS for k in NMR_STAGES]
         + [nmr_paths.sigma_curves(m) for m in NMR_SIGMA],
     output:
         metrics=nmr_paths.LAYOUT.metrics,
@@ -292,9 +286,7 @@ NMR_NETWORK_RUNS = [(a, s) for a in NMR_ARCHS for s in NMR_EVAL_SETS] + (
 STUDY_RUNS["nmr"] = lambda: {
     "nmr_ist": [nmr_paths.ist(s, "_run.json") for s in NMR_IST_SETS],
     "nmr_train_stage": [
-        nmr_paths.model(a, k, "_run.json")
-        for a in NMR_ARCHS
-        for k in range(NMR["network"]["stages"])
+        nmr_paths.model(a, k, "_run.json") for a in NMR_ARCHS for k in NMR_STAGES
     ],
     "nmr_network": [nmr_paths.network(a, s, "_run.json") for a, s in NMR_NETWORK_RUNS],
     "nmr_train_sigma": [nmr_paths.sigma(m, "_run.json") for m in NMR_SIGMA],

@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 
 from reproflow.errors import ReproflowError
-from reproflow.nmr import commands as more_commands
 from reproflow.nmr import io, ist, numpy_net, score, shipped, ve  # numpy_net: inference without TensorFlow
 from reproflow.nmr import paths as nmr_paths
 from reproflow.outputs import atomic_output, check_finite, check_output_path, same_file
 
 log = logging.getLogger(__name__)
 WEIGHTS = shipped.WEIGHTS  # the trained models shipped with the package (see weights/weights.json)
+MAX_ITERATIONS = 100_000
 MAX_SCHEDULE_BYTES = 1 << 20  # a schedule lists at most a few thousand increments
 STAGE_FILE = re.compile(r"stage(0|[1-9][0-9]*)\.keras")
 MODEL_FILE = re.compile(r"stage(0|[1-9][0-9]*)\.keras|sigma_\w+\.keras")
@@ -48,15 +48,40 @@ DATA_LOOK = {"echo": "echo (P-type: VE power where t1 and t2 have the same sign)
              "both": "a spectrum holding both halves (echo and anti-echo: already a full spectrum, or NUS data)"}
 
 
-def damping_option(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite damping base in [0, 1) "
-                                         "(stage k is damped by 1 - base * 2^-k)")
-    return value
+def bounded(kind: type, ok: Any, expected: str) -> Any:
+    """An argparse type: `kind(text)` when `ok` of it, else refused as not `expected`."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}")
+        return value
+    return parse
+
+
+iterations_option = bounded(int, lambda n: 1 <= n <= MAX_ITERATIONS, "a whole number of CS-IST iterations "
+                            f"between 1 and {MAX_ITERATIONS}")
+damping_option = bounded(float, lambda x: math.isfinite(x) and 0.0 <= x < 1.0, "a finite damping base in [0, 1) "
+                         "(stage k is damped by 1 - base * 2^-k)")
+
+
+def add_method_options(parser: argparse.ArgumentParser, **mode: Any) -> None:
+    """The options reconstruct and quality share: the input, its --mode (`mode`), NUS schedule and what
+    reconstructs it."""
+    parser.add_argument("--input", required=True, help="2D NMRPipe spectrum (.ft2) or Bruker processed-data folder; "
+                        "processed with 2x zero fill, first point x0.5, P1 = 0, real part")
+    parser.add_argument("--mode", **mode)
+    parser.add_argument("--schedule", help="NUS schedule (--mode nus): sampled t1 increments (0-based), whitespace "
+                        "separated")
+    parser.add_argument("--models", help="folder of cascade stages stage0.keras, stage1.keras, ... for --method "
+                        "network (default: the cascade shipped with reproflow, trained on simulated spectra; see "
+                        "reproflow/nmr/weights/weights.json)")
+    parser.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
+                        "(default: shipped one for the method)")
+    parser.add_argument("--iterations", type=iterations_option, default=200,
+                        help=f"CS-IST iterations, 1 to {MAX_ITERATIONS} (default: 200)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,13 +93,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = nmr.add_subparsers(dest="nmr_command", required=True, metavar="COMMAND")
     rec = commands.add_parser("reconstruct", help="reconstruct a full spectrum from echo, anti-echo or NUS data",
                               description=__doc__)
-    rec.add_argument("--input", required=True, help="2D NMRPipe spectrum (.ft2) or Bruker processed-data folder; "
-                     "processed with 2x zero fill, first point x0.5, P1 = 0, real part")
-    rec.add_argument("--mode", required=True, choices=(*ve.MODES, "auto"),
-                     help="echo (P-type: VE power where t1 and t2 have the same sign), antiecho (N-type, or "
-                     "P-type with the F1 axis reversed), nus (needs --schedule), or auto: echo or antiecho as the "
-                     "data show; data that contradict the mode are refused")
-    rec.add_argument("--schedule", help="NUS schedule: sampled t1 increments (0-based), whitespace separated")
+    add_method_options(rec, required=True, choices=(*ve.MODES, "auto"),
+                       help="echo (P-type: VE power where t1 and t2 have the same sign), antiecho (N-type, or "
+                       "P-type with the F1 axis reversed), nus (needs --schedule), or auto: echo or antiecho as "
+                       "the data show; data that contradict the mode are refused")
     rec.add_argument("--method", required=True, choices=("network", "ist"),
                      help="network: the trained cascade (NumPy inference, no TensorFlow needed); ist: compressed "
                      "sensing by iterative soft thresholding (CS-IST)")
@@ -82,17 +104,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "complete)")
     rec.add_argument("--sigma", help="also write the predicted uncertainty (sigma, calibrated by the "
                      "sigma_<method>.calibration.json beside the network) as an NMRPipe file")
-    rec.add_argument("--models", help="folder of cascade stages stage0.keras, stage1.keras, ... (default: the "
-                     "cascade shipped with reproflow, trained on simulated spectra; see "
-                     "reproflow/nmr/weights/weights.json)")
-    rec.add_argument("--sigma-model", help="uncertainty network .keras, its calibration read beside it "
-                     "(default: shipped one for the method)")
-    rec.add_argument("--iterations", type=more_commands.iterations_option, default=200,
-                     help=f"CS-IST iterations, 1 to {more_commands.MAX_ITERATIONS} (default: 200)")
     rec.add_argument("--damping", type=damping_option, help="cascade damping base in [0, 1) (default: the one "
                      "the cascade was trained with, from weights.json in its folder, else 0.05)")
     rec.set_defaults(func=reconstruct_command)
-    more_commands.register(commands)  # process, quality
+    proc = commands.add_parser(
+        "process", help="raw echo/anti-echo 2D data -> reference, echo-only and anti-echo-only spectra",
+        description="Process raw echo/anti-echo data (Bruker ser with FnMODE echo-antiecho, or an NMRPipe 2D "
+        "time-domain file with the pairs as recorded) with nmrglue: sine bell, first point x0.5, 2x zero fill, "
+        "FT, zero-order phases, P1 = 0. Writes NMRPipe spectra: the pair's pure-absorption reference and each "
+        "half alone, labelled as `nmr reconstruct --mode echo|antiecho` expects.")
+    proc.add_argument("--input", required=True, help="Bruker experiment folder (ser, acqus, acqu2s) or NMRPipe "
+                      "2D time-domain file, echo and anti-echo FIDs interleaved along t1")
+    proc.add_argument("--reference", help="output: the full pair, pure absorption (NMRPipe)")
+    proc.add_argument("--echo", help="output: the echo-only spectrum (input of reconstruct --mode echo)")
+    proc.add_argument("--antiecho", help="output: the anti-echo-only spectrum (reconstruct --mode antiecho)")
+    proc.add_argument("--f1-sign", type=int, choices=(1, -1), default=1,
+                      help="+1: the first FID of each pair is P-type, exp(+i W1 t1); -1: N-type (the F1 axis "
+                      "comes out mirrored with the wrong sign) (default: +1)")
+    proc.add_argument("--p0", type=float, nargs=2, metavar=("F2", "F1"),
+                      help="zero-order phases in degrees (default: estimated and printed)")
+    proc.add_argument("--sine", type=float, nargs=3, metavar=("OFFSET", "END", "POWER"), default=(0.48, 0.95, 2.0),
+                      help="sine-bell apodisation, both dimensions (default: 0.48 0.95 2, the MR-Ai authors')")
+    proc.set_defaults(func=process_command)
+    quality = commands.add_parser(
+        "quality", help="the reference-free quality score pSQ of a reconstruction (lower is better)",
+        description="pSQ: the median predicted uncertainty sigma / max(reconstruction) over the points above 1% "
+        "of the maximum, from the uncertainty network of the method (trained on simulated spectra, shipped with "
+        "reproflow). Reconstructs --input with the method unless --reconstruction is given. What values mean: "
+        "docs/notes/nmr-psq-scale.md.")
+    add_method_options(quality, default="echo", choices=ve.MODES, help="input mode, as for reconstruct "
+                       "(default: echo)")
+    quality.add_argument("--method", required=True, choices=("network", "ist"),
+                         help="the method whose reconstruction is scored (its uncertainty network is used)")
+    quality.add_argument("--reconstruction", help="the method's reconstruction of --input (default: made now)")
+    quality.add_argument("--sigma", help="also write the sigma spectrum (NMRPipe), calibrated; pSQ is of the "
+                         "network's sigma before calibration")
+    quality.set_defaults(func=quality_command)
 
 
 def schedule_text(path: str) -> str:
@@ -267,11 +314,11 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_output_path(args.sigma, inputs, "--sigma")
 
 
-def reconstruct_command(args: argparse.Namespace) -> None:
-    check_outputs(args)
-    spectrum = io.read_spectrum(args.input)
+def method_inputs(args: argparse.Namespace, spectrum: io.Spectrum, mode: str) -> tuple[Any, list[Path]]:
+    """args.method's reconstruction of `spectrum`, to run once every input (NUS
+    schedule, cascade stages and damping) is checked and every network loaded;
+    and the cascade folder, an input the outputs must not be."""
     data = spectrum.data.astype(np.float64)
-    mode = resolve_mode(spectrum, args.mode)
     schedule = None
     if mode == "nus":
         if not args.schedule:
@@ -280,26 +327,35 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     if args.method == "network" and mode == "nus":
         raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
     if args.method == "network" or args.sigma:
-        io.check_tileable(spectrum)
-    # every input is checked before anything is computed or written
-    stages = stage_paths(args.models) if args.method == "network" else []
-    damping = cascade_damping(stages[0].parent, args.damping) if stages else None
-    sigma_key = "network_echo" if args.method == "network" else f"ist_{'nus' if mode == 'nus' else 'echo'}"
-    sigma_model = sigma_path(args.sigma_model, sigma_key) if args.sigma else None
+        io.check_tileable(spectrum)  # sigma and the cascade run per 32 x 64 tile
+    if args.method == "ist":
+        return (lambda: ist.reconstruct(data, mode, args.iterations, schedule)), []
+    stages = stage_paths(args.models)
+    damping = cascade_damping(stages[0].parent, getattr(args, "damping", None))
     networks = [load_network(path, sigma=False) for path in stages]
-    sigma_network = load_network(sigma_model, sigma=True) if sigma_model is not None else None
-    # checked before anything is computed
-    calibration = score.load_calibration(sigma_model) if sigma_model is not None else None
-    if networks:
-        result = numpy_net.cascade(networks, data, mode, damping)
-    else:
-        result = ist.reconstruct(data, mode, args.iterations, schedule)
-    check_finite(result, f"{args.out}: the reconstruction of {spectrum.source}")
+    return (lambda: numpy_net.cascade(networks, data, mode, damping)), [stages[0].parent]
+
+
+def sigma_inputs(option: str | None, key: str) -> tuple[Path, Any, score.Calibration]:
+    """The uncertainty network (--sigma-model, else the shipped one for `key`), loaded, and its calibration."""
+    model = sigma_path(option, key)
+    return model, load_network(model, sigma=True), score.load_calibration(model)
+
+
+def reconstruct_command(args: argparse.Namespace) -> None:
+    check_outputs(args)
+    spectrum = io.read_spectrum(args.input)
+    mode = resolve_mode(spectrum, args.mode)
+    # every input is checked before anything is computed or written
+    run, folders = method_inputs(args, spectrum, mode)
+    if args.sigma:
+        sigma_model, sigma_network, calibration = sigma_inputs(args.sigma_model, score.sigma_key(args.method, mode))
+    result = check_finite(run(), f"{args.out}: the reconstruction of {spectrum.source}")
     sigma = None
-    if sigma_network is not None and calibration is not None:
-        sigma = calibration.apply(score.sigma_spectrum(sigma_network, data, mode), result)
+    if args.sigma:
+        sigma = calibration.apply(score.sigma_spectrum(sigma_network, spectrum.data.astype(np.float64), mode), result)
         check_finite(sigma, f"{args.sigma}: the uncertainty of {spectrum.source}")
-    inputs = [args.input, args.schedule, args.sigma_model, *([stages[0].parent] if stages else [])]
+    inputs = [args.input, args.schedule, args.sigma_model, *folders]
     # both files are written before either is renamed into place: a failure leaves neither
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(args.out, inputs, "--out"))
@@ -311,3 +367,69 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     if sigma is not None:
         log.info("wrote %s (sigma of %s, calibrated: a %.3g, b %.3g, c %.3g)", args.sigma, sigma_model.name,
                  calibration.a, calibration.b, calibration.c)
+
+
+def quality_command(args: argparse.Namespace) -> None:
+    if args.sigma:
+        check_output_path(args.sigma, [args.input, args.reconstruction], "sigma spectrum")
+    if args.method == "network" and args.mode == "nus":
+        raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
+    spectrum = io.read_spectrum(args.input)
+    io.check_tileable(spectrum)  # sigma is predicted per 32 x 64 tile
+    resolve_mode(spectrum, args.mode)  # data that contradict --mode are refused, as by reconstruct
+    data = spectrum.data.astype(np.float64)
+    if args.reconstruction:
+        reconstruction = io.read_spectrum(args.reconstruction).data.astype(np.float64)
+        if reconstruction.shape != data.shape:
+            raise ReproflowError(f"{args.reconstruction}: shape {' x '.join(map(str, reconstruction.shape))}, but "
+                                 f"the input {args.input} is {' x '.join(map(str, data.shape))}; expected the "
+                                 "reconstruction of that input")
+    else:
+        reconstruction = method_inputs(args, spectrum, args.mode)[0]()
+    if float(np.max(reconstruction)) <= 0:
+        raise ReproflowError(f"{args.reconstruction or args.input}: the reconstruction has no positive maximum; "
+                             "pSQ is relative to it")
+    key = score.sigma_key(args.method, args.mode)
+    model, network, calibration = sigma_inputs(args.sigma_model, key)
+    sigma = check_finite(score.sigma_spectrum(network, data, args.mode), f"the sigma spectrum of {args.input}")
+    value, points = score.psq(sigma, reconstruction)
+    sigma = check_finite(calibration.apply(sigma, reconstruction), f"the calibrated sigma spectrum of {args.input}")
+    print(f"pSQ {value:.3e} ({args.method} {args.mode}, uncertainty network {key}; median sigma / max over "
+          f"{points} points; lower is better)")
+    if args.sigma:
+        with atomic_output(args.sigma, [args.input, args.reconstruction], "sigma spectrum") as tmp:
+            io.write_spectrum(tmp, spectrum, sigma)
+        log.info("wrote %s (sigma of %s, calibrated: a %.3g, b %.3g, c %.3g)", args.sigma, model.name,
+                 calibration.a, calibration.b, calibration.c)
+
+
+def process_command(args: argparse.Namespace) -> None:
+    from reproflow.nmr import process
+    from reproflow.nmr.simulate import Apodisation
+
+    outputs = {name: getattr(args, name) for name in ("reference", "echo", "antiecho") if getattr(args, name)}
+    if not outputs:
+        raise ReproflowError("nmr process: nothing to write; give --reference, --echo and/or --antiecho")
+    if len({str(Path(p).resolve()) for p in outputs.values()}) < len(outputs):
+        raise ReproflowError(f"nmr process: two outputs name the same file ({outputs}); give each its own path")
+    offset, end, power = args.sine
+    if not (np.isfinite([offset, end, power]).all() and 0.0 <= offset < end <= 1.0 and power > 0):
+        raise ReproflowError(f"--sine {offset} {end} {power}: expected 0 <= OFFSET < END <= 1 and POWER > 0")
+    if args.p0 is not None and not np.isfinite(args.p0).all():
+        raise ReproflowError(f"--p0 {args.p0[0]} {args.p0[1]}: expected finite phases in degrees")
+    for path in outputs.values():  # refused before the work, not after it
+        check_output_path(path, [args.input], "spectrum")
+    raw = process.read_raw(args.input)
+    phases = process.Phases(*args.p0) if args.p0 is not None else None
+    result = process.process(raw, Apodisation(offset, end, power), args.f1_sign, phases)
+    how = "given" if phases else "estimated"
+    print(f"zero-order phases ({how}): F2 {result.phases.f2:.2f}, F1 {result.phases.f1:.2f} degrees, P1 0 "
+          f"(repeat with --p0 {result.phases.f2:.2f} {result.phases.f1:.2f})")
+    print(f"the first FID of each pair is the {'echo' if result.first_is == 'echo' else 'anti-echo'} in reconstruct's "
+          f"convention (VE quadrants; {100 * result.echo_purity:.3f}% of the echo half's VE power in the echo "
+          "quadrants)")
+    header = process.output_header(raw, result.reference.shape, result.phases)
+    spectra = {"reference": result.reference, **result.halves}
+    for name, path in outputs.items():
+        process.write_spectrum(path, header, spectra[name], [args.input])
+        log.info("wrote %s (%s, %d x %d)", path, name, *spectra[name].shape)

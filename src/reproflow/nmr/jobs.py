@@ -112,9 +112,28 @@ def save_spectrum(path: str | Path, like: Any, data: np.ndarray, inputs: Sequenc
         io.write_spectrum(tmp, like, data)
 
 
-def save_figure(figure: Any, path: str | Path, inputs: Sequence[str | Path | None] = ()) -> None:
+def save_figure(figure: Any, path: str | Path, inputs: Sequence[str | Path | None] = (),
+                run: RunRecord | None = None) -> None:
+    """Write `figure` and close it; logged as an artifact of `run`, if given."""
+    from reproflow.runtime import pyplot
+
     with atomic_output(path, inputs) as tmp:
         figure.savefig(tmp, dpi=120)
+    pyplot().close(figure)
+    if run is not None:
+        run.log_artifact(path)
+
+
+def save_trained(run: RunRecord, model: Any, history: Sequence[Mapping[str, float]], out: str, curves: str,
+                 sources: Sequence[str]) -> float:
+    """Save a trained network and its curves (every epoch, also those before a resume), as files and in
+    the run; returns the best validation loss."""
+    run.log_history(history, "epoch")
+    write_csv(history, curves, sources)
+    save_model(model, out, sources)
+    run.log_artifact(out)
+    run.log_artifact(curves)
+    return min(row["val_loss"] for row in history)
 
 
 def datasets_of(arrays: Mapping[str, np.ndarray], path: str) -> dict[str, tuple[str, str]]:
@@ -196,14 +215,9 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
         model, history = training.train_stage(
             architecture, previous_models, train_set, val_set, options, backup, seed + stage,
             callbacks=callbacks)
-        run.log_history(history, "epoch")  # every epoch, also those before a resume
-        write_csv(history, curves, sources)
-        save_model(model, out, sources)
-        run.log_metrics({"params": model.count_params(), "epochs_run": len(history),
-                        "best_val_loss": min(row["val_loss"] for row in history)})
-        run.log_artifact(out)
-        run.log_artifact(curves)
-    headline("best validation loss %.3g in %d epochs", min(row["val_loss"] for row in history), len(history))
+        best = save_trained(run, model, history, out, curves, sources)
+        run.log_metrics({"params": model.count_params(), "epochs_run": len(history), "best_val_loss": best})
+    headline("best validation loss %.3g in %d epochs", best, len(history))
     return history
 
 
@@ -324,18 +338,13 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
     with child(run_out, sources, f"train/sigma/{method}", datasets) as run:
         run.log_params({"method": method, **options})
         model, history = training.train_uncertainty(*split["train"], split["val"], options, backup, seed)
-        run.log_history(history, "epoch")  # every epoch, also those before a resume
-        write_csv(history, curves, sources)
-        save_model(model, out, sources)
+        best = save_trained(run, model, history, out, curves, sources)
         calibration = calibrate(out, *split["val"], data["val"], sources)
-        run.log_metrics({"epochs_run": len(history),
-                        "best_val_loss": min(row["val_loss"] for row in history),
+        run.log_metrics({"epochs_run": len(history), "best_val_loss": best,
                         **{f"calibration_{k}": v for k, v in asdict(calibration).items()}})
-        run.log_artifact(out)
-        run.log_artifact(curves)
         run.log_artifact(str(calibration_out))
     headline("best validation loss %.3g in %d epochs; calibration a %.3g, b %.3g, c %.3g",
-             min(row["val_loss"] for row in history), len(history), calibration.a, calibration.b, calibration.c)
+             best, len(history), calibration.a, calibration.b, calibration.c)
 
 
 def calibrate(model: str, inputs: np.ndarray, references: np.ndarray, mus: np.ndarray, val: str,
@@ -380,8 +389,6 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
     """Table, uncertainty coverage and pSQ of one set (held-out simulated or
     MALT1): coverage of the calibrated sigma (its calibration beside each
     network, `score.load_calibration`), pSQ of the network's own (`score`)."""
-    import matplotlib.pyplot as plt
-
     from reproflow.nmr import evaluate, io
 
     sources = [data, ist_out, *networks.values(), *sigma_models.values(), spectrum]
@@ -426,15 +433,12 @@ def evaluate_job(*, name: str, data: str, ist_out: str, networks: Mapping[str, s
             if method == "network_echo" or len(sigma_models) == 1 or "network_echo" not in sigma_models:
                 figure = evaluate.figure_reconstruction(references[0], mus[0], sigmas[0],
                                                         f"{evaluate.set_label(name)}, {evaluate.LABELS.get(method, method)}", cut)
-                save_figure(figure, out["figure"], sources)
-                run.log_artifact(out["figure"])
-                plt.close(figure)
+                save_figure(figure, out["figure"], sources, run)
             result["uncertainty"][method] = {**evaluate.mean_coverage(covered), "psq_mean": float(np.mean(scores))}
         if not sigma_models:  # no uncertainty network: still draw the reconstruction
             figure = evaluate.figure_reconstruction(references[0], methods["ist_echo"][0],
                                                     np.zeros_like(references[0]), f"{evaluate.set_label(name)}, echo, CS-IST", cut)
             save_figure(figure, out["figure"], sources)
-            plt.close(figure)
         if len(psq_rows) >= 5:  # a rank correlation over fewer points says little
             result["psq_spearman_rmsd"] = evaluate.spearman([row["psq"] for row in psq_rows],
                                                             [row["rmsd"] for row in psq_rows])
@@ -461,8 +465,6 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
                 options: Mapping[str, Any]) -> None:
     """metrics.json, the table CSV, the RMSD bars and sigma boxes, the report
     section, and the run manifest that gives them to the MLflow parent run too."""
-    import matplotlib.pyplot as plt
-
     from reproflow.nmr import evaluate, report
 
     sources = [*evaluations, *boxes]
@@ -489,18 +491,11 @@ def summary_job(*, evaluations: Sequence[str], boxes: Sequence[str], out: Mappin
                "paper_malt1": {m: {"r": r, "rmsd": d} for m, (r, d) in evaluate.PAPER_MALT1.items()}}
     write_text(out["metrics"], json.dumps(summary, indent=2), sources)
     with child(out["run"], sources, "summary") as run:
-        bars = evaluate.figure_rmsd_bars(tables)
-        save_figure(bars, out["rmsd_figure"], sources)
-        run.log_artifact(out["rmsd_figure"])
-        plt.close(bars)
-        samples = {}
-        for result, arrays in zip(results, box_samples):
-            for method, values in arrays.items():
-                samples[f"{method} ({result['set']})"] = values
-        box = evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)")
-        save_figure(box, out["sigma_figure"], sources)
-        run.log_artifact(out["sigma_figure"])
-        plt.close(box)
+        save_figure(evaluate.figure_rmsd_bars(tables), out["rmsd_figure"], sources, run)
+        samples = {f"{method} ({result['set']})": values for result, arrays in zip(results, box_samples)
+                   for method, values in arrays.items()}
+        save_figure(evaluate.figure_sigma_boxes(samples, "Predicted uncertainty (pSQ points)"), out["sigma_figure"],
+                    sources, run)
         write_text(out["report"], report.markdown(summary), sources)
         write_text(out["summary_html"], report.html(summary), sources)
         for path in (out["metrics"], out["table"], out["report"], out["summary_html"]):
