@@ -95,3 +95,33 @@ def test_whole_spectrum_training_resumes_and_reconstructs(tmp_path):
     assert models.cascade([model], data[1]["echo"][0]).shape == (32, 64)
     with pytest.raises(train.ReproflowError, match="bias-free"):
         train.train_stage("wnn", [], *data, options, tmp_path / "wnn", seed=7)
+
+
+def test_a_backup_of_other_settings_or_data_is_never_resumed(tmp_path, caplog):
+    """A stage's backup stays after its job (one more stage, added later, reuses the finished
+    ones), so a job of other settings or data can meet it: it trains afresh, as in an empty
+    folder, instead of taking the other job's weights after their last epoch."""
+    from bad_inputs.hostile_jobs import nmr_set
+
+    from reproflow.nmr.jobs import train_stage_job
+
+    sets = {name: str(nmr_set(tmp_path / f"{name}.npz", count=1)) for name in ("train", "val")}
+
+    def job(folder, backup, options):
+        out = tmp_path / folder
+        return train_stage_job(**sets, previous=[], out=str(out / "stage0.keras"), curves=str(out / "curves.csv"),
+                               run_out=str(out / "run.json"), backup=str(tmp_path / backup),
+                               architecture="wnn_bf", stage=0, options=options, seed=7)
+
+    job("first", "backup", OPTIONS)
+    other = {**OPTIONS, "learning_rate": 0.05}
+    history = job("other", "backup", other)
+    assert [row["learning_rate"] for row in history][0] == pytest.approx(0.05)
+    fresh = job("fresh", "empty", other)
+    assert history == [pytest.approx(row, rel=1e-5) for row in fresh]
+    assert "made from other inputs or settings" in caplog.text
+    # the same settings and data again: resumed after the last epoch, not trained again
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        assert job("again", "empty", other) == [pytest.approx(row, rel=1e-5) for row in fresh]
+    assert f"resuming after epoch {EPOCHS} of {EPOCHS}" in caplog.text

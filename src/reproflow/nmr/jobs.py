@@ -207,9 +207,13 @@ def train_stage_job(*, train: str, val: str, previous: Sequence[str], out: str, 
     train_set, val_set = load_set(train), load_set(val)   # checked before Keras starts (seconds)
     same_spectra((train, train_set), (val, val_set))
     from reproflow.nmr import models, train as training
+    from reproflow.resume import same_inputs_or_fresh
 
     previous_models = [models.load(path) for path in previous]
     datasets = {"simulated-train": (sha256_file(train), train), "simulated-val": (sha256_file(val), val)}
+    # the earlier stages follow from the same sets, settings and seed
+    same_inputs_or_fresh(backup, {"sets_sha256": [sha for sha, _ in datasets.values()], "architecture": architecture,
+                                  "stage": stage, "options": options, "seed": seed})
     with child(run_out, sources, f"train/{architecture}/stage{stage}", datasets) as run:
         run.log_params({"architecture": architecture, "stage": stage, **options})
         model, history = training.train_stage(
@@ -333,8 +337,11 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
         split[name] = (inputs, arrays["reference"], mu)
     same_spectra((data["train"], {"reference": split["train"][1]}), (data["val"], {"reference": split["val"][1]}))
     from reproflow.nmr import train as training
+    from reproflow.resume import same_inputs_or_fresh
 
     datasets = {f"simulated-{name}": (sha256_file(data[name]), data[name]) for name in ("train", "val")}
+    same_inputs_or_fresh(backup, {"inputs_sha256": [sha256_file(path) for path in sources], "method": method,
+                                  "options": options, "seed": seed})
     with child(run_out, sources, f"train/sigma/{method}", datasets) as run:
         run.log_params({"method": method, **options})
         model, history = training.train_uncertainty(*split["train"], split["val"], options, backup, seed)
