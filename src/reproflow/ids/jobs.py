@@ -36,7 +36,7 @@ from reproflow.ids.kyoto import (
     Columns, RejectLog, check_reject_share, find_day_file, open_day_file, parse_stream,
 )
 from reproflow.manifest import recording
-from reproflow.outputs import atomic_output, check_output_path, write_text
+from reproflow.outputs import atomic_output, check_output_path, write_json, write_text
 from reproflow.runtime import headline
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def parse_day(*, source: str, day: str, out: Mapping[str, str], max_reject_share
     info = {"day": day, "file": str(path), "sha256": digest.hexdigest(), "lines": n_lines,
             "records": len(columns), "rejected": rejects.n_rejected, "reject_reasons": dict(rejects.reasons),
             "attack": int(pp.attack_labels(columns.label).sum())}
-    pp.save_json(info, out["info"], inputs)
+    write_json(out["info"], info, inputs)
     log.info("%s: %d lines, %d records, %d rejected", day, n_lines, len(columns), rejects.n_rejected)
     return info
 
@@ -248,7 +248,7 @@ def fit_protocol(*, protocol: str, stats: Mapping[str, str], days: Sequence[str]
     split = split_days(protocol, days, test_days)
     fitted = pp.fit({name: [stats[day] for day in split[name]] for name in pp.SPLITS}, protocol)
     fitted["days"] = split
-    pp.save_json(fitted, out, stats.values())
+    write_json(out, fitted, stats.values())
     return fitted
 
 
@@ -267,7 +267,7 @@ def transform_day(*, columns: str, fitted: str, day: str, split_seed: int, test_
     # deflating was a fifth of the job
     save_npz(out["binned"], compress=False, inputs=[columns, fitted], **arrays)
     info = {"day": day, "protocol": spec["protocol"], "rows": len(data), **issues}
-    pp.save_json(info, out["info"], [columns, fitted])
+    write_json(out["info"], info, [columns, fitted])
     return info
 
 
@@ -309,7 +309,7 @@ def build_dataset(*, binned: Mapping[str, str], transform_info: Sequence[str], p
         "out_of_range": {k: v for k, v in issues.items() if ".out_of_range." in k},
     }
     save_npz(out["data"], inputs, **arrays)   # every array checked finite
-    pp.save_json(info, out["info"], inputs)
+    write_json(out["info"], info, inputs)
     log.info("%s/%s: train %d rows (%d duplicates), test %d rows, %d test rows in train removed",
              protocol, feature_set, counts["train_final"], counts["train_duplicates"], counts["test_final"],
              counts["test_in_train_removed"])

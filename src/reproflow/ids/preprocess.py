@@ -23,7 +23,6 @@ the number of distinct values, not with the number of days.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ import numpy as np
 from reproflow.arrays import open_npz
 from reproflow.errors import ReproflowError
 from reproflow.ids.kyoto import CATEGORICAL, DETECTION, FIELDS, NUMBER_RULES, NUMERIC, RATES, Columns
-from reproflow.outputs import check_finite, write_text
+from reproflow.outputs import check_finite
 
 N_BINS = 10
 # The 21 model inputs, in the authors' order: a record's fields but the label and the addresses.
@@ -342,12 +341,3 @@ def check_clean_days(train_days: Sequence[str], test_days: Sequence[str]) -> Non
         raise ReproflowError(
             f"ids.clean: train days must all come before test days (last train {max(train_days)}, "
             f"first test {min(test_days)})")
-
-
-def save_json(data: Mapping[str, Any], path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
-    """Write JSON (finite numbers only) beside `path`, renamed when complete."""
-    try:
-        text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    except ValueError as error:
-        raise ReproflowError(f"{path}: {error}; expected finite numbers only") from None
-    write_text(path, text, inputs)
