@@ -174,7 +174,6 @@ COMPARISON_METRICS = {"cv_accuracy": "CV accuracy %", "test_accuracy": "test acc
 
 def comparison_html(compared: pd.DataFrame, protocols: Sequence[str]) -> str:
     """The paper's Tables 3, 4, 6, 7, 9 beside ours, every metric, readable labels."""
-    rows = compared.replace({np.nan: None}).to_dict(orient="records")
     columns = [htmltable.Column("table", "table")] + [
         htmltable.Column(key, key, htmltable.labelled(labels)) for key, labels in (
             ("dataset", DATA_LABELS), ("model", MODEL_LABELS), ("head", HEAD_LABELS), ("metric", COMPARISON_METRICS))
@@ -184,13 +183,13 @@ def comparison_html(compared: pd.DataFrame, protocols: Sequence[str]) -> str:
                     htmltable.Column(f"ours_{protocol}_sd", "sd over seeds", htmltable.fixed(2)),
                     htmltable.Column(f"ours_{protocol}_diff", "difference", htmltable.signed(2))]
     return htmltable.page(
-        "Study 2: ReLU as classifier (relu), the paper's Tables 3, 4, 6, 7 and 9 beside ours", [htmltable.table(rows, columns)],
+        "Study 2: ReLU as classifier (relu), the paper's Tables 3, 4, 6, 7 and 9 beside ours",
+        [htmltable.table(compared.to_dict(orient="records"), columns)],
         note="Mean over seeds; accuracies in %, precision/recall/F1 support-weighted as in the paper; "
              "difference = ours - paper. " + " ".join(f"{p} protocol: {PROTOCOL_NOTE[p]}." for p in protocols))
 
 
 def folds_html(folds: pd.DataFrame) -> str:
-    rows = folds.replace({np.nan: None}).to_dict(orient="records")
     columns = [htmltable.Column("protocol", "protocol"),
                htmltable.Column("dataset", "data", htmltable.labelled(DATA_LABELS)),
                htmltable.Column("model", "model", htmltable.labelled(MODEL_LABELS)),
@@ -202,5 +201,5 @@ def folds_html(folds: pd.DataFrame) -> str:
                htmltable.Column("paper_loss", "paper loss", htmltable.fixed(4)),
                htmltable.Column("paper_accuracy", "paper accuracy", htmltable.fixed(4))]
     return htmltable.page("Study 2: ReLU as classifier (relu), validation loss and accuracy per fold (Tables 5, 8)",
-                          [htmltable.table(rows, columns)],
+                          [htmltable.table(folds.to_dict(orient="records"), columns)],
                           note="paper protocol: one model trains on fold after fold; clean: a fresh model per fold.")
