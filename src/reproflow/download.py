@@ -309,13 +309,11 @@ def extract(archive: Path, target_dir: Path, max_bytes: int | None = None) -> li
     tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", suffix=".tmp", dir=target_dir.parent))
     try:
         files = _unpack(archive, tmp, Budget(archive, limit, free))
+        old = tmp.with_name(tmp.name + ".old")
         if target_dir.exists() or target_dir.is_symlink():
-            old = tmp.with_name(tmp.name + ".old")
             os.replace(target_dir, old)
-            os.replace(tmp, target_dir)
-            remove_path(old)
-        else:
-            os.replace(tmp, target_dir)
+        os.replace(tmp, target_dir)
+        remove_path(old)
     except BaseException:
         remove_path(tmp)
         remove_path(target_dir)
