@@ -28,12 +28,9 @@ def condensed(lines: Iterable[str]) -> Iterator[str]:
         text = line.rstrip("\n")
         if CHATTER.match(text.strip()):
             continue
-        if not text.strip():
-            if blank:
-                continue
-            blank = True
-        else:
-            blank = False
+        if blank and not text.strip():
+            continue
+        blank = not text.strip()
         yield text
 
 
