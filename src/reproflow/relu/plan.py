@@ -21,13 +21,10 @@ def jobs(relu: Mapping[str, Any], protocols: Sequence[str]) -> list[dict[str, An
     """One configuration per (protocol, data set, model, head, seed), the CNN only on images (a
     training job trains those of one (protocol, data set): `configurations`)."""
     return [
-        {"protocol": protocol, "dataset": dataset, "model": model, "head": head, "seed": seed}
+        {"protocol": protocol, "dataset": dataset, **config}
         for protocol in protocols
         for dataset in relu["datasets"]
-        for model in relu["models"]
-        if model == "ffnn" or dataset in IMAGE_DATASETS
-        for head in relu["heads"]
-        for seed in relu["seeds"][protocol]
+        for config in configurations(relu, protocol, "images" if dataset in IMAGE_DATASETS else "tabular")
     ]
 
 
