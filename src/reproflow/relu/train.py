@@ -110,10 +110,12 @@ class Training:
             self.history = saved
             log.info("resuming after epoch %d of %d from %s", self.done, total_epochs, folder)
 
-    def resume(self, model: keras.Model, first: int) -> None:
-        """Load the checkpoint into `model` if it holds epochs after `first` (`model`'s first epoch)."""
+    def start(self, build: Callable[[], keras.Model], fold: int, first: int) -> keras.Model:
+        """`fresh_model` for `fold`, loaded from the checkpoint if it holds epochs after `first` (its first)."""
+        model = fresh_model(build, self.seed, fold)
         if self.checkpoint is not None and self.done > first:
             self.checkpoint.restore(model)
+        return model
 
     def fit(self, model: keras.Model, x: np.ndarray, targets: np.ndarray,
             validation: tuple[np.ndarray, np.ndarray] | None, fold: int, first: int, epochs: int) -> None:
@@ -150,8 +152,7 @@ def paper_cv(
     targets = one_hot(y, n_classes)
     splits = StratifiedKFold(folds, shuffle=True, random_state=cv_seed).split(x, y)
     training = Training(backup_dir, folds * epochs, seed=seed, batch_size=batch_size, job=job, callbacks=callbacks)
-    model, results = fresh_model(build, seed, 0), []
-    training.resume(model, 0)
+    model, results = training.start(build, 0, 0), []
     for fold, (train, val) in enumerate(splits, start=1):
         training.fit(model, x[train], targets[train], (x[val], targets[val]), fold, (fold - 1) * epochs, epochs)
         results.append(training.fold_result(fold, len(train), len(val)))
@@ -174,12 +175,10 @@ def clean_cv(
     for fold, (train, val) in enumerate(splits, start=1):
         first = (fold - 1) * epochs
         if training.done < first + epochs:  # else the fold is done: its scores are in the history
-            model = fresh_model(build, seed, fold)
-            training.resume(model, first)
+            model = training.start(build, fold, first)
             training.fit(model, x[train], targets[train], (x[val], targets[val]), fold, first, epochs)
         results.append(training.fold_result(fold, len(train), len(val)))
-    final = fresh_model(build, seed, 0)
-    training.resume(final, folds * epochs)
+    final = training.start(build, 0, folds * epochs)
     training.fit(final, x, targets, None, 0, folds * epochs, epochs)
     return final, results, training.history
 
