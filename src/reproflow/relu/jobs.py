@@ -237,10 +237,9 @@ def checked_job(path: str) -> dict[str, Any]:
         if value is None and key.startswith("cv_"):
             continue
         try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
+            check_finite(np.asarray(value, dtype=float), f"{path}: {key}")
+        except (TypeError, ValueError):  # not numbers (check_finite raises a ReproflowError)
             raise ReproflowError(f"{path}: {key} = {value!r}; expected numbers") from None
-        check_finite(array, f"{path}: {key}")
     return job
 
 
