@@ -164,8 +164,7 @@ def at(work: Path, template: str, **wildcards: str) -> str:
 
 def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int,
              dataset: bool) -> dict:
-    if work.exists():
-        shutil.rmtree(work)
+    shutil.rmtree(work, ignore_errors=True)
     # (the jobs make their outputs' folders)
     parsed = {"columns": ids_paths.PARSED_COLUMNS, "stats": ids_paths.PARSED_STATS,
               "rejects": ids_paths.PARSED_REJECTS, "info": ids_paths.PARSED_INFO}
@@ -246,8 +245,7 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
 
 def run_snakemake(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int, rows: int) -> dict:
     """The same days through `snakemake --cores jobs` (see the module docstring)."""
-    if work.exists():
-        shutil.rmtree(work)
+    shutil.rmtree(work, ignore_errors=True)
     synth = work / ids_paths.SYNTH
     synth.mkdir(parents=True)
     for name in ("Snakefile", "workflow", "scripts", "config", "envs"):

@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproflow.runtime import limit_threads
+from nmr_bench import parse_args  # this folder is on sys.path when a benchmark runs
 
 BATCH = 256
 N_STEPS = 21
@@ -62,10 +62,9 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=["gru_svm"], choices=["gru_svm", "gru_softmax"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+    args = parse_args(parser)
     if args.samples % BATCH:
         parser.error(f"--samples must be a multiple of {BATCH}")
-    limit_threads(args.threads)
 
     import keras
     import numpy as np

@@ -143,10 +143,7 @@ def run_child(script: Path, imports: str, tf: bool, mlflow: bool) -> dict:
     wall, cpu = time.perf_counter() - start, children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{script}: its imports failed:\n{done.stderr[-2000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["process_s"] = wall
-    result["cpu_s"] = cpu
-    return result
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "process_s": wall, "cpu_s": cpu}
 
 
 def measure(script: Path, repeats: int) -> dict:

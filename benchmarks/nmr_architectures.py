@@ -27,7 +27,6 @@ spectra, 4 peaks per tile; 32 train, 4 val, 8 test spectra), 1 stage,
 
 from __future__ import annotations
 
-import csv
 import shutil
 import tempfile
 import time
@@ -96,13 +95,13 @@ def main() -> None:
             out = work / "models" / arch / f"stage{stage}.keras"
             curves, run_out = out.with_suffix(".csv"), out.with_name(f"stage{stage}_run.json")
             wall, cpu = time.perf_counter(), time.process_time()
-            jobs.train_stage_job(train=str(paths["train"]), val=str(paths["val"]), previous=stage_paths[arch],
-                                 out=str(out), curves=str(curves), run_out=str(run_out), backup=str(backup),
-                                 architecture=arch, stage=stage, options=network, seed=seed)
+            history = jobs.train_stage_job(train=str(paths["train"]), val=str(paths["val"]),
+                                           previous=stage_paths[arch], out=str(out), curves=str(curves),
+                                           run_out=str(run_out), backup=str(backup), architecture=arch,
+                                           stage=stage, options=network, seed=seed)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             stage_paths[arch].append(str(out))
-            with open(curves, newline="") as handle:
-                history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+            history = [{k: float(v) for k, v in row.items()} for row in history]  # as its .csv reads
             model = models.load(str(out))
             biases = [keras.ops.convert_to_numpy(layer.bias) for layer in model.layers
                       if getattr(layer, "use_bias", False)]

@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproflow.runtime import limit_threads
+from nmr_bench import parse_args  # this folder is on sys.path when a benchmark runs
 
 BATCH = 256
 N_CLASSES = 10
@@ -166,9 +166,7 @@ def main() -> None:
     parser.add_argument("--heads", nargs="+", default=["softmax", "relu"])
     parser.add_argument("--cnn-epochs", type=int, default=2, help="0: skip the CNN rate")
     parser.add_argument("--out", help="write the results as JSON here")
-    args = parser.parse_args()
-
-    limit_threads(args.threads)  # before Keras is imported, as scripts/relu_train.py
+    args = parse_args(parser)  # limit_threads before Keras is imported, as scripts/relu_train.py
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import keras
 
