@@ -164,7 +164,8 @@ def at(work: Path, template: str, **wildcards: str) -> str:
 
 def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int,
              dataset: bool) -> dict:
-    shutil.rmtree(work, ignore_errors=True)
+    if work.exists():
+        shutil.rmtree(work)
     # (the jobs make their outputs' folders)
     parsed = {"columns": ids_paths.PARSED_COLUMNS, "stats": ids_paths.PARSED_STATS,
               "rejects": ids_paths.PARSED_REJECTS, "info": ids_paths.PARSED_INFO}
@@ -245,7 +246,8 @@ def run_size(days: list[str], raw: Path, work: Path, protocols: list[str], jobs:
 
 def run_snakemake(days: list[str], raw: Path, work: Path, protocols: list[str], jobs: int, rows: int) -> dict:
     """The same days through `snakemake --cores jobs` (see the module docstring)."""
-    shutil.rmtree(work, ignore_errors=True)
+    if work.exists():
+        shutil.rmtree(work)
     synth = work / ids_paths.SYNTH
     synth.mkdir(parents=True)
     for name in ("Snakefile", "workflow", "scripts", "config", "envs"):

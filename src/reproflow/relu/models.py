@@ -55,12 +55,14 @@ def build_ffnn(n_features: int, n_classes: int, kind: str, hidden: Sequence[int]
 def build_cnn(image_shape: Sequence[int], n_classes: int, kind: str) -> keras.Model:
     """Table 1: the Keras "VGG-like convnet" (valid 3x3 convolutions)."""
     inputs = keras.Input(shape=tuple(image_shape))
-    x = inputs
-    for filters in (32, 64):  # two blocks: two convolutions, max pooling, dropout
-        x = layers.Conv2D(filters, 3, activation="relu")(x)
-        x = layers.Conv2D(filters, 3, activation="relu")(x)
-        x = layers.MaxPooling2D(2)(x)
-        x = layers.Dropout(0.25)(x)
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.25)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.25)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(0.5)(x)
