@@ -1,6 +1,7 @@
 """`reproflow nmr quality`: pSQ of a reconstruction, as the pipeline scores it."""
 
 import argparse
+import shutil
 
 import nmrglue as ng
 import numpy as np
@@ -72,6 +73,17 @@ def test_quality_refuses(files, tmp_path):
     with pytest.raises(ReproflowError, match="input"):
         run("nmr", "quality", "--input", str(files / "clean_echo.ft2"), "--method", "ist",
             "--sigma", str(files / "clean_echo.ft2"))
+    # the sigma spectrum is never written over the uncertainty network or its calibration, or
+    # into the shipped weights (was: `--sigma-model mine.keras --sigma mine.keras` replaced the model)
+    model = tmp_path / "mine.keras"
+    shutil.copyfile(cli.WEIGHTS / "sigma_ist_echo.keras", model)
+    for sigma in (model, tmp_path / "mine.calibration.json", cli.WEIGHTS / "sigma_ist_echo.keras"):
+        before = sigma.read_bytes() if sigma.exists() else None
+        option = ["--sigma-model", str(model)] if sigma.parent == tmp_path else []
+        with pytest.raises(ReproflowError, match="never writes"):
+            run("nmr", "quality", "--input", str(files / "clean_echo.ft2"), "--method", "ist", *option,
+                "--sigma", str(sigma))
+        assert (sigma.read_bytes() if sigma.exists() else None) == before
     small = tmp_path / "small.ft2"
     ng.pipe.write(str(small), io.pipe_header((64, 128)), np.ones((64, 128), np.float32), overwrite=True)
     with pytest.raises(ReproflowError, match="small.ft2: shape 64 x 128"):

@@ -301,12 +301,21 @@ def resolve_mode(spectrum: io.Spectrum, requested: str) -> str:
     return requested
 
 
+def read_paths(args: argparse.Namespace, sigma: bool) -> list[str | Path | None]:
+    """Every file and folder a reconstruct or quality call reads (`sigma`: it
+    runs an uncertainty network): no output may be one of them or lie inside one."""
+    paths = [args.input, args.schedule, getattr(args, "reconstruction", None)]
+    if args.method == "network":
+        paths.append(args.models or WEIGHTS)
+    if sigma:
+        paths += [args.sigma_model, score.calibration_path(args.sigma_model)] if args.sigma_model else [WEIGHTS]
+    return paths
+
+
 def check_outputs(args: argparse.Namespace) -> None:
     """Before anything is read: no output is an input (or inside one), --out
     is not --sigma, and both can be written."""
-    inputs = [args.input, args.schedule, args.sigma_model]
-    if args.method == "network" or args.sigma:
-        inputs.append(args.models or WEIGHTS)
+    inputs = read_paths(args, bool(args.sigma))
     if args.sigma and same_file(args.out, args.sigma):
         raise ReproflowError(f"{args.sigma}: --sigma is the same file as --out; expected two different output paths")
     check_output_path(args.out, inputs, "--out")
@@ -314,10 +323,9 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_output_path(args.sigma, inputs, "--sigma")
 
 
-def method_inputs(args: argparse.Namespace, spectrum: io.Spectrum, mode: str) -> tuple[Any, list[Path]]:
+def method_inputs(args: argparse.Namespace, spectrum: io.Spectrum, mode: str) -> Any:
     """args.method's reconstruction of `spectrum`, to run once every input (NUS
-    schedule, cascade stages and damping) is checked and every network loaded;
-    and the cascade folder, an input the outputs must not be."""
+    schedule, cascade stages and damping) is checked and every network loaded."""
     data = spectrum.data.astype(np.float64)
     schedule = None
     if mode == "nus":
@@ -329,11 +337,11 @@ def method_inputs(args: argparse.Namespace, spectrum: io.Spectrum, mode: str) ->
     if args.method == "network" or args.sigma:
         io.check_tileable(spectrum)  # sigma and the cascade run per 32 x 64 tile
     if args.method == "ist":
-        return (lambda: ist.reconstruct(data, mode, args.iterations, schedule)), []
+        return lambda: ist.reconstruct(data, mode, args.iterations, schedule)
     stages = stage_paths(args.models)
-    damping = cascade_damping(stages[0].parent, getattr(args, "damping", None))
+    damping = cascade_damping(stages[0].parent, getattr(args, "damping", None))  # quality has no --damping
     networks = [load_network(path, sigma=False) for path in stages]
-    return (lambda: numpy_net.cascade(networks, data, mode, damping)), [stages[0].parent]
+    return lambda: numpy_net.cascade(networks, data, mode, damping)
 
 
 def sigma_inputs(option: str | None, key: str) -> tuple[Path, Any, score.Calibration]:
@@ -347,7 +355,7 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     spectrum = io.read_spectrum(args.input)
     mode = resolve_mode(spectrum, args.mode)
     # every input is checked before anything is computed or written
-    run, folders = method_inputs(args, spectrum, mode)
+    run = method_inputs(args, spectrum, mode)
     if args.sigma:
         sigma_model, sigma_network, calibration = sigma_inputs(args.sigma_model, score.sigma_key(args.method, mode))
     result = check_finite(run(), f"{args.out}: the reconstruction of {spectrum.source}")
@@ -355,7 +363,7 @@ def reconstruct_command(args: argparse.Namespace) -> None:
     if args.sigma:
         sigma = calibration.apply(score.sigma_spectrum(sigma_network, spectrum.data.astype(np.float64), mode), result)
         check_finite(sigma, f"{args.sigma}: the uncertainty of {spectrum.source}")
-    inputs = [args.input, args.schedule, args.sigma_model, *folders]
+    inputs = read_paths(args, bool(args.sigma))
     # both files are written before either is renamed into place: a failure leaves neither
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(args.out, inputs, "--out"))
@@ -370,8 +378,9 @@ def reconstruct_command(args: argparse.Namespace) -> None:
 
 
 def quality_command(args: argparse.Namespace) -> None:
+    inputs = read_paths(args, sigma=True)
     if args.sigma:
-        check_output_path(args.sigma, [args.input, args.reconstruction], "sigma spectrum")
+        check_output_path(args.sigma, inputs, "sigma spectrum")
     if args.method == "network" and args.mode == "nus":
         raise ReproflowError("--method network reconstructs echo or anti-echo data; use --method ist for NUS")
     spectrum = io.read_spectrum(args.input)
@@ -385,7 +394,7 @@ def quality_command(args: argparse.Namespace) -> None:
                                  f"the input {args.input} is {' x '.join(map(str, data.shape))}; expected the "
                                  "reconstruction of that input")
     else:
-        reconstruction = method_inputs(args, spectrum, args.mode)[0]()
+        reconstruction = method_inputs(args, spectrum, args.mode)()
     if float(np.max(reconstruction)) <= 0:
         raise ReproflowError(f"{args.reconstruction or args.input}: the reconstruction has no positive maximum; "
                              "pSQ is relative to it")
@@ -397,7 +406,7 @@ def quality_command(args: argparse.Namespace) -> None:
     print(f"pSQ {value:.3e} ({args.method} {args.mode}, uncertainty network {key}; median sigma / max over "
           f"{points} points; lower is better)")
     if args.sigma:
-        with atomic_output(args.sigma, [args.input, args.reconstruction], "sigma spectrum") as tmp:
+        with atomic_output(args.sigma, inputs, "sigma spectrum") as tmp:
             io.write_spectrum(tmp, spectrum, sigma)
         log.info("wrote %s (sigma of %s, calibrated: a %.3g, b %.3g, c %.3g)", args.sigma, model.name,
                  calibration.a, calibration.b, calibration.c)
