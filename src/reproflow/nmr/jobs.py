@@ -340,8 +340,9 @@ def train_sigma_job(*, method: str, data: Mapping[str, str], ist_out: Mapping[st
     from reproflow.resume import same_inputs_or_fresh
 
     datasets = {f"simulated-{name}": (sha256_file(data[name]), data[name]) for name in ("train", "val")}
-    same_inputs_or_fresh(backup, {"inputs_sha256": [sha256_file(path) for path in sources], "method": method,
-                                  "options": options, "seed": seed})
+    outputs_sha256 = [sha256_file(path) for path in (*ist_out.values(), *network_out.values())]
+    same_inputs_or_fresh(backup, {"inputs_sha256": [sha for sha, _ in datasets.values()] + outputs_sha256,
+                                  "method": method, "options": options, "seed": seed})
     with child(run_out, sources, f"train/sigma/{method}", datasets) as run:
         run.log_params({"method": method, **options})
         model, history = training.train_uncertainty(*split["train"], split["val"], options, backup, seed)
