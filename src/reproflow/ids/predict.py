@@ -110,21 +110,23 @@ def _edges(data: Any, key: str, path: Path, where: str) -> None:
 def _check_spec(spec: Any, path: Path) -> None:
     """The fitted transform: a finite mean, positive scale and increasing edges for every
     numeric column; sorted distinct classes (and edges) for every categorical one."""
-    for group, names in (("numeric", NUMERIC), ("categorical", CATEGORICAL)):
-        entries = _at(spec, group, dict, path, "spec.")
-        for name in names:
-            where = f"spec.{group}.{name}."
-            entry = _at(entries, name, dict, path, f"spec.{group}.")
-            if group == "numeric":
-                _number(entry, "mean", path, where)
-                _number(entry, "scale", path, where, positive=True)
-            else:
-                classes = _at(entry, "classes", list, path, where)
-                if not classes or not all(isinstance(c, str) for c in classes) or classes != sorted(set(classes)):
-                    raise ReproflowError(f"{path}: key {where}classes; expected a non-empty sorted list of distinct "
-                                         "category names")
-            if group == "numeric" or name in BINNED_CODES:
-                _edges(entry, "edges", path, where)
+    numeric = _at(spec, "numeric", dict, path, "spec.")
+    for name in NUMERIC:
+        where = f"spec.numeric.{name}."
+        entry = _at(numeric, name, dict, path, "spec.numeric.")
+        _number(entry, "mean", path, where)
+        _number(entry, "scale", path, where, positive=True)
+        _edges(entry, "edges", path, where)
+    categorical = _at(spec, "categorical", dict, path, "spec.")
+    for name in CATEGORICAL:
+        where = f"spec.categorical.{name}."
+        entry = _at(categorical, name, dict, path, "spec.categorical.")
+        classes = _at(entry, "classes", list, path, where)
+        if not classes or not all(isinstance(c, str) for c in classes) or classes != sorted(set(classes)):
+            raise ReproflowError(f"{path}: key {where}classes; expected a non-empty sorted list of distinct "
+                                 "category names")
+        if name in BINNED_CODES:
+            _edges(entry, "edges", path, where)
 
 
 def _check_files(model_dir: Path) -> None:

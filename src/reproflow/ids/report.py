@@ -197,9 +197,11 @@ def clean_rows(finals: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[
         rows.append(row)
     for entry in baselines:
         for name, result in entry["baselines"].items():
-            rows.append({"feature_set": entry["feature_set"], "model": name, "data": source, "seeds": 1,
-                         "learning_rate": None, **{f"{key}_{statistic}": result[key] if statistic == "mean" else None
-                                                   for key in CLEAN_MEASURES for statistic in ("mean", "sd")}})
+            row = {"feature_set": entry["feature_set"], "model": name, "data": source, "seeds": 1,
+                   "learning_rate": None}
+            for key in CLEAN_MEASURES:
+                row[f"{key}_mean"], row[f"{key}_sd"] = result[key], None
+            rows.append(row)
     return rows
 
 
