@@ -91,6 +91,7 @@ def test_predict_cli_scores_raw_files_and_lists_unparseable_lines(tmp_path, caps
         model_dir / "model.keras")
     (model_dir / "transform.json").write_text(json.dumps({"protocol": "clean", "features": FEATURES, "spec": spec}))
     (model_dir / "model.json").write_text(json.dumps({"arm": "gru_svm", "feature_set": "all"}))
+    (model_dir / ".snakemake_timestamp").touch()   # as a folder the workflow wrote (a directory() output)
     with raw[1].open("a") as handle:
         handle.write("broken\trecord\n")
     if "reproflow.ids.cli" not in cli.COMMAND_MODULES:

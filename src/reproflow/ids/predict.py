@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 COLUMNS = ("file", "line", "score", "class", "prediction", "reject_reason")
 CLASS_NAMES = ("normal", "attack")
 MODEL_FILES = ("model.keras", "transform.json", "model.json")
+SNAKEMAKE_MARKER = ".snakemake_timestamp"   # Snakemake's mark on a directory() output: the workflow's folders hold it
 MAX_BATCH_SIZE = 1 << 16      # a batch's one-hot inputs: 840 bytes per row
 MAX_JSON_BYTES = 16 << 20     # a transform is a few kB (the service names are the longest part)
 SHOWN_REJECTS = 20            # rejects logged one by one; the CSV lists them all
@@ -138,7 +139,7 @@ def _check_files(model_dir: Path) -> None:
     if missing:
         raise ReproflowError(f"{model_dir}: not a complete trained ids model folder (missing {', '.join(missing)}); "
                              f"expected {', '.join(MODEL_FILES)}, as `ids train` writes them")
-    stray = sorted(present - set(MODEL_FILES))
+    stray = sorted(present - {*MODEL_FILES, SNAKEMAKE_MARKER})
     if stray:
         raise ReproflowError(f"{model_dir}: holds files no trained model folder has ({', '.join(stray)}); "
                              f"expected exactly {', '.join(MODEL_FILES)}: remove the others")
